@@ -1,0 +1,67 @@
+// Finding the real PostgreSQL and MariaDB servers that .ci/setup-databases.sh starts, and
+// the skip-locally / fail-in-CI rule of the real-server tests (docs/sql.md).
+
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+
+/** True when CI is set (any non-empty value except "false"/"0"). */
+export const inCI = (): boolean => {
+  const v = process.env.CI
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0'
+}
+
+/** Run a client program synchronously; returns stdout or throws with its stderr. */
+export function run(cmd: string, args: string[], input?: string, opts: SpawnSyncOptions = {}): string {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...opts })
+  if (r.error) throw r.error
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(0, 2000)}`)
+  return String(r.stdout)
+}
+
+function probe(cmd: string, args: string[]): string | undefined {
+  try {
+    run(cmd, args, undefined, { timeout: 10_000 })
+    return undefined
+  } catch (e) {
+    return (e as Error).message
+  }
+}
+
+let pgState: string | undefined | null = null
+let myState: string | undefined | null = null
+
+/** undefined when PostgreSQL answers `psql -d postgres`, else why not. */
+export function pgUnavailable(): string | undefined {
+  if (pgState === null) pgState = probe('psql', ['-X', '-d', 'postgres', '-Atc', 'SELECT 1'])
+  return pgState
+}
+
+/** undefined when MariaDB/MySQL answers `mysql -e 'SELECT 1'`, else why not. */
+export function mysqlUnavailable(): string | undefined {
+  if (myState === null) myState = probe('mysql', ['-e', 'SELECT 1'])
+  return myState
+}
+
+/** Minimal slice of a tap Test used here (avoids importing tap types). */
+interface TestLike {
+  plan(n: number): void
+  fail(msg: string): void
+  skip?: unknown
+  comment(...m: unknown[]): void
+  end(): void
+}
+
+/**
+ * Gate a real-server test: returns true when it may run. When the server is unavailable the
+ * test is skipped with a comment — or FAILS when CI is set, so CI cannot pass without the
+ * servers (.ci/setup-databases.sh must have run).
+ */
+export function requireServer(t: TestLike, name: string, why: string | undefined): boolean {
+  if (why === undefined) return true
+  if (inCI()) {
+    t.fail(`${name} server unavailable in CI (did .ci/setup-databases.sh run?): ${why}`)
+  } else {
+    t.comment(`skipping: ${name} server unavailable (run .ci/setup-databases.sh as root): ${why.split('\n')[0]}`)
+  }
+  t.end()
+  return false
+}
