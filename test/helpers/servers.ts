@@ -41,27 +41,24 @@ export function mysqlUnavailable(): string | undefined {
   return myState
 }
 
-/** Minimal slice of a tap Test used here (avoids importing tap types). */
+/** The slice of a tap Test used here. */
 interface TestLike {
-  plan(n: number): void
-  fail(msg: string): void
-  skip?: unknown
-  comment(...m: unknown[]): void
-  end(): void
+  test(name: string, extra: { skip?: string | boolean }, fn: (t: never) => unknown): unknown
 }
 
 /**
- * Gate a real-server test: returns true when it may run. When the server is unavailable the
- * test is skipped with a comment — or FAILS when CI is set, so CI cannot pass without the
- * servers (.ci/setup-databases.sh must have run).
+ * Declare a real-server subtest: it runs when the server answers; when it does not, the
+ * subtest is SKIPPED with the reason — or FAILS when CI is set, so CI cannot pass without
+ * the servers (.ci/setup-databases.sh must have run).
  */
-export function requireServer(t: TestLike, name: string, why: string | undefined): boolean {
-  if (why === undefined) return true
-  if (inCI()) {
-    t.fail(`${name} server unavailable in CI (did .ci/setup-databases.sh run?): ${why}`)
+export function serverTest<T>(t: TestLike & { test(name: string, extra: object, fn: (t: T) => unknown): unknown }, name: string, server: string, why: string | undefined, fn: (t: T) => unknown): void {
+  if (why === undefined) {
+    t.test(name, {}, fn)
+  } else if (inCI()) {
+    t.test(name, {}, (tt: T) => {
+      ;(tt as unknown as { fail(m: string): void }).fail(`${server} server unavailable in CI (did .ci/setup-databases.sh run?): ${why}`)
+    })
   } else {
-    t.comment(`skipping: ${name} server unavailable (run .ci/setup-databases.sh as root): ${why.split('\n')[0]}`)
+    t.test(name, { skip: `${server} server unavailable (run .ci/setup-databases.sh as root): ${why.split('\n')[0]}` }, fn)
   }
-  t.end()
-  return false
 }
