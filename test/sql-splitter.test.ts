@@ -116,3 +116,16 @@ t.test('unterminated constructs: SQL_UNTERMINATED with the line where they began
     }
   }
 })
+
+t.test('every dump fixture splits into the same statements in every chunking', async (t) => {
+  const { fixtureCases } = await import('./helpers/sql-dumps.js')
+  for (const [source, dialect] of [['pg-dump', 'postgres'], ['mysql-dump', 'mysql']] as const) {
+    for (const fx of fixtureCases(source)) {
+      const want = feed(() => new SqlSplitter({ dialect }), fx.input, 'whole')
+      t.ok(want.length > 3, `${source}/${fx.name}: ${want.length} statements`)
+      for (const how of CHUNKINGS) {
+        t.strictSame(feed(() => new SqlSplitter({ dialect }), fx.input, how), want, `${source}/${fx.name} in chunking ${JSON.stringify(how)}`)
+      }
+    }
+  }
+})
