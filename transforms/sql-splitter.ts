@@ -49,11 +49,6 @@ function isIdent(c: number): boolean {
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x0c || c === 0x0b
 }
-function countNl(b: Buffer, from: number, to: number): number {
-  let n = 0
-  for (let i = b.indexOf(NL, from); i !== -1 && i < to; i = b.indexOf(NL, i + 1)) n++
-  return n
-}
 /** Case-insensitive ASCII word at b[pos] followed by a non-identifier byte (or end). */
 function wordAt(b: Buffer, pos: number, len: number, word: string): boolean | undefined {
   for (let i = 0; i < word.length; i++) {
@@ -96,11 +91,8 @@ export class SqlSplitter {
   private insertText = ''
   /** True while the current statement's bytes are kept (not for skipped INSERTs). */
   private capture = false
-  /** Next positions of the INSERT scanner's bytes in buf (-2: unknown, -1: none). */
-  private nextD = -2
-  private nextSq = -2
-  private nextDq = -2
-  private nextBt = -2
+  /** Next newline at or after the last counted position (-2 unknown, -1 none in buf). */
+  private nextNl = -2
   // quote / comment / dollar state
   private quote = 0
   private backslash = false
@@ -128,13 +120,18 @@ export class SqlSplitter {
     } else {
       this.base += keep
       this.shift(keep)
-      this.buf = Buffer.concat([this.buf.subarray(keep), chunk])
+      // allocUnsafe + copy: Buffer.concat is many times slower here (measured in bench/sql-dump.ts)
+      const tail = this.buf.length - keep
+      const b = Buffer.allocUnsafe(tail + chunk.length)
+      this.buf.copy(b, 0, keep)
+      chunk.copy(b, tail)
+      this.buf = b
     }
     if (this.first && this.buf.length >= 3) {
       this.first = false
       if (this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.pos = 3
     }
-    this.nextD = this.nextSq = this.nextDq = this.nextBt = -2
+    this.nextNl = -2
     this.scan(false)
     return this.take()
   }
@@ -165,6 +162,22 @@ export class SqlSplitter {
     }
   }
 
+  /**
+   * Newlines in b[from, to). The next newline's position is cached: an unbounded indexOf
+   * per call would rescan a megabyte-long extended-INSERT line for every string in it.
+   */
+  private countNl(b: Buffer, from: number, to: number): number {
+    let n = 0
+    let i = this.nextNl
+    if (i !== -1 && i < from) i = b.indexOf(NL, from)
+    while (i !== -1 && i < to) {
+      n++
+      i = b.indexOf(NL, i + 1)
+    }
+    this.nextNl = i
+    return n
+  }
+
   private take(): SqlStatement[] {
     const o = this.out
     this.out = []
@@ -173,8 +186,10 @@ export class SqlSplitter {
 
   private keepFrom(): number {
     if (this.capture) return this.segStart
-    // two bytes of look-behind: an E'' string is told by the byte before its quote
-    return Math.max(0, this.pos - 2)
+    // inside a PostgreSQL INSERT, two bytes of look-behind: an E'' string is told by the
+    // bytes before its quote. Elsewhere nothing is kept, so COPY data is never copied.
+    if (this.dialect === 'postgres' && (this.mode === Mode.Insert || (this.mode === Mode.Quote && this.ret === Mode.Insert))) return Math.max(0, this.pos - 2)
+    return this.pos
   }
 
   private shift(n: number): void {
@@ -289,12 +304,12 @@ export class SqlSplitter {
           if (i === -1) {
             // keep the last tag-length-1 bytes: the closing tag may straddle chunks
             const safe = Math.max(this.pos, len - this.tag.length + 1)
-            this.line += countNl(b, this.pos, safe)
+            this.line += this.countNl(b, this.pos, safe)
             this.pos = safe
             if (final) this.pos = len
             return
           }
-          this.line += countNl(b, this.pos, i)
+          this.line += this.countNl(b, this.pos, i)
           this.pos = i + this.tag.length
           this.mode = Mode.Stmt
           continue
@@ -463,7 +478,7 @@ export class SqlSplitter {
     for (;;) {
       const i = b.indexOf(this.quote, from)
       if (i === -1) {
-        this.line += countNl(b, this.pos, len)
+        this.line += this.countNl(b, this.pos, len)
         if (this.backslash) {
           let k = len - 1
           while (k >= this.pos && b[k] === 0x5c) k--
@@ -480,14 +495,14 @@ export class SqlSplitter {
         const run = i - 1 - k + (k < this.pos ? this.bsCarry : 0)
         if (run % 2 === 1) {
           // escaped quote: keep searching (the backslash run now ends before `from`)
-          this.line += countNl(b, this.pos, i + 1)
+          this.line += this.countNl(b, this.pos, i + 1)
           this.pos = i + 1
           this.bsCarry = 0
           from = i + 1
           continue
         }
       }
-      this.line += countNl(b, this.pos, i)
+      this.line += this.countNl(b, this.pos, i)
       this.pos = i + 1
       this.mode = this.ret
       return true
@@ -580,45 +595,56 @@ export class SqlSplitter {
   }
 
   /**
-   * INSERT/REPLACE: find the delimiter outside quotes without decoding anything. Quotes are
-   * found with indexOf; comments inside INSERT statements are not recognised (dump tools do
-   * not write them there).
+   * INSERT/REPLACE: find the delimiter outside quotes without decoding anything. Between
+   * strings (a few bytes: `),(42,`) a byte loop; inside strings, where the bytes are, indexOf
+   * finds the closing quote. Comments inside INSERT statements are not recognised (dump
+   * tools do not write them there).
    */
   private scanInsert(b: Buffer, len: number, final: boolean, mysql: boolean): boolean {
     const d0 = this.delimiter[0]!
+    const dl = this.delimiter.length
     let p = this.pos
-    for (;;) {
-      // next of: delimiter byte, ', " (and ` in MySQL); positions are cached because one
-      // extended INSERT line can hold many thousands of strings
-      if (this.nextD !== -1 && this.nextD < p) this.nextD = b.indexOf(d0, p)
-      if (this.nextSq !== -1 && this.nextSq < p) this.nextSq = b.indexOf(0x27, p)
-      if (this.nextDq !== -1 && this.nextDq < p) this.nextDq = b.indexOf(0x22, p)
-      if (mysql && this.nextBt !== -1 && this.nextBt < p) this.nextBt = b.indexOf(0x60, p)
-      let i = this.nextD
-      if (this.nextSq !== -1 && (i === -1 || this.nextSq < i)) i = this.nextSq
-      if (this.nextDq !== -1 && (i === -1 || this.nextDq < i)) i = this.nextDq
-      if (mysql && this.nextBt !== -1 && (i === -1 || this.nextBt < i)) i = this.nextBt
-      if (i === -1) {
-        this.line += countNl(b, p, len)
-        this.pos = len
-        return false
-      }
-      this.line += countNl(b, p, i)
-      const c = b[i]!
-      if (c === d0) {
-        const dl = this.delimiter.length
-        if (dl > 1) {
-          if (i + dl > len && !final) { this.pos = i; return false }
-          if (!b.subarray(i, i + dl).equals(this.delimiter)) { p = i + 1; continue }
+    while (p < len) {
+      const c = b[p]!
+      if (c === 0x27 || c === 0x22 || (c === 0x60 && mysql)) {
+        const bs = mysql ? c !== 0x60 : c === 0x27 && p > 0 && (b[p - 1]! | 0x20) === 0x65 && !isIdent(b[p - 2] ?? 0x20)
+        let q = p + 1
+        let close = -1
+        for (;;) {
+          const i = b.indexOf(c, q)
+          if (i === -1) break
+          if (bs) {
+            let k = i - 1
+            while (k >= q && b[k] === 0x5c) k--
+            if ((i - 1 - k) % 2 === 1) { q = i + 1; continue }
+          }
+          close = i
+          break
         }
-        this.pos = i + dl
+        if (close === -1) {
+          // the string goes on in the next chunk: the generic quote scanner carries it over
+          this.pos = p + 1
+          this.startQuote(c, bs)
+          return true
+        }
+        this.line += this.countNl(b, p, close)
+        p = close + 1
+        continue
+      }
+      if (c === d0) {
+        if (dl > 1) {
+          if (p + dl > len && !final) { this.pos = p; return false }
+          if (!b.subarray(p, p + dl).equals(this.delimiter)) { p++; continue }
+        }
+        this.pos = p + dl
         this.finishInsert()
         return true
       }
-      this.pos = i + 1
-      this.startQuote(c, mysql || (c === 0x27 && i > 0 && (b[i - 1]! | 0x20) === 0x65 && !isIdent(b[i - 2] ?? 0x20)))
-      return true
+      if (c === NL) this.line++
+      p++
     }
+    this.pos = p
+    return false
   }
 }
 
