@@ -147,3 +147,14 @@ serverTest(t, 'real MariaDB/MySQL: mysqldump output converts to what information
     })
   }
 })
+
+t.test('CLI mysql-dump: --schema/--database, CSV output; SQL_NO_DATABASE exit 2', async (t) => {
+  const { runCli } = await import('./helpers.js')
+  const dump = 'CREATE TABLE `t` (`id` int NOT NULL COMMENT \'k\', PRIMARY KEY (`id`)) COMMENT=\'T\';\n'
+  const r = await runCli(['mysql-dump', '-', '--schema', 'shop', '--database', 'wh', '--to', 'csv'], { stdin: dump })
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^id,k,int,1,wh,shop,t,T,false,$/m)
+  const e = await runCli(['mysql-dump', '-'], { stdin: dump })
+  t.equal(e.code, 2)
+  t.match(e.stderr, /^<stdin>:1: error SQL_NO_DATABASE .*--schema NAME$/m)
+})

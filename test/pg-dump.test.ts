@@ -185,3 +185,24 @@ serverTest(t, 'real PostgreSQL: pg_dump output converts to what pg_catalog repor
     })
   }
 })
+
+// ---------------------------------------------------------------- CLI
+
+t.test('CLI pg-dump: file and stdin, gzip, validated output; SQL_NO_DATABASE with file:line and exit 2', async (t) => {
+  const { runCli } = await import('./helpers.js')
+  const { gzipSync } = await import('node:zlib')
+  const input = path.join(repoRoot, 'fixtures', 'pg-dump', 'pg18-restrict-dumpall', 'input.sql')
+  const r = await runCli(['pg-dump', input])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, readFileSync(path.join(path.dirname(input), 'expected.jsonl'), 'utf8'), 'stdout = the golden records, validated')
+  t.match(r.stderr, /2 databases, 2 schemas, 4 tables, .*2 lineage edges; 0 errors, 0 warnings/)
+  const z = await runCli(['pg-dump', '-', '--database', 'given'], { stdin: gzipSync('CREATE TABLE public.t (id integer PRIMARY KEY);\n') })
+  t.equal(z.code, 0, z.stderr)
+  t.match(z.stdout, /"databuilder_id":"given\.public\.t\.id".*"is_pk":true/)
+  const e = await runCli(['pg-dump', '-'], { stdin: '-- no name\nCREATE TABLE public.t (id integer);\n' })
+  t.equal(e.code, 2)
+  t.match(e.stderr, /^<stdin>:2: error SQL_NO_DATABASE .*pass --database NAME$/m)
+  const u = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: "SELECT 1;\nCOMMENT ON TABLE t IS 'open\n" })
+  t.equal(u.code, 1)
+  t.match(u.stderr, /^<stdin>:2: error SQL_UNTERMINATED unterminated quoted string/m)
+})

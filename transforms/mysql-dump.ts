@@ -555,3 +555,13 @@ export function createMysqlDumpTransform(options: MysqlDumpOptions = {}): Transf
     },
   })
 }
+
+/**
+ * The same conversion as an async generator over byte chunks (e.g. `openInput(file)`):
+ * the records come once the input has ended.
+ */
+export async function* mysqlDumpRecords(source: AsyncIterable<Uint8Array>, options: MysqlDumpOptions = {}): AsyncGenerator<SecodaRecord> {
+  const conv = new MysqlDumpConverter(options)
+  for await (const chunk of source) conv.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  yield* conv.end()
+}

@@ -420,3 +420,14 @@ function asError(e: unknown): Error {
   if (isSecodaError(e) || e instanceof Error) return e
   return new SecodaError('INTERNAL', String(e))
 }
+
+/**
+ * The same conversion as an async generator over byte chunks (e.g. `openInput(file)`):
+ * the records come once the input has ended.
+ */
+export async function* pgDumpRecords(source: AsyncIterable<Uint8Array>, options: PgDumpOptions = {}): AsyncGenerator<SecodaRecord> {
+  await loadPgParser()
+  const conv = new PgDumpConverter(options)
+  for await (const chunk of source) conv.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  yield* conv.end()
+}
