@@ -6,15 +6,15 @@
 //       KINDS=pg node dist/bench/sql-dump.js                   (one kind: pg | mysql)
 // Inputs are generated once under bench/data/ (git-ignored) and reused.
 
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Writable, type Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
-import { isLineage, serializeRecord, type SecodaRecord } from '../lib/records.js'
+import { openInput } from '../lib/input.js'
+import { runConversion } from '../lib/pipeline.js'
 import { Report } from '../lib/report.js'
-import { createMysqlDumpTransform } from '../transforms/mysql-dump.js'
-import { createPgDumpTransform, loadPgParser } from '../transforms/pg-dump.js'
+import { mysqlDumpRecords } from '../transforms/mysql-dump.js'
+import { loadPgParser, pgDumpRecords } from '../transforms/pg-dump.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const dataDir = path.resolve(here, '..', '..', 'bench', 'data')
@@ -80,22 +80,28 @@ function rssSampler(): { stop(): number } {
   return { stop() { clearInterval(timer); return Math.max(peak, process.memoryUsage.rss()) } }
 }
 
+/** Baseline: read the file with the same chunk size the input layer uses, doing nothing. */
 async function rawRead(file: string): Promise<number> {
   const t0 = performance.now()
   let n = 0
-  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) n += (c as Buffer).length
+  for await (const c of createReadStream(file, { highWaterMark: 256 * 1024 })) n += (c as Buffer).length
   return (performance.now() - t0) / 1000
 }
 
-async function convertFile(file: string, transform: Transform): Promise<{ seconds: number; records: SecodaRecord[]; peak: number }> {
-  const records: SecodaRecord[] = []
+/** The real pipeline: input layer → source → validator → JSONL writers (files in a temp dir). */
+async function convertFile(kind: 'pg' | 'mysql', file: string): Promise<{ seconds: number; peak: number; tables: number; lineage: number; errors: number }> {
+  const outDir = mkdtempSync(path.join(tmpdir(), 'sql-bench-'))
+  const report = new Report({ maxErrors: 1 })
   const rss = rssSampler()
   const t0 = performance.now()
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), transform, new Writable({
-    objectMode: true,
-    write(r: SecodaRecord, _e, cb) { serializeRecord(r); records.push(r); cb() },
-  }))
-  return { seconds: (performance.now() - t0) / 1000, records, peak: rss.stop() }
+  const input = openInput(file)
+  const source = kind === 'pg' ? pgDumpRecords(input, { report }) : mysqlDumpRecords(input, { report })
+  const summary = await runConversion(source, { report, output: { to: 'jsonl', outDir } })
+  const seconds = (performance.now() - t0) / 1000
+  const peak = rss.stop()
+  const lineage = readFileSync(path.join(outDir, 'lineage.jsonl'), 'utf8').split('\n').filter(Boolean).length
+  rmSync(outDir, { recursive: true, force: true })
+  return { seconds, peak, tables: summary.resources.table, lineage, errors: summary.errors }
 }
 
 const mb = (bytes: number) => bytes / 1024 / 1024
@@ -108,19 +114,22 @@ async function main(): Promise<void> {
     const file = path.join(dataDir, `${kind}-dump-${Math.round(mb(SIZE))}mb.sql`)
     await generate(kind, file)
     const size = statSync(file).size
-    const read1 = await rawRead(file)
+    // alternate baseline and conversion twice and keep the best of each: the machine is shared
     const base = process.memoryUsage.rss()
-    const report = new Report({ maxErrors: 1 })
-    const conv = await convertFile(file, kind === 'pg' ? createPgDumpTransform({ report }) : createMysqlDumpTransform({ report }))
-    const read2 = await rawRead(file)
-    const read = Math.min(read1, read2)
-    // check the result: every table with its 4-5 columns, one view, its lineage
-    const tables = conv.records.filter((r) => !isLineage(r) && r.entity_type === 'table').length
-    const lineage = conv.records.filter(isLineage).length
-    const ok = tables === TABLES + 1 && lineage === 2 && report.errors === 0
+    let read = Infinity
+    let best: Awaited<ReturnType<typeof convertFile>> | undefined
+    for (let round = 0; round < 2; round++) {
+      read = Math.min(read, await rawRead(file))
+      const c = await convertFile(kind, file)
+      if (!best || c.seconds < best.seconds) best = { ...c, peak: Math.max(c.peak, best?.peak ?? 0) }
+      else best.peak = Math.max(best.peak, c.peak)
+    }
+    const conv = best!
+    // check the result: every table, the view, its two lineage edges, no errors
+    const ok = conv.tables === TABLES + 1 && conv.lineage === 2 && conv.errors === 0
     const ratio = read / conv.seconds
     console.log(`${kind}: ${mb(size).toFixed(0)} MB  raw read ${(mb(size) / read).toFixed(0)} MB/s  conversion ${(mb(size) / conv.seconds).toFixed(0)} MB/s  ratio ${(ratio * 100).toFixed(0)}% (target >= 40%)  ` +
-      `peak RSS ${mb(conv.peak).toFixed(0)} MB (before ${mb(base).toFixed(0)} MB, +${mb(conv.peak - base).toFixed(0)} MB)  records ${conv.records.length}  ${ok ? 'result OK' : 'RESULT WRONG'}`)
+      `peak RSS ${mb(conv.peak).toFixed(0)} MB (at start ${mb(base).toFixed(0)} MB, +${mb(conv.peak - base).toFixed(0)} MB)  ${ok ? 'result OK' : 'RESULT WRONG'}`)
     if (!ok) failed = true
   }
   if (failed) process.exitCode = 1

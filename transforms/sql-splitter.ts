@@ -568,30 +568,40 @@ export class SqlSplitter {
     this.mode = Mode.Between
   }
 
-  /** COPY data: lines up to one that is exactly `\.`. */
+  /** COPY data: lines up to one that is exactly `\.`. The hot loop of data-heavy dumps. */
   private scanCopy(b: Buffer, len: number, final: boolean): boolean {
     let p = this.pos
+    let lines = 0
+    let atStart = this.copyAtLineStart
+    let more = false
     for (;;) {
-      if (this.copyAtLineStart) {
-        if (p + 2 > len && !final) { this.pos = p; return false }
+      if (atStart) {
+        if (p + 2 > len && !final) { more = true; break }
         if (b[p] === 0x5c && b[p + 1] === 0x2e) {
           const c = b[p + 2]
-          if (c === undefined && !final) { this.pos = p; return false }
+          if (c === undefined && !final) { more = true; break }
           if (c === undefined || c === NL || c === 0x0d) {
+            this.line += lines
+            this.counters.copyLines += lines
             this.pos = p + 2
+            this.copyAtLineStart = false
             this.mode = Mode.Between
             return true
           }
         }
-        this.copyAtLineStart = false
       }
       const nl = b.indexOf(NL, p)
-      if (nl === -1) { this.pos = len; return false }
-      this.line++
-      this.counters.copyLines++
+      if (nl === -1) { p = len; atStart = false; more = true; break }
+      lines++
       p = nl + 1
-      this.copyAtLineStart = true
+      atStart = true
     }
+    void more
+    this.line += lines
+    this.counters.copyLines += lines
+    this.pos = p
+    this.copyAtLineStart = atStart
+    return false
   }
 
   /**
