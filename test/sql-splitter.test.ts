@@ -129,3 +129,23 @@ t.test('every dump fixture splits into the same statements in every chunking', a
     }
   }
 })
+
+t.test('a UTF-8 BOM is skipped in every chunking', async (t) => {
+  const got = everyChunking(t, '\ufeffSELECT 1;\nSELECT 2;\n', 'postgres')
+  t.strictSame(brief(got), ['sql@1:SELECT 1', 'sql@2:SELECT 2'])
+})
+
+t.test("mysqldump output: INSERTs end at ';\\n' (fast path), same statements and lines as the full scan", async (t) => {
+  const body = [
+    'CREATE TABLE `t` (`a` text);',
+    "INSERT INTO `t` VALUES\n('x;y\\'z;'),\n('semi;\\nnot a newline');",
+    "INSERT INTO `t` VALUES ('\\\\'),('\"');",
+    'SELECT 1;',
+    '',
+  ].join('\n')
+  const header = '-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)\n--\n-- Host: localhost    Database: d\n-- ------------------------------------------------------\n'
+  const fast = everyChunking(t, header + body, 'mysql')
+  const slow = everyChunking(t, '-- not a dump header\n--\n--\n--\n' + body, 'mysql')
+  t.strictSame(brief(fast), brief(slow))
+  t.strictSame(fast.map((s) => [s.kind, s.line]), [['sql', 5], ['insert', 6], ['insert', 9], ['sql', 10]])
+})

@@ -103,6 +103,17 @@ export class SqlSplitter {
   private copyAtLineStart = false
   private out: SqlStatement[] = []
   private first = true
+  private head = ''
+  /**
+   * The input starts with mysqldump's or MariaDB dump's header. Those tools escape every
+   * newline inside string literals (\n), so in their output a `;` right before a raw newline
+   * always ends the statement, and an INSERT's end is one indexOf(";\n") away.
+   */
+  private mysqldump = false
+  /** Fast INSERT path: the previous chunk ended with `;`. */
+  private semiPending = false
+  private static readonly SEMI_NL = Buffer.from(';\n')
+  private static readonly DUMP_HEADER = /^(?:\/\*M?!999999\\- enable the sandbox mode \*\/ ?\r?\n)?-- (?:MySQL|MariaDB) dump /
 
   constructor(options: SqlSplitterOptions) {
     this.dialect = options.dialect
@@ -127,17 +138,33 @@ export class SqlSplitter {
       chunk.copy(b, tail)
       this.buf = b
     }
-    if (this.first && this.buf.length >= 3) {
-      this.first = false
-      if (this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.pos = 3
+    if (this.first) {
+      this.sniff(chunk, false)
+      // a split UTF-8 BOM: wait for its third byte before scanning
+      if (this.head.length < 3 && '\xef\xbb\xbf'.startsWith(this.head)) return []
     }
     this.nextNl = -2
     this.scan(false)
     return this.take()
   }
 
+  /** Look at the first bytes of the input: a UTF-8 BOM, mysqldump's header. */
+  private sniff(chunk: Buffer, final: boolean): void {
+    if (this.head.length < 160) this.head += chunk.toString('latin1', 0, 160 - this.head.length)
+    if (this.head.length < 160 && !final) {
+      // the BOM is skipped as soon as it is complete (the scanner must not see it)
+      if (this.head.length >= 3 && this.base === 0 && this.head.startsWith('\xef\xbb\xbf') && this.pos < 3) this.pos = 3
+      return
+    }
+    this.first = false
+    const bom = this.head.startsWith('\xef\xbb\xbf')
+    if (bom && this.base === 0 && this.pos < 3) this.pos = 3
+    if (this.dialect === 'mysql') this.mysqldump = SqlSplitter.DUMP_HEADER.test(this.head.slice(bom ? 3 : 0))
+  }
+
   /** Signal end of input; returns the last statements or throws SQL_UNTERMINATED. */
   end(): SqlStatement[] {
+    if (this.first) this.sniff(EMPTY, true)
     this.scan(true)
     if (this.mode === Mode.LineComment) this.mode = this.ret
     const what = this.unterminated()
@@ -614,6 +641,23 @@ export class SqlSplitter {
     const d0 = this.delimiter[0]!
     const dl = this.delimiter.length
     let p = this.pos
+    if (this.mysqldump && dl === 1 && d0 === 0x3b) {
+      if (this.semiPending && p < len) {
+        this.semiPending = false
+        if (b[p] === NL) { this.finishInsert(); return true }
+      }
+      const i = b.indexOf(SqlSplitter.SEMI_NL, p)
+      if (i === -1) {
+        this.line += this.countNl(b, p, len)
+        this.pos = len
+        this.semiPending = len > p && b[len - 1] === 0x3b
+        return false
+      }
+      this.line += this.countNl(b, p, i)
+      this.pos = i + 1
+      this.finishInsert()
+      return true
+    }
     while (p < len) {
       const c = b[p]!
       if (c === 0x27 || c === 0x22 || (c === 0x60 && mysql)) {
