@@ -158,3 +158,19 @@ t.test('CLI mysql-dump: --schema/--database, CSV output; SQL_NO_DATABASE exit 2'
   t.equal(e.code, 2)
   t.match(e.stderr, /^<stdin>:1: error SQL_NO_DATABASE .*--schema NAME$/m)
 })
+
+t.test('ALTER TABLE ... ADD PRIMARY KEY / ADD CONSTRAINT ... PRIMARY KEY (hand-written dumps)', async (t) => {
+  const s = summarise(conv('USE d;\nCREATE TABLE a (x int, y int);\nCREATE TABLE b (z int);\nALTER TABLE a ADD PRIMARY KEY (x, y);\nALTER TABLE `d`.`b` ADD CONSTRAINT pk_b PRIMARY KEY USING BTREE (z);\n'))
+  t.strictSame(s.relations.get('d.a')!.columns.map((c) => c.pk), [true, true])
+  t.strictSame(s.relations.get('d.b')!.columns.map((c) => c.pk), [true])
+})
+
+t.test('createMysqlDumpTransform: bytes in, records out; errors become stream errors', async (t) => {
+  const { createMysqlDumpTransform } = await import('../transforms/mysql-dump.js')
+  const { Readable } = await import('node:stream')
+  const { pipeline } = await import('node:stream/promises')
+  const got: SecodaRecord[] = []
+  await pipeline(Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) { for await (const r of src) got.push(r as SecodaRecord); yield* [] })
+  t.strictSame([...summarise(got).relations.keys()], ['d.t'])
+  await t.rejects(pipeline(Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) { for await (const _ of src) void _; yield* [] }), { code: 'SQL_NO_DATABASE', line: 1 })
+})

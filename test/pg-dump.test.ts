@@ -206,3 +206,14 @@ t.test('CLI pg-dump: file and stdin, gzip, validated output; SQL_NO_DATABASE wit
   t.equal(u.code, 1)
   t.match(u.stderr, /^<stdin>:2: error SQL_UNTERMINATED unterminated quoted string/m)
 })
+
+t.test('createPgDumpTransform: bytes in, the same records out as the core', async (t) => {
+  const { createPgDumpTransform } = await import('../transforms/pg-dump.js')
+  const { Readable } = await import('node:stream')
+  const { pipeline } = await import('node:stream/promises')
+  const fx = fixtureCases('pg-dump').find((f) => f.name === 'pg9-search-path')!
+  const got: SecodaRecord[] = []
+  await pipeline(Readable.from([fx.input.subarray(0, 100), fx.input.subarray(100)]), createPgDumpTransform({ file: 'x.sql' }), async function* (src) { for await (const r of src) got.push(r as SecodaRecord); yield* [] })
+  t.equal(jsonl(got), readFileSync(path.join(fx.dir, 'expected.jsonl'), 'utf8'))
+  await t.rejects(pipeline(Readable.from([Buffer.from("SELECT 'x")]), createPgDumpTransform(), async function* (src) { for await (const _ of src) void _; yield* [] }), { code: 'SQL_UNTERMINATED', line: 1 })
+})
