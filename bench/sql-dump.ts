@@ -73,11 +73,17 @@ async function generate(kind: 'pg' | 'mysql', file: string): Promise<void> {
   await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())))
 }
 
-/** Peak RSS sampler. */
-function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage.rss()
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, 20)
-  return { stop() { clearInterval(timer); return Math.max(peak, process.memoryUsage.rss()) } }
+/** Peak RSS sampler; also keeps the samples so the halves of a run can be compared (flat?). */
+function rssSampler(): { stop(): number; halves(): [number, number] } {
+  const samples: number[] = [process.memoryUsage.rss()]
+  const timer = setInterval(() => { samples.push(process.memoryUsage.rss()) }, 20)
+  return {
+    stop() { clearInterval(timer); samples.push(process.memoryUsage.rss()); return Math.max(...samples) },
+    halves() {
+      const h = Math.floor(samples.length / 2)
+      return [Math.max(...samples.slice(0, h || 1)), Math.max(...samples.slice(h))]
+    },
+  }
 }
 
 /** Baseline: read the file with the same chunk size the input layer uses, doing nothing. */
@@ -89,7 +95,7 @@ async function rawRead(file: string): Promise<number> {
 }
 
 /** The real pipeline: input layer → source → validator → JSONL writers (files in a temp dir). */
-async function convertFile(kind: 'pg' | 'mysql', file: string): Promise<{ seconds: number; peak: number; tables: number; lineage: number; errors: number }> {
+async function convertFile(kind: 'pg' | 'mysql', file: string): Promise<{ seconds: number; peak: number; halves: [number, number]; tables: number; lineage: number; errors: number }> {
   const outDir = mkdtempSync(path.join(tmpdir(), 'sql-bench-'))
   const report = new Report({ maxErrors: 1 })
   const rss = rssSampler()
@@ -101,7 +107,7 @@ async function convertFile(kind: 'pg' | 'mysql', file: string): Promise<{ second
   const peak = rss.stop()
   const lineage = readFileSync(path.join(outDir, 'lineage.jsonl'), 'utf8').split('\n').filter(Boolean).length
   rmSync(outDir, { recursive: true, force: true })
-  return { seconds, peak, tables: summary.resources.table, lineage, errors: summary.errors }
+  return { seconds, peak, halves: rss.halves(), tables: summary.resources.table, lineage, errors: summary.errors }
 }
 
 const mb = (bytes: number) => bytes / 1024 / 1024
@@ -129,7 +135,7 @@ async function main(): Promise<void> {
     const ok = conv.tables === TABLES + 1 && conv.lineage === 2 && conv.errors === 0
     const ratio = read / conv.seconds
     console.log(`${kind}: ${mb(size).toFixed(0)} MB  raw read ${(mb(size) / read).toFixed(0)} MB/s  conversion ${(mb(size) / conv.seconds).toFixed(0)} MB/s  ratio ${(ratio * 100).toFixed(0)}% (target >= 40%)  ` +
-      `peak RSS ${mb(conv.peak).toFixed(0)} MB (at start ${mb(base).toFixed(0)} MB, +${mb(conv.peak - base).toFixed(0)} MB)  ${ok ? 'result OK' : 'RESULT WRONG'}`)
+      `peak RSS ${mb(conv.peak).toFixed(0)} MB (at start ${mb(base).toFixed(0)} MB, +${mb(conv.peak - base).toFixed(0)} MB; peak in 1st/2nd half of the run ${mb(conv.halves[0]).toFixed(0)}/${mb(conv.halves[1]).toFixed(0)} MB)  ${ok ? 'result OK' : 'RESULT WRONG'}`)
     if (!ok) failed = true
   }
   if (failed) process.exitCode = 1
