@@ -75,6 +75,20 @@ t.test('a statement the grammar cannot read: SQL_UNPARSED warning with line and 
   t.match(report.diagnostics[0], { code: 'SQL_UNPARSED', severity: 'warning', line: 3, file: 'x.sql', message: /CREATE TABLE public\.bad \(a integer,,/ })
 })
 
+t.test('pg_dump < 16 circular views: CREATE TABLE then CREATE RULE "_RETURN" make one view', async (t) => {
+  const sql = [
+    'CREATE TABLE public.base (id integer);',
+    'CREATE TABLE public.v (id integer, n bigint);',
+    'CREATE RULE "_RETURN" AS ON SELECT TO public.v DO INSTEAD SELECT base.id, count(*) AS n FROM public.base GROUP BY base.id;',
+    "COMMENT ON VIEW public.v IS 'was a table first';",
+  ].join('\n')
+  const s = summarise(conv(sql, { database: 'd' }))
+  t.strictSame(s.relations.get('public.v'), {
+    kind: 'view', description: 'was a table first', reads: ['public.base'],
+    columns: [{ name: 'id', type: 'integer', description: null, pk: false }, { name: 'n', type: 'bigint', description: null, pk: false }],
+  })
+})
+
 t.test('view definitions are fenced SQL; reads skip CTE names', async (t) => {
   const rs = conv('CREATE VIEW public.v AS WITH w AS (SELECT 1 AS a FROM public.src) SELECT a FROM w;', { database: 'd' })
   const v = rs.find((r) => 'entity_type' in r && r.entity_type === 'table') as { definition: string; native_type: string }

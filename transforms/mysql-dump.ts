@@ -293,8 +293,6 @@ export class MysqlDumpConverter {
   private current: string | undefined
   private head = ''
   private headDone = false
-  /** Stand-in tables (mysqldump writes them before the real view): their column types. */
-  private readonly standIn = new Map<string, Map<string, string | undefined>>()
 
   constructor(options: MysqlDumpOptions = {}) {
     this.opts = Object.freeze({ database: options.database, schema: options.schema, file: options.file })
@@ -463,8 +461,6 @@ export class MysqlDumpConverter {
       c.i++
     }
     for (const col of columns) if (pk.includes(col.name)) col.pk = true
-    const k = `${ref.schema}\u0000${ref.name}`
-    this.standIn.set(k, new Map(columns.map((x) => [x.name, x.type])))
     const rel = { ...ref, kind, columns, reads: [], parents: [], line: s.line } as Parameters<SqlCatalog['addRelation']>[0]
     if (description !== undefined && description !== '') rel.description = description
     this.catalog.addRelation(rel)
@@ -503,13 +499,9 @@ export class MysqlDumpConverter {
     const body = tokens.slice(c.i)
     const names = selectNames(tokens, c.i)
     aliases.forEach((a, i) => { names[i] = a })
-    const types = this.standIn.get(`${ref.schema}\u0000${ref.name}`)
-    const columns: ColumnState[] = names.map((name) => {
-      const col: ColumnState = { name, pk: false }
-      const ty = types?.get(name)
-      if (ty !== undefined) col.type = ty
-      return col
-    })
+    // no column types: mysqldump's stand-in tables carry placeholder types (MySQL 5.7 writes
+    // every column as tinyint), so a dump never states a view column's real type
+    const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))
     const reads = mysqlReads(body).map((r) => this.ref(s, r))
     this.catalog.addRelation({ ...ref, kind: 'view', columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
     this.report.bump('mysql_dump.views')

@@ -35,7 +35,7 @@ export function loadPgParser(): Promise<void> {
 }
 
 /** Statements worth parsing: the rest of a dump (functions, grants, indexes, ...) is skipped unread. */
-const WANTED = /^(?:create\s+(?:or\s+replace\s+)?(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?(?:schema|table|view|recursive\s+view|materialized\s+view|foreign\s+table|database)\b|comment\s+on\s+(?:schema|table|view|materialized\s+view|foreign\s+table|column|database)\b|set\s+(?:session\s+)?search_path\b|alter\s+(?:table|foreign\s+table)\b[\s\S]*\bprimary\s+key\b|select\s+pg_catalog\.set_config\s*\(\s*'search_path')/i
+const WANTED = /^(?:create\s+(?:or\s+replace\s+)?(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?(?:schema|table|view|recursive\s+view|materialized\s+view|foreign\s+table|database)\b|comment\s+on\s+(?:schema|table|view|materialized\s+view|foreign\s+table|column|database)\b|set\s+(?:session\s+)?search_path\b|alter\s+(?:table|foreign\s+table)\b[\s\S]*\bprimary\s+key\b|select\s+pg_catalog\.set_config\s*\(\s*'search_path'|create\s+(?:or\s+replace\s+)?rule\s+"_RETURN"\s)/i
 
 const str = (n: unknown): string | undefined => {
   const s = (n as { String?: { sval?: string } } | undefined)?.String
@@ -145,6 +145,8 @@ export class PgDumpConverter {
         return
       case 'CommentStmt':
         return this.comment(body, s)
+      case 'RuleStmt':
+        return this.returnRule(body, s)
       case 'AlterTableStmt':
         return this.alterTable(body, s)
       case 'VariableSetStmt':
@@ -226,6 +228,32 @@ export class PgDumpConverter {
     const names = outputNames(query)
     aliases.forEach((a, i) => { names[i] = a })
     const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))
+    const reads = this.viewReads(query, ref.database)
+    this.catalog.addRelation({ ...ref, kind, columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
+    this.report.bump('pg_dump.views')
+  }
+
+  /**
+   * `CREATE RULE "_RETURN" AS ON SELECT TO v DO INSTEAD SELECT ...`: how pg_dump before 16
+   * wrote a view caught in a dependency loop — first as a table, then this rule turns it
+   * into a view. The table's columns (with their real types) stay; it becomes a view reading
+   * what the rule's SELECT reads.
+   */
+  private returnRule(body: Node, s: SqlStatement): void {
+    const actions = (body.actions as Node[] | undefined) ?? []
+    if (body.rulename !== '_RETURN' || body.event !== 'CMD_SELECT' || actions.length !== 1) return
+    const db = this.db(s)
+    const rv = body.relation as RangeVarNode
+    const ref = this.resolve(db, rv.schemaname, rv.relname)
+    const r = this.catalog.get(ref.database, ref.schema, ref.name)
+    if (!r) return
+    r.kind = 'view'
+    r.definition = sqlDefinition(s.text + ';')
+    r.reads = this.viewReads(actions[0]!, ref.database)
+  }
+
+  /** Relations a query reads (every RangeVar), without its CTE names, resolved now. */
+  private viewReads(query: Node, db: string): RelationRef[] {
     const ctes = new Set<string>()
     const rangeVars: RangeVarNode[] = []
     walk(query, (k, v) => {
@@ -235,10 +263,9 @@ export class PgDumpConverter {
     const reads: RelationRef[] = []
     for (const rv of rangeVars) {
       if (rv.schemaname === undefined && ctes.has(rv.relname)) continue
-      reads.push(this.resolve(rv.catalogname ?? ref.database, rv.schemaname, rv.relname))
+      reads.push(this.resolve(db, rv.schemaname, rv.relname))
     }
-    this.catalog.addRelation({ ...ref, kind, columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
-    this.report.bump('pg_dump.views')
+    return reads
   }
 
   private comment(body: Node, s: SqlStatement): void {
