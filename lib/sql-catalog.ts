@@ -85,10 +85,19 @@ export class SqlCatalog {
     if (!this.schemas.has(k)) this.schemas.set(k, { database, name, line })
   }
 
-  /** Add (or replace: mysqldump's stand-in table for a view) a relation. */
+  /**
+   * Add a relation, or replace one (mysqldump's stand-in for a view; pg_dump 16+'s dummy
+   * `CREATE VIEW` later redone by `CREATE OR REPLACE VIEW`). Comments given in between stay.
+   */
   addRelation(rel: RelationState): void {
     this.schema(rel.database, rel.schema, rel.line)
-    this.relations.set(key(rel.database, rel.schema, rel.name), rel)
+    const k = key(rel.database, rel.schema, rel.name)
+    const old = this.relations.get(k)
+    if (old) {
+      rel.description ??= old.description
+      for (const c of rel.columns) c.description ??= old.columns.find((o) => o.name === c.name)?.description
+    }
+    this.relations.set(k, rel)
   }
 
   /** A relation by name. */

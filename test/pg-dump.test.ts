@@ -89,6 +89,18 @@ t.test('pg_dump < 16 circular views: CREATE TABLE then CREATE RULE "_RETURN" mak
   })
 })
 
+t.test('pg_dump 16+ circular views: dummy CREATE VIEW, comments, then CREATE OR REPLACE VIEW', async (t) => {
+  const sql = [
+    'CREATE TABLE public.base (id integer);',
+    'CREATE VIEW public.v AS SELECT NULL::integer AS id;',
+    "COMMENT ON VIEW public.v IS 'kept';",
+    "COMMENT ON COLUMN public.v.id IS 'kept too';",
+    'CREATE OR REPLACE VIEW public.v AS SELECT base.id FROM public.base;',
+  ].join('\n')
+  const s = summarise(conv(sql, { database: 'd' }))
+  t.strictSame(s.relations.get('public.v'), { kind: 'view', description: 'kept', reads: ['public.base'], columns: [{ name: 'id', type: null, description: 'kept too', pk: false }] })
+})
+
 t.test('view definitions are fenced SQL; reads skip CTE names', async (t) => {
   const rs = conv('CREATE VIEW public.v AS WITH w AS (SELECT 1 AS a FROM public.src) SELECT a FROM w;', { database: 'd' })
   const v = rs.find((r) => 'entity_type' in r && r.entity_type === 'table') as { definition: string; native_type: string }
