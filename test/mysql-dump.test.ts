@@ -6,7 +6,7 @@ import { Report } from '../lib/report.js'
 import { MysqlDumpConverter, mysqlReads, tokenizeMysql, type MysqlDumpOptions } from '../transforms/mysql-dump.js'
 import { CHUNKINGS } from './helpers/chunking.js'
 import { mysqlUnavailable, run, serverTest } from './helpers/servers.js'
-import { convert, fixtureCases, repoRoot, samples, summarise } from './helpers/sql-dumps.js'
+import { convert, fixtureCases, repoRoot, samples, summarise, validate } from './helpers/sql-dumps.js'
 
 const my = (opts: MysqlDumpOptions = {}) => () => new MysqlDumpConverter(opts)
 const conv = (sql: string, opts: MysqlDumpOptions = {}) => convert(my(opts), Buffer.from(sql))
@@ -71,6 +71,7 @@ for (const fx of fixtureCases('mysql-dump')) {
     const golden = path.join(fx.dir, 'expected.jsonl')
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, jsonl(want))
     t.equal(jsonl(want), readFileSync(golden, 'utf8'), 'matches expected.jsonl')
+    t.strictSame(await validate(want), [], 'the records pass the validator')
     for (const how of CHUNKINGS) t.equal(jsonl(convert(make, fx.input, how)), jsonl(want), `same records in chunking ${JSON.stringify(how)}`)
   })
 }
@@ -80,6 +81,7 @@ for (const file of samples('mysql')) {
     const report = new Report({ maxErrors: 1 })
     const rs = convert(my({ report, file }), readFileSync(file), { seed: 5, max: 65536 })
     t.strictSame(report.diagnostics, [])
+    t.strictSame(await validate(rs), [], 'the records pass the validator')
     const s = summarise(rs)
     t.ok(s.relations.size > 0, `${s.relations.size} relations`)
     for (const [k, r] of s.relations) {
@@ -124,6 +126,7 @@ serverTest(t, 'real MariaDB/MySQL: mysqldump output converts to what information
       const rs = convert(my({ ...opts, report }), dump, { seed: 13, max: 1013 })
       const s = summarise(rs)
       t.strictSame(report.diagnostics, [], 'no diagnostics')
+      t.strictSame(await validate(rs), [], 'the records pass the validator')
       const tables = rs.filter((r) => 'entity_type' in r && r.entity_type === 'table') as { database: string; schema: string }[]
       t.ok(tables.every((x) => x.schema === schema && x.database === (opts.database ?? schema)), 'MySQL database = Secoda schema; Secoda database = --database or the same name')
       t.strictSame([...s.relations.keys()].sort(), cat.tables.map((x) => `${schema}.${x.name}`).sort(), 'same tables and views, each view once')

@@ -6,7 +6,7 @@ import { Report } from '../lib/report.js'
 import { PgDumpConverter, connectTarget, loadPgParser, type PgDumpOptions } from '../transforms/pg-dump.js'
 import { CHUNKINGS } from './helpers/chunking.js'
 import { pgUnavailable, run, serverTest } from './helpers/servers.js'
-import { convert, fixtureCases, repoRoot, samples, summarise } from './helpers/sql-dumps.js'
+import { convert, fixtureCases, repoRoot, samples, summarise, validate } from './helpers/sql-dumps.js'
 
 await loadPgParser()
 
@@ -118,6 +118,7 @@ for (const fx of fixtureCases('pg-dump')) {
     const golden = path.join(fx.dir, 'expected.jsonl')
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, jsonl(want))
     t.equal(jsonl(want), readFileSync(golden, 'utf8'), 'matches expected.jsonl')
+    t.strictSame(await validate(want), [], 'the records pass the validator')
     for (const how of CHUNKINGS) {
       if (how === 'one' && fx.input.length > 200_000) continue
       t.equal(jsonl(convert(make, fx.input, how)), jsonl(want), `same records in chunking ${JSON.stringify(how)}`)
@@ -131,6 +132,7 @@ for (const file of samples('postgres')) {
     const rs = convert(pg({ database: 'sample', report, file }), readFileSync(file), { seed: 7, max: 65536 })
     t.equal(report.errors, 0)
     t.strictSame(report.diagnostics, [])
+    t.strictSame(await validate(rs), [], 'the records pass the validator')
     const s = summarise(rs)
     t.ok(s.relations.size > 0, `${s.relations.size} relations`)
     for (const [k, r] of s.relations) if (r.kind !== 'view' && r.kind !== 'materialized view') t.ok(r.columns.every((c) => c.type), `${k}: every column has a type`)
@@ -187,8 +189,10 @@ serverTest(t, 'real PostgreSQL: pg_dump output converts to what pg_catalog repor
     t.test(label, async (t) => {
       const dump = Buffer.from(run('pg_dump', [...args, '-d', db]))
       const report = new Report({ maxErrors: 1 })
-      const s = summarise(convert(pg({ ...opts, report }), dump, { seed: 11, max: 997 }))
+      const rs = convert(pg({ ...opts, report }), dump, { seed: 11, max: 997 })
+      const s = summarise(rs)
       t.strictSame(report.diagnostics, [], 'no diagnostics')
+      t.strictSame(await validate(rs), [], 'the records pass the validator')
       t.strictSame(s.databases.map((d) => d.title), [db])
       if (args.includes('--create')) t.equal(s.databases[0]!.description, cat.database_description, 'database comment')
       for (const sc of cat.schemas) {

@@ -88,3 +88,18 @@ export function fixtureCases(source: string): { name: string; dir: string; input
     return { name: d.name, dir, input: readFileSync(path.join(dir, 'input.sql')), options: existsSync(opt) ? JSON.parse(readFileSync(opt, 'utf8')) as Record<string, string> : {} }
   })
 }
+
+/**
+ * Run main's validator over records (JSONL rules, or CSV rules with forCsv); returns its
+ * diagnostics except LINEAGE_EXTERNAL_PARTIAL: a dump cannot know the cluster of a table
+ * outside it, so that warning is expected on every external_table edge.
+ */
+export async function validate(records: SecodaRecord[], forCsv = false): Promise<unknown[]> {
+  const { Validator } = await import('../../transforms/validate.js')
+  const { Report } = await import('../../lib/report.js')
+  const report = new Report({ maxErrors: 1_000_000 })
+  const v = new Validator({ report, forCsv })
+  for (const r of records) v.check(r)
+  v.finish()
+  return report.diagnostics.filter((d) => d.code !== 'LINEAGE_EXTERNAL_PARTIAL')
+}
