@@ -28,12 +28,16 @@ command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || need
 command -v mysqldump >/dev/null 2>&1 || need+=(mariadb-client)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
-  apt-get update -qq
+  for try in 1 2 3; do apt-get update -qq && break; log "apt-get update failed (try $try)"; sleep 5; done
   # policy-rc.d 101: keep the package scripts from starting services themselves (there is
   # no systemd in containers); this script starts them below, the same way everywhere.
   prc=/usr/sbin/policy-rc.d; had_prc=0; [ -e "$prc" ] && had_prc=1
   if [ "$had_prc" = 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; fi
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  for try in 1 2 3; do
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null && break
+    [ "$try" = 3 ] && { log "apt-get install ${need[*]} failed"; exit 1; }
+    log "apt-get install failed (try $try)"; sleep 5
+  done
   if [ "$had_prc" = 0 ]; then rm -f "$prc"; fi
 else
   log "postgresql and mariadb packages already installed"
