@@ -167,8 +167,11 @@ class Cursor {
   }
 }
 
-/** Words that end a column's type in a column definition. */
-const TYPE_END = new Set(['CHARACTER', 'CHARSET', 'COLLATE', 'NOT', 'NULL', 'DEFAULT', 'AUTO_INCREMENT', 'COMMENT', 'PRIMARY', 'KEY', 'UNIQUE', 'GENERATED', 'AS', 'ON', 'INVISIBLE', 'VISIBLE', 'CHECK', 'REFERENCES', 'COLUMN_FORMAT', 'STORAGE', 'SRID', 'WITH', 'WITHOUT', 'CONSTRAINT', 'VIRTUAL', 'STORED', 'PERSISTENT', 'ENGINE_ATTRIBUTE', 'SECONDARY_ENGINE_ATTRIBUTE', 'COMPRESSED', 'BINARY' /* handled below */])
+/**
+ * Words that end a column's type in a column definition (`BINARY` as the first word is the
+ * binary(n) type; after it, the old collation attribute).
+ */
+const TYPE_END = new Set(['CHARACTER', 'CHARSET', 'COLLATE', 'NOT', 'NULL', 'DEFAULT', 'AUTO_INCREMENT', 'COMMENT', 'PRIMARY', 'KEY', 'UNIQUE', 'GENERATED', 'AS', 'ON', 'INVISIBLE', 'VISIBLE', 'CHECK', 'REFERENCES', 'COLUMN_FORMAT', 'STORAGE', 'SRID', 'WITH', 'WITHOUT', 'CONSTRAINT', 'VIRTUAL', 'STORED', 'PERSISTENT', 'ENGINE_ATTRIBUTE', 'SECONDARY_ENGINE_ATTRIBUTE', 'COMPRESSED', 'BINARY'])
 /** Words that start a table-level definition rather than a column. */
 const TABLE_ELEMENT = new Set(['PRIMARY', 'KEY', 'INDEX', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'CONSTRAINT', 'FOREIGN', 'CHECK', 'PERIOD'])
 
@@ -420,10 +423,8 @@ export class MysqlDumpConverter {
         const x = c.peek()!
         if (x.kind === 'word' && TYPE_END.has(x.value.toUpperCase()) && x !== typeStart) break
         if (x.kind === 'punct' && x.value === '(') {
-          const from = c.i
           c.skipGroup()
           typeEnd = c.t[c.i - 1]!
-          void from
           continue
         }
         typeEnd = x
@@ -511,8 +512,9 @@ export class MysqlDumpConverter {
     c.accept('IGNORE')
     if (!c.accept('TABLE')) return
     const ref = this.ref(s, c.qualified())
+    // ADD PRIMARY KEY [USING ...] (cols) or ADD CONSTRAINT [name] PRIMARY KEY (cols)
     while (!c.done()) {
-      if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1] && /^(ADD|CONSTRAINT)$/i.test(c.t[c.i - 1]!.value) || (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 2]?.value.toUpperCase() === 'CONSTRAINT')) {
+      if (c.is('PRIMARY') && c.is('KEY', 1)) {
         c.i += 2
         while (!c.done() && !c.isPunct('(')) c.i++
         const keys = this.keyColumns(c)

@@ -1,22 +1,12 @@
 // Feed bytes to a push/end core in different chunkings (one byte at a time, random sizes)
 // so tests can require identical output whatever the chunk boundaries.
 
+import { rng } from '../helpers.js'
+
 /** Anything with push(chunk) → T[] and end() → T[]. */
 export interface PushCore<T> {
   push(chunk: Buffer): T[]
   end(): T[]
-}
-
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Split `buf` into chunks: 'one' = single bytes, a number = random sizes 1..n from that seed. */
