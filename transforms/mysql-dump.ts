@@ -441,7 +441,7 @@ export class MysqlDumpConverter {
           if (x?.kind === 'string') col.description = x.value
           continue
         }
-        if (c.is('PRIMARY') && c.is('KEY', 1)) { col.pk = true; c.i += 2; continue }
+        if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1]?.value.toUpperCase() !== 'DROP') { col.pk = true; c.i += 2; continue }
         c.i++
       }
       columns.push(col)
@@ -514,7 +514,7 @@ export class MysqlDumpConverter {
     const ref = this.ref(s, c.qualified())
     // ADD PRIMARY KEY [USING ...] (cols) or ADD CONSTRAINT [name] PRIMARY KEY (cols)
     while (!c.done()) {
-      if (c.is('PRIMARY') && c.is('KEY', 1)) {
+      if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1]?.value.toUpperCase() !== 'DROP') {
         c.i += 2
         while (!c.done() && !c.isPunct('(')) c.i++
         const keys = this.keyColumns(c)
