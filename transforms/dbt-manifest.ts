@@ -91,7 +91,7 @@ function definitionOf(description: string | undefined, sql: string | undefined):
   if (sql === undefined || sql.trim() === '') return undefined
   let fence = '```'
   while (sql.includes(fence)) fence += '`'
-  return (description !== undefined ? description.trim() + '\n\n' : '') + fence + 'sql\n' + sql.replace(/\s+$/, '') + '\n' + fence
+  return (description !== undefined ? description.trim() + '\n\n' : '') + fence + 'sql\n' + sql.trimEnd() + '\n' + fence
 }
 
 /** Unique non-empty texts joined by a blank line. */
@@ -181,6 +181,7 @@ export class DbtManifestConverter {
   /** Nodes with dependencies: the target id and the unique_ids it reads. */
   private readonly dependents: { to: string; deps: string[] }[] = []
   private sawNodes = false
+  private lastPosition: { file?: string; line: number } | undefined
   private manifestOnly = 0
 
   constructor(options: DbtManifestOptions, emit: (r: SecodaRecord) => void) {
@@ -320,6 +321,7 @@ export class DbtManifestConverter {
     if (kind === 'model' && materialized === 'ephemeral') {
       // Ephemeral models are CTEs inlined into their dependents: no relation, only a hop in lineage.
       this.ephemeral.set(uid, deps)
+      if (key !== uid) this.ephemeral.set(key, deps)
       this.report.bump('dbt.ephemeral')
       return
     }
@@ -340,6 +342,9 @@ export class DbtManifestConverter {
       line: pos.line,
     }
     this.relOf.set(uid, relId)
+    // depends_on names nodes by their key in the manifest; it is the unique_id in every dbt
+    // release, but a hand-edited or third-party manifest may disagree.
+    if (key !== uid) this.relOf.set(key, relId)
     if (deps.length > 0) this.dependents.push({ to: relId, deps })
     if (kind === 'seed' || kind === 'source') {
       const held = this.pending.get(relId)
@@ -379,7 +384,13 @@ export class DbtManifestConverter {
   }
 
   private src<T extends SecodaRecord>(r: T, line: number): T {
-    return withSource(r, this.file !== undefined ? { file: this.file, line } : { line })
+    return withSource(r, this.position(line))
+  }
+
+  /** One shared position object per line (records of one node share it). */
+  private position(line: number): { file?: string; line: number } {
+    if (this.lastPosition?.line !== line) this.lastPosition = this.file !== undefined ? { file: this.file, line } : { line }
+    return this.lastPosition
   }
 
   /**

@@ -268,6 +268,21 @@ export class JsonSectionScanner {
       this.escaped = false
       i++
     }
+    // Most strings (keys, short values) end within a few bytes: a JS loop beats a native
+    // call there. Long ones (SQL, descriptions) go to indexOf (memchr) below.
+    const stop = Math.min(n, i + 48)
+    while (i < stop) {
+      const b = chunk[i]!
+      if (b === QUOTE) return this.stringEnd(chunk, i)
+      if (b === BACKSLASH) {
+        if (i + 1 >= n) {
+          this.escaped = true
+          return -1
+        }
+        i += 2
+      } else i++
+    }
+    if (i >= n) return -1
     for (;;) {
       const q = chunk.indexOf(QUOTE, i)
       if (q < 0) {
@@ -278,14 +293,17 @@ export class JsonSectionScanner {
       }
       let k = q - 1
       while (k >= i && chunk[k] === BACKSLASH) k--
-      if (((q - 1 - k) & 1) === 0) {
-        this.inString = false
-        if (this.strRole === STR_KEY) this.keyEnd(chunk, q)
-        else if (this.captureDepth !== 0 && this.captureDepth === this.depth) this.endValue(chunk, q + 1)
-        return q + 1
-      }
+      if (((q - 1 - k) & 1) === 0) return this.stringEnd(chunk, q)
       i = q + 1
     }
+  }
+
+  /** The closing quote of a string is at `q`. */
+  private stringEnd(chunk: Uint8Array, q: number): number {
+    this.inString = false
+    if (this.strRole === STR_KEY) this.keyEnd(chunk, q)
+    else if (this.captureDepth !== 0 && this.captureDepth === this.depth) this.endValue(chunk, q + 1)
+    return q + 1
   }
 
   private keyEnd(chunk: Uint8Array, q: number): void {
