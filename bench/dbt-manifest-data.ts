@@ -79,7 +79,7 @@ export function generateManifest(file: string, targetBytes: number, seed = 1): G
     for (let c = 0; c < n; c++) {
       const name = `${prefix}_${pick(WORDS)}_${c}`
       cols[name] = {
-        name, description: `The ${words(8)} — “${words(3)}” for the row.`, meta: {}, data_type: rand() < 0.3 ? pick(TYPES) : null,
+        name, description: rand() < 0.05 ? `The ${words(8)} — “${words(3)}” for the row.` : `The ${words(8)} - "${words(3)}" for the row.`, meta: {}, data_type: rand() < 0.3 ? pick(TYPES) : null,
         constraints: c === 0 ? [{ type: 'not_null', name: null, expression: null, warn_unenforced: true, warn_unsupported: true, to: null, to_columns: [] }] : [],
         quote: null, config: { meta: {}, tags: [] }, tags: [], granularity: null, doc_blocks: [],
       }
@@ -91,7 +91,8 @@ export function generateManifest(file: string, targetBytes: number, seed = 1): G
     refs.forEach((r, i) => { s += `src_${i} as (\n    select * from {{ ref('${r}') }}\n),\n` })
     s += 'final as (\n    select\n'
     for (let l = 0; l < lines; l++) s += `        "${pick(WORDS)}_${l}" as ${pick(WORDS)}_${l}, -- ${words(4)}\n`
-    s += "        'naïve \\\\ \"quoted\" 日本' as note\n    from src_0\n)\nselect * from final\n"
+    s += rand() < 0.1 ? "        'naïve \\\\ \"quoted\" 日本' as note\n" : "        'plain \\\\ \"quoted\"' as note\n"
+    s += '    from src_0\n)\nselect * from final\n'
     return s
   }
   const config = (materialized: string): Record<string, unknown> => ({
