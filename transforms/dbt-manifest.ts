@@ -487,7 +487,8 @@ export class DbtManifestConverter {
         parent_databuilder_id: relId,
         title: c.name,
         description: c.description,
-        sort_order: c.sortOrder,
+        // A column added to a relation emitted earlier has no place in its order.
+        sort_order: done === undefined ? c.sortOrder : undefined,
         type: c.type,
         is_pk: c.isPk ? true : undefined,
       }
