@@ -515,14 +515,97 @@ export class JsonSectionScanner {
 }
 
 /**
- * Where inside `text` (which starts at `start`) a `JSON.parse` SyntaxError points: V8 says
- * "at position N" (UTF-16 units), or nothing for "Unexpected end of JSON input" (the end).
+ * Where inside `text` (which starts at `start`) a `JSON.parse` SyntaxError points. V8 gives
+ * "at position N" for some errors only (not for an unexpected token in Node 20), so the
+ * position is found by a small validator; it runs only after JSON.parse has failed.
  */
 export function jsonErrorPosition(text: string, error: unknown, start: ScanPosition): ScanPosition {
   const m = /at position (\d+)/.exec(error instanceof Error ? error.message : '')
-  const at = m === null ? text.length : Math.min(Number(m[1]), text.length)
+  const at = m === null ? findJsonError(text) : Math.min(Number(m[1]), text.length)
   const before = text.slice(0, at)
   let line = start.line
   for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++
   return { offset: start.offset + Buffer.byteLength(before), line }
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+
+/** Index of the first JSON syntax error in `text` (its length when the text just ends early). */
+export function findJsonError(text: string): number {
+  let i = 0
+  const ws = (): void => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const str = (): void => {
+    i++
+    for (;;) {
+      const c = text.charCodeAt(i)
+      if (Number.isNaN(c) || c < 0x20) fail()
+      if (c === 0x22) {
+        i++
+        return
+      }
+      if (c === 0x5c) {
+        const e = text[i + 1]
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail()
+          i += 6
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2
+        else {
+          i++
+          fail()
+        }
+      } else i++
+    }
+  }
+  const value = (depth: number): void => {
+    ws()
+    const c = text[i]
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']'
+      i++
+      ws()
+      if (text[i] === close) {
+        i++
+        return
+      }
+      for (;;) {
+        if (c === '{') {
+          ws()
+          if (text[i] !== '"') fail()
+          str()
+          ws()
+          if (text[i] !== ':') fail()
+          i++
+        }
+        value(depth + 1)
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === close) {
+          i++
+          return
+        } else fail()
+      }
+    }
+    if (c === '"') return str()
+    for (const lit of ['true', 'false', 'null']) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length
+        return
+      }
+    }
+    NUMBER.lastIndex = i
+    if (NUMBER.exec(text) === null) fail()
+    i = NUMBER.lastIndex
+  }
+  try {
+    value(0)
+    ws()
+    return i
+  } catch (at) {
+    return Math.min(at as number, text.length)
+  }
 }

@@ -5,6 +5,7 @@ import yargs, { type CommandModule } from 'yargs'
 import { type GlobalArgs } from './common.js'
 import { type CliIO, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
+import { dbtCommand } from './commands/dbt.js'
 import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
 
@@ -12,6 +13,7 @@ import { validateCommand } from './commands/validate.js'
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   validateCommand,
   convertCommand,
+  dbtCommand,
   demoCommand,
 ]
 
