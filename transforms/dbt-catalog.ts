@@ -4,7 +4,7 @@
 
 import { SecodaError } from '../lib/errors.js'
 import { type Report } from '../lib/report.js'
-import { JsonSectionScanner, type ScanPosition, type SectionMode } from './json-sections.js'
+import { JsonSectionScanner, jsonErrorPosition, type ScanPosition, type SectionMode } from './json-sections.js'
 
 /** One catalog entry, compacted: parallel column arrays in catalog order. */
 export interface CatalogTable {
@@ -135,7 +135,7 @@ export class DbtCatalogReader {
     try {
       e = JSON.parse(text)
     } catch (err) {
-      this.report.error('DBT_BAD_NODE', `catalog entry ${key}: invalid JSON: ${(err as Error).message}`, this.at(pos))
+      this.report.error('DBT_BAD_NODE', `catalog entry ${key}: invalid JSON: ${(err as Error).message}`, { ...this.at(jsonErrorPosition(text, err, pos)), path: `catalog.${key}` })
       return
     }
     const o = obj(e)
