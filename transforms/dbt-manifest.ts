@@ -3,16 +3,18 @@
 //
 // Why one pass and this order: the byte scanner (json-sections.ts) hands over one node at a
 // time, and a node is dropped once converted. Models and snapshots — the nodes with SQL, so
-// nearly all of the bytes that produce output — are emitted as they arrive. Seeds and
-// sources are held, converted and without SQL, until the end of the input, because a source
-// often names the relation a seed (or another source) builds and the two must become ONE
-// table (issue 3): a source only appears after every node, in dbt's key order. What the
-// run keeps besides that is a compact summary per node (unique_id → relation id, the
-// unique_ids it depends on, ephemeral models' dependencies), from which lineage is emitted
-// at the end, with ephemeral models passed through and self-edges of merged relations
-// dropped. A second pass over a seekable file would avoid holding seeds and sources, but
-// would read (and for stdin or gzip, buffer) the whole input twice for what is usually a
-// small share of it.
+// nearly all of the bytes that produce output — are emitted as they arrive. A source often
+// names the relation a seed builds, and the two must become ONE table (issue 3), so seeds are
+// held, converted and without SQL, until the `sources` section has been read, and each
+// source is emitted as it arrives, merged with the seeds it matches (in dbt's key order
+// `sources` follows `nodes`; in another order sources are held until `nodes` is done). What
+// the run keeps besides that is a compact summary per node (unique_id → relation id, the
+// unique_ids it depends on, ephemeral models' dependencies, hashes of emitted column names),
+// from which lineage is emitted at the end, with ephemeral models passed through and
+// self-edges of merged relations dropped. A later node naming a relation already emitted
+// (a source reading a model's table, a second source for one table) adds the columns it
+// lacked; its description is then not merged. A second pass over a seekable file would
+// avoid that case, but would read (and for stdin or gzip, buffer) the whole input twice.
 
 import { Transform, type TransformCallback } from 'node:stream'
 import { SecodaError } from '../lib/errors.js'
@@ -207,8 +209,10 @@ export class DbtManifestConverter {
    * 50-column table) would drop one column of that later node.
    */
   private readonly emitted = new Map<string, string>()
-  /** Seeds and sources, held until the end (see the header). */
+  /** Seeds and sources held (see the header), until the other section is done. */
   private readonly pending = new Map<string, TablePart[]>()
+  /** Which of `nodes` and `sources` have been read completely. */
+  private readonly done = new Set<string>()
   /** unique_id → relation id of every node that became (part of) a table. */
   private readonly relOf = new Map<string, string>()
   /** Ephemeral model unique_id → the unique_ids it depends on. */
@@ -234,8 +238,18 @@ export class DbtManifestConverter {
       sectionEnd: (name, n) => {
         const kind = COUNTED_SECTIONS[name]
         if (kind !== undefined && n > 0) this.report.bump(`dbt.skipped.${kind}`, n)
+        if (name === 'nodes' || name === 'sources') {
+          this.done.add(name)
+          if (this.done.size === 2) this.flushPending()
+        }
       },
     }, { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt manifest' })
+  }
+
+  /** Emit the held seeds and sources, merged per relation. */
+  private flushPending(): void {
+    for (const parts of this.pending.values()) this.emitMerged(parts)
+    this.pending.clear()
   }
 
   /** Bytes scanned so far. */
@@ -254,8 +268,7 @@ export class DbtManifestConverter {
     if (!this.sawNodes) {
       throw new SecodaError('DBT_WRONG_ARTIFACT', 'not a dbt manifest: it has no "nodes" or "sources" section', this.at({ offset: 0, line: 1 }))
     }
-    for (const parts of this.pending.values()) this.emitMerged(parts)
-    this.pending.clear()
+    this.flushPending()
     this.emitLineage()
     if (this.catalog !== undefined) {
       if (this.manifestOnly > 0) {
@@ -383,9 +396,16 @@ export class DbtManifestConverter {
     // release, but a hand-edited or third-party manifest may disagree.
     if (key !== uid) this.relOf.set(key, relId)
     if (deps.length > 0) this.dependents.push({ to: relId, deps })
-    if (kind === 'seed' || kind === 'source') {
+    if ((kind === 'seed' || kind === 'source') && this.done.size < 2) {
+      // Once the other section is done (in dbt's order: a source, after all nodes), nothing
+      // else can arrive to merge with but another source naming the same relation (rare):
+      // emit now, merged with what is held, so sources are never held in dbt's order.
+      const other = kind === 'seed' ? 'sources' : 'nodes'
       const held = this.pending.get(relId)
-      if (held === undefined) this.pending.set(relId, [part])
+      if (this.done.has(other)) {
+        if (held !== undefined) this.pending.delete(relId)
+        this.emitMerged(held === undefined ? [part] : [...held, part])
+      } else if (held === undefined) this.pending.set(relId, [part])
       else held.push(part)
     } else this.emitMerged([part])
   }
