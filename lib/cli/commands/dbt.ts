@@ -15,26 +15,28 @@ interface DbtArgs extends ConversionArgs {
 }
 
 export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
-  command: 'dbt <manifest>',
+  command: 'dbt [manifest]',
   describe: 'Convert a dbt manifest.json (schema v1–v12), joined with catalog.json, into tables, columns, exposure dashboards and lineage',
   builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
-    .positional('manifest', { type: 'string', demandOption: true, describe: 'manifest.json from target/ (- for stdin; gzip is detected)' })
+    .positional('manifest', { type: 'string', default: '-', describe: 'manifest.json from target/ (- or none: stdin; gzip is detected)' })
     .option('catalog', { type: 'string', describe: 'catalog.json from `dbt docs generate`: column types, order and warehouse comments' })
     .example('$0 dbt target/manifest.json --catalog target/catalog.json --out-dir out/', '→ out/resources.jsonl + out/lineage.jsonl')
     .example('$0 dbt target/manifest.json --to csv -o columns.csv', '→ the Secoda columns CSV (no lineage)')
     .example('gzip -dc manifest.json.gz | $0 dbt - > resources.jsonl', 'read stdin') as unknown as Argv<DbtArgs>,
   handler: async (argv) => {
+    // yargs hands a positional '-' over as ''.
+    const manifest = argv.manifest === '' ? '-' : argv.manifest
     argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
-      if (argv.manifest === '-' && argv.catalog === '-') throw new SecodaError('USAGE', 'the manifest and --catalog cannot both be read from stdin')
+      if (manifest === '-' && argv.catalog === '-') throw new SecodaError('USAGE', 'the manifest and --catalog cannot both be read from stdin')
       const inputOptions = { ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}), stdin: ctx.io.stdin }
       // The catalog is read whole first (it is the small one): the manifest's nodes join on it as they stream.
       const catalog = argv.catalog === undefined
         ? undefined
         : await readDbtCatalog(openInput(argv.catalog, inputOptions), { report: ctx.report, file: displayName(argv.catalog) })
       if (catalog?.schemaVersion !== undefined) ctx.report.notes['dbt.catalog_schema_version'] = catalog.schemaVersion
-      const converter = createDbtManifestStream({ report: ctx.report, ids: ctx.ids, file: displayName(argv.manifest), ...(catalog !== undefined ? { catalog } : {}) })
+      const converter = createDbtManifestStream({ report: ctx.report, ids: ctx.ids, file: displayName(manifest), ...(catalog !== undefined ? { catalog } : {}) })
       // pipeline() destroys the converter with the input's error (missing file, bad gzip).
-      return pipeline(openInput(argv.manifest, inputOptions), converter, () => {})
+      return pipeline(openInput(manifest, inputOptions), converter, () => {})
     })
   },
 }
