@@ -19,6 +19,9 @@ import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { isLineage, serializeRecord, type SecodaRecord } from '../lib/records.js'
 import { Report } from '../lib/report.js'
+import { openInput } from '../lib/input.js'
+import { runConversion } from '../lib/pipeline.js'
+import { pipeline as pipe } from 'node:stream'
 import { createDbtManifestStream } from '../transforms/dbt-manifest.js'
 import { generateManifest, type GeneratedManifest } from './dbt-manifest-data.js'
 
@@ -103,6 +106,23 @@ async function childConvert(file: string, write: boolean): Promise<ChildResult> 
   return { ok: true, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuSince(c0), maxRssMB: process.resourceUsage().maxRSS / 1024, counts }
 }
 
+/**
+ * Child: what `secoda-convert dbt <file> --out-dir out` runs — the input layer, the dbt
+ * source, the validator (per-record and cross-record checks, its id index) and the split
+ * JSONL writer with atomic renames.
+ */
+async function childCli(file: string): Promise<ChildResult> {
+  const out = path.join(dataDir, 'out-cli')
+  mkdirSync(out, { recursive: true })
+  const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
+  const report = new Report()
+  const source = pipe(openInput(file), createDbtManifestStream({ report, file }), () => {})
+  const s = await runConversion(source, { report, output: { to: 'jsonl', outDir: out } })
+  const counts = { tables: s.resources.table, columns: s.resources.column, dashboards: s.resources.dashboard, edges: s.lineage }
+  return { ok: true, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuSince(c0), maxRssMB: process.resourceUsage().maxRSS / 1024, counts }
+}
+
 function runChild(mode: string, file: string): ChildResult {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
   const line = r.stdout.trim().split('\n').pop() ?? ''
@@ -136,7 +156,7 @@ function check(name: string, got: ChildResult, exp: GeneratedManifest): boolean 
 async function main(): Promise<void> {
   const args = process.argv.slice(2)
   if (args[0] === '--child') {
-    const res = args[1] === 'parse' ? childParse(args[2]!) : await childConvert(args[2]!, args[1] === 'jsonl')
+    const res = args[1] === 'parse' ? childParse(args[2]!) : args[1] === 'cli' ? await childCli(args[2]!) : await childConvert(args[2]!, args[1] === 'jsonl')
     console.log(JSON.stringify(res))
     return
   }
@@ -157,8 +177,10 @@ async function main(): Promise<void> {
   const parse = runChild('parse', small.file)
   const recs = runChild('records', small.file)
   const conv = runChild('jsonl', small.file)
+  const cli = runChild('cli', small.file)
   ok = check('records', recs, small.expected) && ok
   ok = check('jsonl', conv, small.expected) && ok
+  ok = check('cli', cli, small.expected) && ok
   if (!parse.ok) console.log(`  JSON.parse failed: ${parse.error}`)
   const line = (name: string, bytes: number, r: ChildResult, extra = ''): void => {
     console.log(`  ${name.padEnd(26)} ${mbs(bytes, r.seconds).padStart(7)} MB/s wall ${r.seconds.toFixed(2).padStart(6)} s  ${mbs(bytes, r.cpu ?? NaN).padStart(7)} MB/s cpu ${(r.cpu ?? NaN).toFixed(2).padStart(6)} s  peak RSS ${r.maxRssMB.toFixed(0)} MB${extra}`)
@@ -166,24 +188,29 @@ async function main(): Promise<void> {
   line('JSON.parse(readFileSync)', small.expected.bytes, parse)
   line('dbt → records', small.expected.bytes, recs)
   line('dbt → JSONL files', small.expected.bytes, conv)
+  line('CLI pipeline (+validate)', small.expected.bytes, cli)
   const ratioOf = (r: ChildResult): string => `${(parse.seconds / r.seconds).toFixed(2)}x wall, ${((parse.cpu ?? NaN) / (r.cpu ?? NaN)).toFixed(2)}x cpu`
   const ratio = parse.seconds / recs.seconds
-  console.log(`  speed vs JSON.parse: records ${ratioOf(recs)}; JSONL files ${ratioOf(conv)} (target >= 1.5)`)
+  console.log(`  speed vs JSON.parse: records ${ratioOf(recs)}; JSONL files ${ratioOf(conv)}; CLI pipeline ${ratioOf(cli)} (target >= 1.5)`)
 
   const bMB = big.expected.bytes / MB
   console.log(`\n${big.file}: ${bMB.toFixed(0)} MB, ${big.expected.models} models, ${big.expected.tables} tables, ${big.expected.columns} columns, ${big.expected.edges} edges`)
   const bigRecs = runChild('records', big.file)
   const bigConv = runChild('jsonl', big.file)
+  const bigCli = runChild('cli', big.file)
   ok = check('records', bigRecs, big.expected) && ok
   ok = check('jsonl', bigConv, big.expected) && ok
+  ok = check('cli', bigCli, big.expected) && ok
   line('dbt → records', big.expected.bytes, bigRecs, ' (target <= 200)')
   line('dbt → JSONL files', big.expected.bytes, bigConv, ' (target <= 200)')
+  line('CLI pipeline (+validate)', big.expected.bytes, bigCli)
   console.log(`  speed vs JSON.parse on the ${sMB.toFixed(0)} MB file: ${((big.expected.bytes / bigConv.seconds) / (small.expected.bytes / parse.seconds)).toFixed(2)}x wall, ${((big.expected.bytes / (bigConv.cpu ?? NaN)) / (small.expected.bytes / (parse.cpu ?? NaN))).toFixed(2)}x cpu`)
   if (bMB > 512) {
     const bigParse = runChild('parse', big.file)
     console.log(`  JSON.parse(readFileSync) on it: ${bigParse.ok ? `succeeded (${bigParse.seconds.toFixed(1)} s)` : `fails: ${bigParse.error}`}`)
   }
   const rss = Math.max(recs.maxRssMB, conv.maxRssMB, bigRecs.maxRssMB, bigConv.maxRssMB)
+  console.log(`  CLI pipeline peak RSS ${bigCli.maxRssMB.toFixed(0)} MB (includes the validator's id index for every resource)`)
   const pass = ok && ratio >= 1.5 && rss <= 200
   console.log(`\n${pass ? 'PASS' : 'FAIL'}: results ${ok ? 'match' : 'DO NOT match'} the generator; records ratio ${ratio.toFixed(2)} (wall); peak RSS ${rss.toFixed(0)} MB`)
   if (!pass) process.exitCode = 1

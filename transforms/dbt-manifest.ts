@@ -97,6 +97,14 @@ interface TablePart {
   line: number
 }
 
+/**
+ * A flat copy of a string. Ids are built by concatenation, which V8 keeps as a tree of
+ * pieces (~250 bytes for a table id); the ids kept for lineage are flattened to ~50.
+ */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string
+}
+
 /** FNV-1a hash of a lower-cased column name, as two UTF-16 units. */
 function nameHash(name: string): string {
   const l = name.toLowerCase()
@@ -218,7 +226,7 @@ export class DbtManifestConverter {
   /** Ephemeral model unique_id → the unique_ids it depends on. */
   private readonly ephemeral = new Map<string, string[]>()
   /** Nodes with dependencies: the target id and the unique_ids it reads. */
-  private readonly dependents: { to: string; deps: string[] }[] = []
+  private readonly dependents: { to: string; deps: string }[] = []
   private sawNodes = false
   private lastPosition: { file?: string; line: number } | undefined
   private manifestOnly = 0
@@ -378,7 +386,7 @@ export class DbtManifestConverter {
     const name = kind === 'source' ? (text(node['identifier']) ?? text(node['name'])) : (text(node['alias']) ?? text(node['name']))
     if (schema === undefined || name === undefined) throw new Error(`no ${schema === undefined ? 'schema' : kind === 'source' ? 'identifier or name' : 'alias or name'}`)
     const database = text(node['database'])
-    const relId = this.ids.table(database, schema, name)
+    const relId = flat(this.ids.table(database, schema, name))
     const cat = this.catalog?.take(uid)
     if (this.catalog !== undefined && cat === undefined) this.manifestOnly++
     const description = text(node['description']) ?? cat?.comment
@@ -395,7 +403,7 @@ export class DbtManifestConverter {
     // depends_on names nodes by their key in the manifest; it is the unique_id in every dbt
     // release, but a hand-edited or third-party manifest may disagree.
     if (key !== uid) this.relOf.set(key, relId)
-    if (deps.length > 0) this.dependents.push({ to: relId, deps })
+    if (deps.length > 0) this.dependents.push({ to: relId, deps: deps.join('\n') })
     if ((kind === 'seed' || kind === 'source') && this.done.size < 2) {
       // Once the other section is done (in dbt's order: a source, after all nodes), nothing
       // else can arrive to merge with but another source naming the same relation (rare):
@@ -436,7 +444,7 @@ export class DbtManifestConverter {
     }
     this.emit(this.src(r, pos.line))
     const deps = arr(obj(node['depends_on'])?.['nodes']).filter((d): d is string => typeof d === 'string')
-    if (deps.length > 0) this.dependents.push({ to: id, deps })
+    if (deps.length > 0) this.dependents.push({ to: id, deps: deps.join('\n') })
     void key
   }
 
@@ -542,7 +550,7 @@ export class DbtManifestConverter {
     const memo = new Map<string, string[]>()
     const seen = new Set<string>()
     for (const { to, deps } of this.dependents) {
-      for (const d of deps) {
+      for (const d of deps.split('\n')) {
         for (const from of this.resolve(d, memo, new Set())) {
           if (from === to) continue
           const k = from + '\n' + to
