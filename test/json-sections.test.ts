@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { isSecodaError, type SecodaError } from '../lib/errors.js'
-import { JsonSectionScanner, jsonErrorPosition, type EntryFields, type JsonSectionHandler, type SectionMode } from '../transforms/json-sections.js'
+import { JsonSectionScanner, findJsonError, jsonErrorPosition, type EntryFields, type JsonSectionHandler, type SectionMode } from '../transforms/json-sections.js'
 import { chunkings, fixture } from './helpers.js'
 
 type Event = (string | number | unknown)[]
@@ -149,4 +149,27 @@ t.test('jsonErrorPosition maps a JSON.parse error inside an entry to bytes and l
   t.equal(p.line, 12)
   t.equal(p.offset, 100 + Buffer.byteLength(text.slice(0, text.indexOf('nope'))))
   t.same(jsonErrorPosition('{"a": ', new SyntaxError('Unexpected end of JSON input'), { offset: 0, line: 1 }), { offset: 6, line: 1 })
+})
+
+t.test('findJsonError finds the first syntax error, JSON.parse agreeing that there is one', async (t) => {
+  const cases: [string, number][] = [
+    ['{"a": "\\x"}', 8],
+    ['{"a" 1}', 5],
+    ['[1,]', 3],
+    ['{"a": tru}', 6],
+    ['"abc', 4],
+    ['{"a": "\\u12G4"}', 7],
+    ['{}x', 2],
+    ['{"a": [1, 2 3]}', 12],
+    ['{"a": "tab\there"}', 10],
+    ['{"a": -}', 6],
+    ['{"a": 01}', 7],
+  ]
+  for (const [text, at] of cases) {
+    t.throws(() => JSON.parse(text), SyntaxError, text)
+    t.equal(findJsonError(text), at, text)
+  }
+  const valid = '{"a": [1, {"b": null}], "c": "\\u00e9\\n", "d": -1.5e3, "e": true}'
+  t.doesNotThrow(() => JSON.parse(valid))
+  t.equal(findJsonError(valid), valid.length, 'valid JSON: its length')
 })

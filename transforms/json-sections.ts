@@ -308,10 +308,8 @@ export class JsonSectionScanner {
 
   /** End of input: throws DBT_JSON when the document is incomplete. */
   end(): void {
-    if (this.scalarDepth !== 0) {
-      // A bare scalar cannot end the document (it sits inside the top-level object).
-      this.scalarDepth = 0
-    }
+    // A scalar still open here sits inside an unclosed object: the depth check reports it.
+    this.scalarDepth = 0
     if (this.inString) this.fail('unexpected end of input inside a string (is the file truncated?)', this.bytes)
     if (this.depth > 0) this.fail(`unexpected end of input: ${this.depth} unclosed bracket${this.depth === 1 ? '' : 's'} (is the file truncated?)`, this.bytes)
     if (!this.topDone) this.fail(`empty input: not a ${this.what}`, this.bytes, this.bytes === 0 ? 'DBT_WRONG_ARTIFACT' : 'DBT_JSON')
@@ -461,8 +459,7 @@ export class JsonSectionScanner {
             const r = ranges.get(name)
             if (r === undefined) return undefined
             const member = decodeParts([], all.subarray(r[0] - origin, r[1] - origin))
-            // `"key": value` → the value (the key holds no colon outside its quotes... unless
-            // escaped inside it, so parse the member as an object).
+            // The range is the whole `"key": value` member: parse it as a one-member object.
             return (JSON.parse('{' + member + '}') as Record<string, unknown>)[name]
           },
         }
