@@ -221,11 +221,24 @@ t.test('a bad node: DBT_BAD_NODE naming its unique_id and position; the run goes
   t.equal(e.code, 'VALIDATION_FAILED', 'stops at the first error by default')
 })
 
-t.test('ids honour the id builder (prefix, case)', async (t) => {
+t.test('an adapter without databases (Spark): the id leaves it out, the table carries the schema as database', async (t) => {
+  const out = convertDbtManifest(Buffer.from(`{${META('manifest/v12')}, "nodes": {"model.p.a": {"resource_type": "model", "database": null, "schema": "lake", "name": "a", "columns": {"x": {"name": "x"}}}}, "sources": {}}`), { report: new Report() })
+  t.match(resources(out)[0], { databuilder_id: 'lake.a', database: 'lake', schema: 'lake' })
+  t.same(validate(out).diagnostics, [])
+})
+
+t.test('ids honour the id builder (prefix, case): manifest spelling for documented columns, catalog spelling otherwise', async (t) => {
   const report = new Report()
-  const out = convertDbtManifest(readFileSync(fixture('dbt', 'v9-constraints', 'manifest.json')), { report, ids: createIdBuilder({ prefix: 'dbt_prod', keepCase: true }) })
-  t.ok(resources(out).some((r) => r.databuilder_id === 'dbt_prod.warehouse.analytics.dim_customers_v2.REGION') === false)
+  const dir = fixture('dbt', 'v1-snowflake-catalog')
+  const catalog = loadCatalog(join(dir, 'catalog.json'), report)
+  const out = convertDbtManifest(readFileSync(join(dir, 'manifest.json')), { report, catalog, ids: createIdBuilder({ prefix: 'dbt_prod', keepCase: true }) })
   t.ok(resources(out).every((r) => r.databuilder_id.startsWith('dbt_prod.')))
+  t.same(resources(out).filter((r) => r.parent_databuilder_id === 'dbt_prod.ANALYTICS.PUBLIC.customers').map((r) => r.databuilder_id), [
+    'dbt_prod.ANALYTICS.PUBLIC.customers.customer_id',
+    'dbt_prod.ANALYTICS.PUBLIC.customers.first_name',
+    'dbt_prod.ANALYTICS.PUBLIC.customers.CREATED_AT',
+    'dbt_prod.ANALYTICS.PUBLIC.customers.lifetime_value',
+  ])
 })
 
 // Real third-party manifests (../shared/samples/dbt), checked against an independent

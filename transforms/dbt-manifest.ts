@@ -87,7 +87,7 @@ interface TablePart {
   uid: string
   kind: string
   relId: string
-  database: string | undefined
+  database: string
   schema: string
   title: string
   description: string | undefined
@@ -393,7 +393,9 @@ export class DbtManifestConverter {
     const member = (name: string): string | undefined => text(node[name] ?? lazy.get(name))
     const sql = member('compiled_code') ?? member('compiled_sql') ?? member('raw_code') ?? member('raw_sql')
     const part: TablePart = {
-      uid, kind, relId, database, schema, title: name, description,
+      // Secoda requires a table's database; adapters without one (Spark, Hive) get the
+      // schema, as MySQL databases do (docs/secoda-formats.md). The id leaves it out.
+      uid, kind, relId, database: database ?? schema, schema, title: name, description,
       definition: definitionOf(description, sql),
       nativeType: kind === 'source' ? (relationType(cat?.type) ?? 'source') : (materialized ?? relationType(cat?.type) ?? kind),
       columns: columnsOf(node, cat),
