@@ -230,6 +230,8 @@ export class DbtManifestConverter {
   private sawNodes = false
   private lastPosition: { file?: string; line: number } | undefined
   private manifestOnly = 0
+  /** The first few of them, named in the warning. */
+  private readonly manifestOnlyExamples: string[] = []
 
   constructor(options: DbtManifestOptions, emit: (r: SecodaRecord) => void) {
     this.report = options.report
@@ -281,12 +283,14 @@ export class DbtManifestConverter {
     if (this.catalog !== undefined) {
       if (this.manifestOnly > 0) {
         this.report.bump('dbt.catalog.missing', this.manifestOnly)
-        this.report.warn('DBT_CATALOG_UNMATCHED', `${this.manifestOnly} manifest node${this.manifestOnly === 1 ? ' has' : 's have'} no catalog entry (not built, or catalog older than the manifest): their columns come from the manifest only`, this.at())
+        this.report.warn('DBT_CATALOG_UNMATCHED', `${this.manifestOnly} manifest node${this.manifestOnly === 1 ? ' has' : 's have'} no catalog entry (not built, or catalog older than the manifest): ${this.manifestOnly === 1 ? 'its' : 'their'} columns come from the manifest only (${this.manifestOnlyExamples.join(', ')}${this.manifestOnly > 3 ? ', ...' : ''})`, this.at())
       }
       const unmatched = this.catalog.unmatched
       if (unmatched > 0) {
+        const examples: string[] = []
+        for (const k of this.catalog.tables.keys()) if (!this.catalog.matched.has(k) && examples.push(k) === 3) break
         this.report.bump('dbt.catalog.unmatched', unmatched)
-        this.report.warn('DBT_CATALOG_UNMATCHED', `${unmatched} catalog entr${unmatched === 1 ? 'y matches' : 'ies match'} no enabled manifest node: ignored`, this.at())
+        this.report.warn('DBT_CATALOG_UNMATCHED', `${unmatched} catalog entr${unmatched === 1 ? 'y matches' : 'ies match'} no enabled manifest node: ignored (${examples.join(', ')}${unmatched > 3 ? ', ...' : ''})`, this.at())
       }
     }
   }
@@ -388,7 +392,7 @@ export class DbtManifestConverter {
     const database = text(node['database'])
     const relId = flat(this.ids.table(database, schema, name))
     const cat = this.catalog?.take(uid)
-    if (this.catalog !== undefined && cat === undefined) this.manifestOnly++
+    if (this.catalog !== undefined && cat === undefined && this.manifestOnly++ < 3) this.manifestOnlyExamples.push(uid)
     const description = text(node['description']) ?? cat?.comment
     const member = (name: string): string | undefined => text(node[name] ?? lazy.get(name))
     const sql = member('compiled_code') ?? member('compiled_sql') ?? member('raw_code') ?? member('raw_sql')
