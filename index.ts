@@ -21,3 +21,6 @@ export { SqlSplitter, splitSql, type SqlSplitterOptions, type SqlStatement, type
 export { PgDumpConverter, createPgDumpTransform, pgDumpRecords, loadPgParser, type PgDumpOptions } from './transforms/pg-dump.js'
 export { MysqlDumpConverter, createMysqlDumpTransform, mysqlDumpRecords, tokenizeMysql, type MysqlDumpOptions } from './transforms/mysql-dump.js'
 export { SqlCatalog, sqlDefinition, type RelationState, type ColumnState, type RelationKind } from './lib/sql-catalog.js'
+export { DbtManifestConverter, createDbtManifestStream, convertDbtManifest, DBT_MANIFEST_MAX_VERSION, type DbtManifestOptions } from './transforms/dbt-manifest.js'
+export { DbtCatalog, DbtCatalogReader, readDbtCatalog, compactCatalogEntry, type CatalogTable, type DbtCatalogOptions } from './transforms/dbt-catalog.js'
+export { JsonSectionScanner, jsonErrorPosition, findJsonError, type SectionMode, type ScanPosition, type JsonSectionHandler, type JsonSectionScannerOptions, type EntryFields, type LazyMembers } from './transforms/json-sections.js'

@@ -51,6 +51,12 @@ export const CODES = {
   CSV_NAME_PERIOD: { summary: 'A database, schema, table or column name contains a period, which the CSV format forbids', exit: 1 },
   CSV_NO_PARENT: { summary: 'A column cannot be written to CSV because its table is missing or lacks database/schema', exit: 1 },
   CSV_DROPPED: { summary: 'Records the CSV format cannot carry (lineage, non-table entities, tables without columns) were dropped (warning)', exit: 1 },
+  // dbt artifacts (transforms/dbt-manifest.ts, transforms/dbt-catalog.ts; exit 1)
+  DBT_JSON: { summary: 'A dbt manifest or catalog is not valid JSON (truncated or malformed); reported with byte offset and line', exit: 1 },
+  DBT_WRONG_ARTIFACT: { summary: 'The file is not the dbt artifact expected (run_results.json, semantic_manifest.json or a catalog given as manifest, or not dbt at all)', exit: 1 },
+  DBT_SCHEMA_VERSION: { summary: 'The manifest or catalog schema version is missing or unknown (warning; converted as the newest known)', exit: 1 },
+  DBT_BAD_NODE: { summary: 'One manifest or catalog entry cannot be converted (invalid JSON, no schema or name); the message names its unique_id', exit: 1 },
+  DBT_CATALOG_UNMATCHED: { summary: 'Nodes in only one of manifest and catalog (warning, once per direction, with the total)', exit: 1 },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
   // SQL dumps: pg_dump / mysqldump (issue 4, transforms/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
   SQL_UNTERMINATED: { summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)', exit: 1 },

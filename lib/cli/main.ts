@@ -5,6 +5,7 @@ import yargs, { type CommandModule } from 'yargs'
 import { type GlobalArgs } from './common.js'
 import { type CliIO, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
+import { dbtCommand } from './commands/dbt.js'
 import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
 import { pgDumpCommand } from './commands/pg-dump.js'
@@ -14,6 +15,7 @@ import { mysqlDumpCommand } from './commands/mysql-dump.js'
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   validateCommand,
   convertCommand,
+  dbtCommand,
   pgDumpCommand,
   mysqlDumpCommand,
   demoCommand,
