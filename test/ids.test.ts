@@ -52,3 +52,24 @@ t.test('id index: add, find, duplicates, growth', async (t) => {
   const b = hash64('abd', { hi: 0, lo: 0 })
   t.not(`${a.hi}:${a.lo}`, `${b.hi}:${b.lo}`)
 })
+
+t.test('hash64: no collisions among a million similar ids (regression: the first version collided here)', async (t) => {
+  const h = { hi: 0, lo: 0 }
+  const seen = new Set<string>()
+  let collisions = 0
+  for (let m = 0; m < 25000; m++) {
+    for (let c = 0; c < 40; c++) {
+      hash64(`analytics.dbt_prod.model_${m}.col_property_${c}`, h)
+      const k = `${h.hi}:${h.lo}`
+      if (seen.has(k)) collisions++
+      seen.add(k)
+    }
+  }
+  t.equal(seen.size + collisions, 1_000_000)
+  t.equal(collisions, 0)
+  const a = hash64('analytics.dbt_prod.model_34273.col_property_12', { hi: 0, lo: 0 })
+  const b = hash64('analytics.dbt_prod.model_34574.col_property_18', { hi: 0, lo: 0 })
+  t.not(`${a.hi}:${a.lo}`, `${b.hi}:${b.lo}`, 'the pair that collided under the old hash')
+  const single = hash64('a', { hi: 0, lo: 0 })
+  t.not(`${single.hi}:${single.lo}`, '0:0')
+})
