@@ -187,7 +187,7 @@ export class CsvScanner {
             break
           }
           state = UNQUOTED
-        // falls through
+          continue
         case UNQUOTED: {
           let j = i
           let c = 0

@@ -50,6 +50,9 @@ export const CODES = {
   CSV_NAME_PERIOD: { summary: 'A database, schema, table or column name contains a period, which the CSV format forbids', exit: 1 },
   CSV_NO_PARENT: { summary: 'A column cannot be written to CSV because its table is missing or lacks database/schema', exit: 1 },
   CSV_DROPPED: { summary: 'Records the CSV format cannot carry (lineage, non-table entities, tables without columns) were dropped (warning)', exit: 1 },
+  // information_schema exports (transforms/info-schema-columns.ts)
+  COLUMNS_LAYOUT: { summary: 'A CSV header is not an information_schema.columns/tables layout (the message names the columns expected)', exit: 1 },
+  COLUMNS_NAME_MISSING: { summary: 'An export gives no schema or database name for a table and no --schema/--database supplies it', exit: 1 },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
 } as const satisfies Record<string, CodeInfo>
 
