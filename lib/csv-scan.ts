@@ -9,6 +9,7 @@
 // that spans chunks keeps its partial text and state, so no row is ever re-scanned, and
 // memory is bounded by the longest row, not the chunk count.
 
+import { isAscii, isUtf8 } from 'node:buffer'
 import { SecodaError } from './errors.js'
 
 /** One parsed row. */
@@ -33,6 +34,8 @@ export interface CsvScannerOptions {
   maxRowChars?: number
 }
 
+/** A latin1-decoded byte ≥ 0x80: part of a UTF-8 multi-byte character. */
+const HIGH = /[\x80-\xff]/
 const QUOTE = 0x22
 const LF = 0x0a
 const CR = 0x0d
@@ -66,7 +69,17 @@ export class CsvScanner {
   private readonly delim: number
   private readonly file: string | undefined
   private readonly maxRowChars: number
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+  /** Bytes of a UTF-8 character split by the end of the last chunk (at most 3). */
+  private carry: Buffer | null = null
+  /** Bytes in: text is latin1-decoded bytes, fields with bytes ≥ 0x80 are re-decoded as UTF-8. */
+  private bytesMode: boolean | undefined
+  /** The current chunk has bytes ≥ 0x80 (else no field of it needs re-decoding). */
+  private chunkHigh = false
+  /** The field being scanned has bytes ≥ 0x80. */
+  private hi = false
+  private bomChecked = false
+  /** Field indexes the caller needs; the others come back as '' without being copied. */
+  private keep: readonly boolean[] | undefined
   private state = ROW_START
   private fields: string[] = []
   private partial = ''
@@ -90,15 +103,11 @@ export class CsvScanner {
   push(chunk: Uint8Array | string): CsvRow[] {
     if (this.ended) throw new SecodaError('INTERNAL', 'CsvScanner.push after end')
     let text: string
+    const bytes = typeof chunk !== 'string'
+    if (this.bytesMode === undefined) this.bytesMode = bytes
+    else if (this.bytesMode !== bytes) throw new SecodaError('INTERNAL', 'CsvScanner: do not mix string and byte chunks')
     if (typeof chunk === 'string') text = chunk
-    else {
-      try {
-        text = this.decoder.decode(chunk, { stream: true })
-      } catch (cause) {
-        const line = this.line + invalidUtf8Line(chunk)
-        throw new SecodaError('INPUT_UTF8', `input is not valid UTF-8 on line ${line}`, { file: this.file, line, cause })
-      }
-    }
+    else text = this.decode(chunk)
     const out: CsvRow[] = []
     this.scan(text, out)
     return out
@@ -108,13 +117,9 @@ export class CsvScanner {
   end(): CsvRow[] {
     if (this.ended) return []
     const out: CsvRow[] = []
-    let tail: string
-    try {
-      tail = this.decoder.decode()
-    } catch (cause) {
-      throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, { file: this.file, line: this.line, cause })
+    if (this.carry !== null) {
+      throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, { file: this.file, line: this.line })
     }
-    if (tail !== '') this.scan(tail, out)
     this.ended = true
     switch (this.state) {
       case QUOTED:
@@ -124,12 +129,12 @@ export class CsvScanner {
         this.emit(out)
         break
       case UNQUOTED:
-        this.fields.push(this.partial)
+        this.fields.push(this.take(this.partial))
         this.partial = ''
         this.emit(out)
         break
       case QUOTE_SEEN:
-        this.fields.push(this.partial)
+        this.fields.push(this.take(this.partial))
         this.partial = ''
         this.emit(out)
         break
@@ -137,6 +142,58 @@ export class CsvScanner {
         break
     }
     return out
+  }
+
+  /**
+   * UTF-8 bytes → scanning text. TextDecoder in stream mode, and even Buffer#toString('utf8')
+   * on mixed text, measured slower than the scan itself in Node 20 (they build two-byte
+   * strings). All CSV syntax is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
+   * character, so the scanner reads the bytes as latin1 (a plain copy, one char per byte)
+   * and only the few fields that hold bytes ≥ 0x80 are re-decoded as UTF-8 ({@link take}).
+   * A chunk is cut at its last complete character (the rest waits for the next chunk), so
+   * validation with isUtf8 (SIMD in Node) sees whole characters and can report the line.
+   */
+  private decode(chunk: Uint8Array): string {
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.carry !== null) {
+      buf = Buffer.concat([this.carry, buf])
+      this.carry = null
+    }
+    const tail = incompleteTail(buf)
+    if (tail > 0) {
+      this.carry = Buffer.from(buf.subarray(buf.length - tail))
+      buf = buf.subarray(0, buf.length - tail)
+    }
+    if (!this.bomChecked && buf.length > 0) {
+      this.bomChecked = true
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3)
+    }
+    this.chunkHigh = !isAscii(buf)
+    if (this.chunkHigh && !isUtf8(buf)) {
+      const line = this.line + invalidUtf8Line(buf)
+      throw new SecodaError('INPUT_UTF8', `input is not valid UTF-8 on line ${line}`, { file: this.file, line })
+    }
+    return buf.toString('latin1')
+  }
+
+  /**
+   * Only materialise the fields whose index is true in `keep` from the next row on; the
+   * others are returned as ''. Rows keep their full length, so field counts stay checkable.
+   * Saves the copying and garbage of columns a reader ignores (most of information_schema).
+   */
+  project(keep: readonly boolean[] | undefined): void {
+    this.keep = keep
+  }
+
+  /** A complete field: re-decoded as UTF-8 when its latin1 text holds bytes ≥ 0x80. */
+  private take(v: string): string {
+    if (this.keep !== undefined && this.keep[this.fields.length] !== true) {
+      this.hi = false
+      return ''
+    }
+    if (!this.hi) return v
+    this.hi = false
+    return this.bytesMode ? Buffer.from(v, 'latin1').toString('utf8') : v
   }
 
   private emit(out: CsvRow[]): void {
@@ -158,7 +215,7 @@ export class CsvScanner {
     let i = 0
     if (!this.started && n > 0) {
       this.started = true
-      // TextDecoder strips a byte BOM already (ignoreBOM false); strings may still carry one.
+      // decode() drops a byte BOM; text pushed as strings may still start with one.
       if (s.charCodeAt(0) === 0xfeff) i = 1
     }
     const delim = this.delim
@@ -191,20 +248,23 @@ export class CsvScanner {
         case UNQUOTED: {
           let j = i
           let c = 0
+          let high = 0
           while (j < n) {
             c = s.charCodeAt(j)
             if (c === delim || c === LF || c === CR) break
+            high |= c
             j++
           }
+          if (high > 0x7f) this.hi = true
           if (j === n) {
             this.partial = this.partial === '' ? s.slice(i) : this.partial + s.slice(i)
             if (this.rowChars + this.partial.length > this.maxRowChars) throw this.tooLong()
             i = n
             break
           }
-          if (this.partial === '') this.fields.push(s.slice(i, j))
+          if (this.partial === '') this.fields.push(this.keep !== undefined && this.keep[this.fields.length] !== true ? (this.hi = false, '') : this.take(s.slice(i, j)))
           else {
-            this.fields.push(this.partial + s.slice(i, j))
+            this.fields.push(this.take(this.partial + s.slice(i, j)))
             this.partial = ''
           }
           i = j + 1
@@ -222,7 +282,9 @@ export class CsvScanner {
           const stop = q === -1 ? n : q
           // Count the newlines the quoted text holds, so later line numbers stay right.
           for (let k = s.indexOf('\n', i); k !== -1 && k < stop; k = s.indexOf('\n', k + 1)) line++
-          this.partial += s.slice(i, stop)
+          const seg = s.slice(i, stop)
+          if (this.chunkHigh && !this.hi && HIGH.test(seg)) this.hi = true
+          this.partial += seg
           if (q === -1) {
             if (this.rowChars + this.partial.length > this.maxRowChars) { this.line = line; throw this.tooLong() }
             i = n
@@ -241,14 +303,14 @@ export class CsvScanner {
             break
           }
           if (c === delim) {
-            this.fields.push(this.partial)
+            this.fields.push(this.take(this.partial))
             this.partial = ''
             state = FIELD_START
             i++
             break
           }
           if (c === LF || c === CR) {
-            this.fields.push(this.partial)
+            this.fields.push(this.take(this.partial))
             this.partial = ''
             line++
             this.line = line
@@ -272,14 +334,21 @@ export class CsvScanner {
   }
 }
 
-/**
- * Lines (LFs) before the first invalid UTF-8 sequence of a chunk the fatal decoder rejected.
- * Leading continuation bytes finish a character begun in the previous chunk, so skip them.
- */
+/** Number of bytes at the end of `buf` that begin a UTF-8 character `buf` does not complete. */
+function incompleteTail(buf: Uint8Array): number {
+  const n = buf.length
+  for (let back = 1; back <= Math.min(3, n); back++) {
+    const c = buf[n - back]!
+    if ((c & 0xc0) === 0x80) continue // continuation byte: look further back
+    const width = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1
+    return width > back ? back : 0
+  }
+  return 0
+}
+
+/** Lines (LFs) before the first invalid UTF-8 sequence of a chunk (the chunk starts on a character). */
 function invalidUtf8Line(chunk: Uint8Array): number {
-  let start = 0
-  while (start < 3 && start < chunk.length && (chunk[start]! & 0xc0) === 0x80) start++
-  const text = new TextDecoder('utf-8').decode(chunk.subarray(start))
+  const text = new TextDecoder('utf-8').decode(chunk)
   const bad = text.indexOf('\uFFFD')
   let lines = 0
   for (let k = text.indexOf('\n'); k !== -1 && (bad === -1 || k < bad); k = text.indexOf('\n', k + 1)) lines++

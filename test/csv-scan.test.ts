@@ -100,3 +100,15 @@ t.test('quoteCsvField round-trips through the scanner', async (t) => {
   t.same(parseCsv(text)[0]!.fields, values)
   t.equal(quoteCsvField('plain'), 'plain')
 })
+
+t.test('project: unneeded fields come back empty, chunking-invariant, row length kept', async (t) => {
+  const bytes = new TextEncoder().encode('"x,é",yé,"z""é"\n1,2,3\n')
+  for (const size of [1, 2, 5, 100]) {
+    const s = new CsvScanner()
+    const rows: CsvRow[] = s.push(new TextEncoder().encode('a,b,c\n'))
+    s.project([true, false, true])
+    for (let i = 0; i < bytes.length; i += size) rows.push(...s.push(bytes.subarray(i, i + size)))
+    rows.push(...s.end())
+    t.same(rows.map((r) => r.fields), [['a', 'b', 'c'], ['x,é', '', 'z"é'], ['1', '', '3']], `chunks of ${size}`)
+  }
+})

@@ -286,6 +286,10 @@ export class InfoSchemaColumns {
       throw new SecodaError('COLUMNS_LAYOUT', `not an information_schema.columns export: its header lacks ${layout.table === -1 ? 'table_name' : 'column_name'}; expected ${EXPECTED_COLUMNS}; got ${got}`, { file: this.opts.file, line: row.line })
     }
     this.layout = layout
+    // Only the columns the reader uses are materialised (information_schema has ~20 more).
+    const keep = new Array<boolean>(layout.width).fill(false)
+    for (const role of Object.keys(COLUMN_ROLES) as ColumnRole[]) if (layout[role] !== -1) keep[layout[role]] = true
+    this.scanner.project(keep)
   }
 
   private row(row: CsvRow, out: Resource[]): void {

@@ -1,0 +1,328 @@
+// Benchmark: information_schema.columns CSV export → Secoda columns CSV, ours against Python's
+// csv module doing the same mapping, measured in the same run (issue 4 target: ≥ 2×), plus
+// the CSV parsers we considered (csv-parse, papaparse, uDSV) with the same mapping and writer.
+//
+// Run:   npx tsc -p . && node dist/bench/info-schema-csv.js
+// Env:   BENCH_MB=370 (size of the generated export), BENCH_ONLY=ours,python (variants to run),
+//        BENCH_KEEP=1 (keep outputs in bench/data/).
+// Each variant runs in its own child process so peak RSS is its own; every output is
+// checked against Python's (same bytes, by SHA-256). Input and outputs live in bench/data/
+// (git-ignored). Prints MB/s of input per variant and the ratio to Python.
+
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs'
+import path from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import { fileURLToPath } from 'node:url'
+import { once } from 'node:events'
+import { parse as csvParse } from 'csv-parse'
+import { stringify as csvStringify } from 'csv-stringify'
+import Papa from 'papaparse'
+import { inferSchema, initParser } from 'udsv'
+import { CsvScanner, quoteCsvField } from '../lib/csv-scan.js'
+import { InfoSchemaColumns } from '../transforms/info-schema-columns.js'
+import { type Resource } from '../lib/records.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repo = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..')
+const dataDir = path.join(repo, 'bench', 'data')
+const input = path.join(dataDir, 'info-schema-columns.csv')
+const HEADER = 'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n'
+
+// ------------------------------------------------------------------ input
+const MYSQL_HEADER = 'TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME,ORDINAL_POSITION,COLUMN_DEFAULT,IS_NULLABLE,DATA_TYPE,CHARACTER_MAXIMUM_LENGTH,CHARACTER_OCTET_LENGTH,NUMERIC_PRECISION,NUMERIC_SCALE,DATETIME_PRECISION,CHARACTER_SET_NAME,COLLATION_NAME,COLUMN_TYPE,COLUMN_KEY,EXTRA,PRIVILEGES,COLUMN_COMMENT,GENERATION_EXPRESSION,SRS_ID'
+
+/** A MySQL 8 style export, sorted by schema, table, ordinal; ~1 in 3 columns commented. */
+async function generate(bytes: number): Promise<void> {
+  mkdirSync(dataDir, { recursive: true })
+  const out = createWriteStream(input)
+  const types = [
+    ['int', 'int', '', '', '10', '0'], ['bigint', 'bigint unsigned', '', '', '20', '0'], ['varchar', 'varchar(255)', '255', '1020', '', ''],
+    ['decimal', 'decimal(12,2)', '', '', '12', '2'], ['datetime', 'datetime', '', '', '', ''], ['text', 'text', '65535', '65535', '', ''],
+    ['json', 'json', '', '', '', ''], ['enum', "enum('new','paid','shipped')", '7', '28', '', ''],
+  ]
+  const comments = ['', '', 'Surrogate key', 'Customer e-mail, lower-cased', 'Amount in EUR (€), "gross"', 'Free text;\nmay span lines', '', 'Créé le']
+  let size = 0
+  let buf = MYSQL_HEADER + '\n'
+  let s = 0
+  for (let t = 0; size < bytes; t++) {
+    if (t % 500 === 0) s++
+    const ncols = 4 + (t % 17)
+    for (let c = 1; c <= ncols; c++) {
+      const ty = types[(t + c) % types.length]!
+      const com = comments[(t * 7 + c) % comments.length]!
+      const cs = ty[2] !== '' ? 'utf8mb4' : ''
+      const row = ['def', `schema_${s}`, `table_${t}`, c === 1 ? 'id' : `column_${c}_of_table_${t}`, String(c), c === 1 ? '' : 'NULL', c === 1 ? 'NO' : 'YES', ty[0]!, ty[2]!, ty[3]!, ty[4]!, ty[5]!, '', cs, cs ? 'utf8mb4_0900_ai_ci' : '', ty[1]!, c === 1 ? 'PRI' : '', c === 1 ? 'auto_increment' : '', 'select,insert,update,references', com, '', '']
+      buf += row.map(quoteCsvField).join(',') + '\n'
+    }
+    if (buf.length > 1 << 20) {
+      size += Buffer.byteLength(buf)
+      if (!out.write(buf)) await once(out, 'drain')
+      buf = ''
+    }
+  }
+  out.end(buf)
+  await once(out, 'finish')
+}
+
+// ------------------------------------------------------------------ the Python baseline
+const PYTHON = String.raw`
+import csv, sys, time, resource
+src, dst = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+rows = 0
+with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
+    r = csv.reader(f)
+    h = [x.strip().lower() for x in next(r)]
+    ix = {n: i for i, n in enumerate(h)}
+    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
+    ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')
+    w = csv.writer(o, lineterminator='\n')
+    w.writerow(['col_name','col_description','col_type','col_sort_order','database','schema','name','description','is_view','last_updated_time'])
+    for row in r:
+        if not row: continue
+        rows += 1
+        catalog = row[cat] if cat is not None else ''
+        schema = row[sch]
+        database = schema if catalog in ('', 'def') else catalog
+        typ = (row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')
+        w.writerow([row[col], row[com] if com is not None else '', typ, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
+print('{"seconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+`
+
+// ------------------------------------------------------------------ shared writer side
+/** Writes text with backpressure, in large batches (few stream crossings). */
+class Out {
+  private buf = ''
+  constructor(private readonly ws: WriteStream) {}
+  async add(s: string): Promise<void> {
+    this.buf += s
+    if (this.buf.length >= 1 << 16) {
+      const ok = this.ws.write(this.buf)
+      this.buf = ''
+      if (!ok) await once(this.ws, 'drain')
+    }
+  }
+  async end(): Promise<void> {
+    this.ws.end(this.buf)
+    await once(this.ws, 'finish')
+  }
+}
+
+/** The mapping the Python baseline does, on a parsed row (for the parser comparison). */
+function mapper(header: string[]): (row: string[]) => string {
+  const h = header.map((x) => x.trim().toLowerCase())
+  const ix = (n: string): number => h.indexOf(n)
+  const cat = ix('table_catalog'), sch = ix('table_schema'), tab = ix('table_name'), col = ix('column_name'), pos = ix('ordinal_position')
+  const ct = ix('column_type'), dt = ix('data_type'), com = ix('column_comment')
+  return (row) => {
+    const catalog = cat === -1 ? '' : row[cat]!
+    const schema = row[sch]!
+    const database = catalog === '' || catalog === 'def' ? schema : catalog
+    const type = (ct === -1 ? '' : row[ct]!) || (dt === -1 ? '' : row[dt]!)
+    return quoteCsvField(row[col]!) + ',' + quoteCsvField(com === -1 ? '' : row[com]!) + ',' + quoteCsvField(type) + ',' + (pos === -1 ? '' : row[pos]!) + ',' +
+      quoteCsvField(database) + ',' + quoteCsvField(schema) + ',' + quoteCsvField(row[tab]!) + ',,,\n'
+  }
+}
+
+// ------------------------------------------------------------------ variants (run in a child)
+type Variant = (dst: string) => Promise<number>
+
+const variants: Record<string, Variant> = {
+  /** The real reader: export bytes → CsvScanner → InfoSchemaColumns records → Secoda CSV rows. */
+  async ours(dst) {
+    const reader = new InfoSchemaColumns({ file: input })
+    const out = new Out(createWriteStream(dst))
+    await out.add(HEADER)
+    let rows = 0
+    let tablePart = ''
+    const emit = async (records: Resource[]): Promise<void> => {
+      let s = ''
+      for (const r of records) {
+        if (r.entity_type === 'table') {
+          tablePart = quoteCsvField(r.database!) + ',' + quoteCsvField(r.schema!) + ',' + quoteCsvField(r.title!) + ',' + quoteCsvField(r.description ?? '') + ',' + (r.native_type === undefined ? '' : String(/view/.test(r.native_type))) + ',\n'
+          continue
+        }
+        rows++
+        s += quoteCsvField(r.title!) + ',' + quoteCsvField(r.description ?? '') + ',' + quoteCsvField(r.type ?? '') + ',' + (r.sort_order ?? '') + ',' + tablePart
+      }
+      await out.add(s)
+    }
+    for await (const chunk of createReadStream(input, { highWaterMark: 256 * 1024 })) await emit(reader.push(chunk as Buffer))
+    await emit(reader.end())
+    await out.end()
+    return rows
+  },
+  /** The scanner alone with the baseline's row mapping (no record objects). */
+  async scanner(dst) {
+    const sc = new CsvScanner()
+    const out = new Out(createWriteStream(dst))
+    await out.add(HEADER)
+    let map: ((row: string[]) => string) | undefined
+    let rows = 0
+    const each = async (rs: { fields: string[] }[]): Promise<void> => {
+      let s = ''
+      for (const r of rs) {
+        if (map === undefined) { map = mapper(r.fields); continue }
+        rows++
+        s += map(r.fields)
+      }
+      await out.add(s)
+    }
+    for await (const chunk of createReadStream(input, { highWaterMark: 256 * 1024 })) await each(sc.push(chunk as Buffer))
+    await each(sc.end())
+    await out.end()
+    return rows
+  },
+  /** csv-parse → map → csv-stringify: the obvious Node pipeline. */
+  async 'csv-parse'(dst) {
+    let map: string[] | undefined
+    let rows = 0
+    const parser = createReadStream(input).pipe(csvParse({ bom: true, relax_column_count: false }))
+    const str = csvStringify({ record_delimiter: 'unix' })
+    const ws = createWriteStream(dst)
+    str.pipe(ws)
+    str.write(HEADER.trim().split(','))
+    for await (const row of parser as AsyncIterable<string[]>) {
+      if (map === undefined) { map = row.map((x) => x.trim().toLowerCase()); continue }
+      const g = (n: string): string => { const i = map!.indexOf(n); return i === -1 ? '' : row[i]! }
+      const catalog = g('table_catalog'), schema = g('table_schema')
+      rows++
+      if (!str.write([g('column_name'), g('column_comment'), g('column_type') || g('data_type'), g('ordinal_position'), catalog === '' || catalog === 'def' ? schema : catalog, schema, g('table_name'), '', '', ''])) await once(str, 'drain')
+    }
+    str.end()
+    await once(ws, 'finish')
+    return rows
+  },
+  /** papaparse (streaming via its chunk callback on decoded text) → map → our quoter. */
+  async papaparse(dst) {
+    const out = new Out(createWriteStream(dst))
+    await out.add(HEADER)
+    let map: ((row: string[]) => string) | undefined
+    let rows = 0
+    let pending = ''
+    await new Promise<void>((resolve, reject) => {
+      Papa.parse<string[]>(createReadStream(input, { encoding: 'utf8' }) as unknown as Papa.LocalFile, {
+        chunk(results, parser) {
+          for (const r of results.data) {
+            if (r.length === 1 && r[0] === '') continue
+            if (map === undefined) { map = mapper(r.map((x) => x.replace(/^\uFEFF/, ''))); continue }
+            rows++
+            pending += map(r)
+          }
+          if (pending.length > 1 << 16) {
+            parser.pause()
+            const s = pending
+            pending = ''
+            out.add(s).then(() => parser.resume(), reject)
+          }
+        },
+        complete: () => resolve(),
+        error: (e: Error) => reject(e),
+      })
+    })
+    await out.add(pending)
+    await out.end()
+    return rows
+  },
+  /** uDSV's incremental API (string tuples, our own row callback) → map → our quoter. */
+  async udsv(dst) {
+    const out = new Out(createWriteStream(dst))
+    await out.add(HEADER)
+    const dec = new StringDecoder('utf8')
+    let parser: ReturnType<typeof initParser> | undefined
+    let map: ((row: string[]) => string) | undefined
+    let rows = 0
+    let pending = ''
+    const onRow = (r: string[]): void => { rows++; pending += map!(r) }
+    for await (const chunk of createReadStream(input, { highWaterMark: 256 * 1024 })) {
+      const s = dec.write(chunk as Buffer)
+      if (parser === undefined) {
+        const schema = inferSchema(s, { col: ',', row: '\n', encl: '"' })
+        parser = initParser(schema)
+        map = mapper(schema.cols.map((c) => c.name))
+      }
+      parser.chunk<string[]>(s, parser.stringArrs, onRow)
+      await out.add(pending)
+      pending = ''
+    }
+    parser!.end()
+    await out.add(pending)
+    await out.end()
+    return rows
+  },
+}
+
+// ------------------------------------------------------------------ driver
+interface Result { seconds: number, rows: number, maxRssKiB: number }
+
+function sha256(file: string): string {
+  const h = createHash('sha256')
+  // Streaming would be kinder to RSS, but this runs in the parent, after the children.
+  const fd = readFileSync(file)
+  h.update(fd)
+  return h.digest('hex')
+}
+
+async function child(name: string): Promise<void> {
+  const dst = path.join(dataDir, `out-${name}.csv`)
+  const t0 = performance.now()
+  const rows = await variants[name]!(dst)
+  const seconds = (performance.now() - t0) / 1000
+  process.stdout.write(JSON.stringify({ seconds, rows, maxRssKiB: process.resourceUsage().maxRSS }) + '\n')
+}
+
+function run(cmd: string, args: string[]): Result {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 })
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Result
+}
+
+async function main(): Promise<void> {
+  const mb = Number(process.env.BENCH_MB ?? 370)
+  const want = Math.round(mb * 1e6)
+  if (!existsSync(input) || Math.abs(statSync(input).size - want) > 2e6) {
+    process.stderr.write(`generating ${mb} MB export at ${input}\n`)
+    await generate(want)
+  }
+  const size = statSync(input).size
+  const only = process.env.BENCH_ONLY?.split(',')
+  const names = ['python', 'ours', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
+  const results: Record<string, Result> = {}
+  for (const n of names) {
+    process.stderr.write(`running ${n} ...\n`)
+    if (n === 'python') {
+      const script = path.join(dataDir, 'baseline.py')
+      writeFileSync(script, PYTHON)
+      results[n] = run('python3', [script, input, path.join(dataDir, 'out-python.csv')])
+    } else {
+      results[n] = run(process.execPath, [fileURLToPath(import.meta.url), '--child', n])
+    }
+  }
+  const ref = sha256(path.join(dataDir, 'out-python.csv'))
+  const py = results.python!
+  const mbs = (r: Result): number => size / 1e6 / r.seconds
+  const lines = [`information_schema CSV → Secoda CSV, ${(size / 1e6).toFixed(0)} MB export, ${py.rows} rows (node ${process.version})`,
+    '| variant | MB/s | × Python | peak RSS MiB | output = Python\'s |', '|---|---|---|---|---|']
+  let failed = false
+  for (const n of names) {
+    const r = results[n]!
+    const out = path.join(dataDir, `out-${n}.csv`)
+    const same = n === 'python' || sha256(out) === ref
+    if (!same || r.rows !== py.rows) failed = true
+    lines.push(`| ${n} | ${mbs(r).toFixed(1)} | ${(mbs(r) / mbs(py)).toFixed(2)} | ${(r.maxRssKiB / 1024).toFixed(0)} | ${same ? 'yes' : 'NO'}${r.rows !== py.rows ? ` (rows ${r.rows})` : ''} |`)
+    if (!process.env.BENCH_KEEP && n !== 'python') rmSync(out, { force: true })
+  }
+  if (!process.env.BENCH_KEEP) rmSync(path.join(dataDir, 'out-python.csv'), { force: true })
+  process.stdout.write(lines.join('\n') + '\n')
+  const ratio = results.ours ? mbs(results.ours) / mbs(py) : NaN
+  if (results.ours) process.stdout.write(`ours / python = ${ratio.toFixed(2)} (target ≥ 2)\n`)
+  if (failed) {
+    process.stderr.write('FAIL: an output differs from the Python baseline\n')
+    process.exitCode = 1
+  }
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3]!)
+else await main()
