@@ -9,6 +9,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream'
 import { CsvScanner, type CsvRow } from '../lib/csv-scan.js'
+import { MysqlBatchScanner } from '../lib/mysql-batch.js'
 import { SecodaError, type ErrorCode, type Position } from '../lib/errors.js'
 import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
 import { type Report } from '../lib/report.js'
@@ -83,8 +84,63 @@ export interface InfoSchemaOptions {
   schema?: string
   /** Table types and comments from an information_schema.tables export ({@link readTablesExport}). */
   tables?: TablesInfo
-  /** Field delimiter (default `,`). */
+  /** Field delimiter of CSV input (default `,`). */
   delimiter?: string
+  /**
+   * `csv` (RFC 4180), `mysql-batch` (the tab-separated, backslash-escaped text of
+   * `mysql --batch`), or `auto` (default): mysql-batch when the header line has tabs and no
+   * commas, else CSV.
+   */
+  format?: ExportFormat
+}
+
+/** Text formats the information_schema readers take. */
+export type ExportFormat = 'auto' | 'csv' | 'mysql-batch'
+
+/** Rows of either format, the format chosen from the header line when `auto`. */
+class RowSource {
+  private scanner: { push(c: Uint8Array | string): CsvRow[], end(): CsvRow[], project?(keep: readonly boolean[]): void } | undefined
+  private pending: (Uint8Array | string)[] = []
+  private keep: readonly boolean[] | undefined
+
+  constructor(private readonly options: InfoSchemaOptions) {
+    if (options.format === 'csv' || options.format === 'mysql-batch') this.scanner = this.create(options.format)
+  }
+
+  private create(format: 'csv' | 'mysql-batch'): NonNullable<RowSource['scanner']> {
+    return format === 'csv' ? new CsvScanner({ file: this.options.file, delimiter: this.options.delimiter }) : new MysqlBatchScanner({ file: this.options.file })
+  }
+
+  push(chunk: Uint8Array | string): CsvRow[] {
+    if (this.scanner) return this.scanner.push(chunk)
+    this.pending.push(chunk)
+    // Decide once the first line is complete (or 64 KiB of it have arrived).
+    const head = this.pending.map((c) => (typeof c === 'string' ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1'))).join('')
+    const nl = head.indexOf('\n')
+    if (nl === -1 && head.length < 65536) return []
+    return this.start(nl === -1 ? head : head.slice(0, nl))
+  }
+
+  private start(firstLine: string): CsvRow[] {
+    const batch = firstLine.includes('\t') && !firstLine.includes(',')
+    this.scanner = this.create(batch ? 'mysql-batch' : 'csv')
+    if (this.keep) this.scanner.project?.(this.keep)
+    const out: CsvRow[] = []
+    for (const c of this.pending) for (const r of this.scanner.push(c)) out.push(r)
+    this.pending = []
+    return out
+  }
+
+  end(): CsvRow[] {
+    const out = this.scanner ? [] : this.start(this.pending.map((c) => (typeof c === 'string' ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1'))).join(''))
+    for (const r of this.scanner!.end()) out.push(r)
+    return out
+  }
+
+  project(keep: readonly boolean[]): void {
+    this.keep = keep
+    this.scanner?.project?.(keep)
+  }
 }
 
 /** What an information_schema.tables export says about one table. */
@@ -204,7 +260,7 @@ export class InfoSchemaColumns {
   /** Tables and columns emitted. */
   tablesOut = 0
   columnsOut = 0
-  private readonly scanner: CsvScanner
+  private readonly scanner: RowSource
   private readonly ids: IdBuilder
   private readonly report: Report | undefined
   private readonly opts: Readonly<InfoSchemaOptions>
@@ -221,7 +277,7 @@ export class InfoSchemaColumns {
     this.opts = Object.freeze({ ...options })
     this.ids = options.ids ?? createIdBuilder()
     this.report = options.report
-    this.scanner = new CsvScanner({ file: options.file, delimiter: options.delimiter })
+    this.scanner = new RowSource(options)
   }
 
   /** Feed bytes (or text); returns the records completed by them. */
@@ -382,7 +438,7 @@ export class InfoSchemaColumns {
  */
 export async function readTablesExport(source: AsyncIterable<Uint8Array | string>, options: InfoSchemaOptions = {}): Promise<TablesInfo> {
   const ids = options.ids ?? createIdBuilder()
-  const scanner = new CsvScanner({ file: options.file, delimiter: options.delimiter })
+  const scanner = new RowSource(options)
   const tables: TablesInfo = new Map()
   let layout: Layout<TableRole> | undefined
   const onRow = (row: CsvRow): void => {
