@@ -7,11 +7,13 @@ import { type CliIO, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
 import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
+import { columnsCommand } from './commands/columns.js'
 
 /** Every command, in the order --help lists them. */
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   validateCommand,
   convertCommand,
+  columnsCommand,
   demoCommand,
 ]
 
