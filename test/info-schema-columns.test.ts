@@ -78,7 +78,7 @@ t.test('vendor specifics seen through the fixtures', async (t) => {
   t.equal(pg.get('shop.public.customers.id')?.is_pk, undefined, 'PostgreSQL exports carry no key column')
   t.equal(pg.get('shop.public.order_totals')?.native_type, 'view')
   t.equal(pg.get('shop.public.empty_table')?.entity_type, 'table', 'tables export adds tables without column rows')
-  t.equal(pg.get('shop.sales data."q1 ""report""".région')?.type, 'character(2)', 'names with spaces, quotes, non-ASCII')
+  t.equal(pg.get(createIdBuilder().column('shop', 'Sales Data', 'Q1 "Report"', 'Région'))?.type, 'character(2)', 'names with spaces, quotes, non-ASCII')
   const my = await get('mysql')
   t.equal(my.get('warehouse.inventory.products')?.database, 'warehouse', '--database names the Secoda database')
   t.equal(my.get('warehouse.inventory.products')?.schema, 'inventory', 'MySQL database → schema')
