@@ -144,29 +144,35 @@ function mapper(header: string[]): (row: string[]) => string {
 type Variant = (dst: string) => Promise<number>
 
 const variants: Record<string, Variant> = {
-  /** The real reader: export bytes → CsvScanner → InfoSchemaColumns records → Secoda CSV rows. */
+  /** The library pipeline: export bytes → InfoSchemaColumns records → main's CsvWriter core. */
   async ours(dst) {
+    const { CsvWriter } = await import('../transforms/to-csv.js')
     const reader = new InfoSchemaColumns({ file: input })
+    const writer = new CsvWriter()
     const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
-    await out.add(HEADER)
-    let rows = 0
-    let tablePart = ''
     const emit = async (records: Resource[]): Promise<void> => {
       let s = ''
-      for (const r of records) {
-        if (r.entity_type === 'table') {
-          tablePart = quoteCsvField(r.database!) + ',' + quoteCsvField(r.schema!) + ',' + quoteCsvField(r.title!) + ',' + quoteCsvField(r.description ?? '') + ',' + (r.native_type === undefined ? '' : String(/view/.test(r.native_type))) + ',\n'
-          continue
-        }
-        rows++
-        s += quoteCsvField(r.title!) + ',' + quoteCsvField(r.description ?? '') + ',' + quoteCsvField(r.type ?? '') + ',' + (r.sort_order ?? '') + ',' + tablePart
-      }
+      for (const r of records) s += writer.write(r)
       await out.add(s)
     }
     for await (const chunk of createReadStream(input, { highWaterMark: 64 * 1024 })) await emit(reader.push(chunk as Buffer))
     await emit(reader.end())
+    await out.add(writer.end())
     await out.end()
-    return rows
+    return writer.rows
+  },
+  /** The whole CLI, in-process: `secoda-convert columns FILE --to csv -o OUT` (adds validation, atomic output). */
+  async cli(dst) {
+    const { main } = await import('../lib/cli/main.js')
+    const { PassThrough } = await import('node:stream')
+    const err = new PassThrough()
+    let stderr = ''
+    err.on('data', (c: Buffer) => { stderr += c.toString() })
+    rmSync(dst, { force: true })
+    const code = await main(['columns', input, '--to', 'csv', '-o', dst], { stdin: process.stdin, stdout: new PassThrough(), stderr: err, env: process.env })
+    if (code !== 0) throw new Error(`cli exited ${code}: ${stderr}`)
+    const m = /(\d+) columns/.exec(stderr)
+    return m ? Number(m[1]) : -1
   },
   /** The scanner alone with the baseline's row mapping (no record objects). */
   async scanner(dst) {
@@ -309,7 +315,7 @@ async function main(): Promise<void> {
   }
   const size = statSync(input).size
   const only = process.env.BENCH_ONLY?.split(',')
-  const names = ['python', 'ours', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
+  const names = ['python', 'ours', 'cli', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
   const results: Record<string, Result> = {}
   const script = path.join(dataDir, 'baseline.py')
   writeFileSync(script, PYTHON)
