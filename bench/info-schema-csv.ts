@@ -278,6 +278,48 @@ const variants: Record<string, Variant> = {
   },
 }
 
+// ------------------------------------------------------------------ parsers alone
+/**
+ * Parse only (no mapping, no output), in memory, on the first 60 MB, best of 3 passes per
+ * parser (warm JIT), MB per CPU-second: isolates the parser from the rest of the pipeline.
+ */
+async function parsersAlone(): Promise<Record<string, number>> {
+  const { readFileSync: read } = await import('node:fs')
+  const buf = read(input).subarray(0, 60e6)
+  const n = buf.length
+  const { inferSchema, initParser } = await import('udsv')
+  const Papa = (await import('papaparse')).default
+  const { parse: csvParseSync } = await import('csv-parse/sync')
+  const best: Record<string, number> = {}
+  /** f returns the bytes it parsed. */
+  const measure = (name: string, f: () => number): void => {
+    const c0 = process.cpuUsage()
+    const bytes = f()
+    const c = process.cpuUsage(c0)
+    best[name] = Math.max(best[name] ?? 0, bytes / 1e6 / ((c.user + c.system) / 1e6))
+  }
+  const parsers: Record<string, () => number> = {
+    'ours (CsvScanner)': () => { const sc = new CsvScanner(); let k = 0; for (let i = 0; i < n; i += 65536) k += sc.push(buf.subarray(i, i + 65536)).length; k += sc.end().length; return k > 0 ? n : 0 },
+    udsv: () => {
+      const d = new StringDecoder('utf8')
+      let p: ReturnType<typeof initParser> | undefined
+      let k = 0
+      const on = (): void => { k++ }
+      for (let i = 0; i < n; i += 65536) {
+        const s = d.write(buf.subarray(i, i + 65536))
+        p ??= initParser(inferSchema(s, { col: ',', row: '\n', encl: '"' }))
+        p.chunk<string[]>(s, p.stringArrs, on)
+      }
+      p!.end()
+      return k > 0 ? n : 0
+    },
+    papaparse: () => { let k = 0; Papa.parse<string[]>(buf.toString('utf8'), { step: () => { k++ } }); return k > 0 ? n : 0 },
+    'csv-parse (sync)': () => { const part = buf.subarray(0, buf.lastIndexOf(10, 20e6) + 1); return csvParseSync(part).length > 0 ? part.length : 0 },
+  }
+  for (let rep = 0; rep < 3; rep++) for (const [name, f] of Object.entries(parsers)) measure(name, f)
+  return best
+}
+
 // ------------------------------------------------------------------ driver
 /** seconds: wall clock; cpuSeconds: user + system CPU of the process (all its threads). */
 interface Result { seconds: number, cpuSeconds: number, rows: number, maxRssKiB: number }
@@ -347,6 +389,13 @@ async function main(): Promise<void> {
   }
   if (!process.env.BENCH_KEEP) rmSync(path.join(dataDir, 'out-python.csv'), { force: true })
   process.stdout.write(lines.join('\n') + '\n')
+  if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY.includes('parsers')) {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--parsers'], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    if (r.status === 0) {
+      const best = JSON.parse(r.stdout.trim()) as Record<string, number>
+      process.stdout.write('\nParsers alone (60 MB in memory, best of 3, MB per CPU-second; csv-parse on 20 MB):\n| parser | MB/CPU-s |\n|---|---|\n' + Object.entries(best).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`).join('\n') + '\n')
+    } else process.stderr.write(`parsers-alone run failed: ${r.stderr}\n`)
+  }
   if (results.ours) process.stdout.write(`ours / python = ${(mbs(results.ours) / mbs(py)).toFixed(2)} wall, ${(cpuMbs(results.ours) / cpuMbs(py)).toFixed(2)} CPU (target ≥ 2)\n`)
   if (failed) {
     process.stderr.write('FAIL: an output differs from the Python baseline\n')
@@ -354,5 +403,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3]!)
+if (process.argv[2] === '--parsers') process.stdout.write(JSON.stringify(await parsersAlone()) + '\n')
+else if (process.argv[2] === '--child') await child(process.argv[3]!)
 else await main()

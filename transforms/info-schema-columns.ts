@@ -182,24 +182,41 @@ function intOf(s: string | undefined): number | undefined {
  * export gives in separate columns; PostgreSQL USER-DEFINED and ARRAY through udt_name.
  */
 export function formatColumnType(f: { columnType?: string, dataType?: string, udtName?: string, charLength?: string, precision?: string, scale?: string }): string | undefined {
-  if (f.columnType) return f.columnType
-  const dt = f.dataType
+  return typeOf(f.columnType, f.dataType, f.udtName, f.charLength, f.precision, f.scale)
+}
+
+/** {@link formatColumnType} with positional arguments (no object per row on the hot path). */
+function typeOf(columnType: string | undefined, dt: string | undefined, udtName: string | undefined, charLength: string | undefined, precision: string | undefined, scale: string | undefined): string | undefined {
+  if (columnType) return columnType
   if (!dt) return undefined
-  if (dt === 'USER-DEFINED' && f.udtName) return f.udtName
-  if (dt === 'ARRAY' && f.udtName) return f.udtName.replace(/^_/, '') + '[]'
+  if (dt === 'USER-DEFINED' && udtName) return udtName
+  if (dt === 'ARRAY' && udtName) return udtName.replace(/^_/, '') + '[]'
   if (/[(<]/.test(dt)) return dt // BigQuery and others write the full type
   const lower = dt.toLowerCase()
   if (CHAR_TYPES.has(lower)) {
-    const len = intOf(f.charLength)
+    const len = intOf(charLength)
     if (len === -1) return `${dt}(max)` // SQL Server varchar(max)
     if (len !== undefined && len > 0) return `${dt}(${len})`
   }
   if (DECIMAL_TYPES.has(lower)) {
-    const p = intOf(f.precision)
-    const s = intOf(f.scale)
+    const p = intOf(precision)
+    const s = intOf(scale)
     if (p !== undefined) return `${dt}(${p},${s ?? 0})`
   }
   return dt
+}
+
+/** A non-negative integer written in decimal digits (ordinal_position), else undefined. */
+function ordinalOf(s: string): number | undefined {
+  const n = s.length
+  if (n === 0 || n > 9) return n > 9 && /^\d+$/.test(s) ? Number(s) : undefined
+  let v = 0
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return undefined
+    v = v * 10 + d
+  }
+  return v
 }
 
 function fail(report: Report | undefined, code: ErrorCode, message: string, pos: Position): void {
@@ -374,27 +391,26 @@ export class InfoSchemaColumns {
       this.lastSchema = schemaName
       this.lastTable = tableName
     }
-    const c: Resource = { entity_type: 'column', databuilder_id: this.ids.columnOf(t.id, columnName), parent_databuilder_id: t.id, title: columnName }
-    if (L.comment !== -1) {
-      const d = f[L.comment]!
-      if (d !== '') c.description = d
-    }
+    let sortOrder: number | undefined
     if (L.ordinal !== -1) {
       const o = f[L.ordinal]!
-      const n = intOf(o)
-      if (n === undefined || n < 0) fail(this.report, 'CSV_VALUE', `ordinal_position is not a non-negative integer: ${JSON.stringify(o)}`, { file, line: row.line })
-      else c.sort_order = n
+      sortOrder = ordinalOf(o)
+      if (sortOrder === undefined) fail(this.report, 'CSV_VALUE', `ordinal_position is not a non-negative integer: ${JSON.stringify(o)}`, { file, line: row.line })
     }
-    const type = formatColumnType({
-      columnType: L.columnType === -1 ? undefined : f[L.columnType],
-      dataType: L.dataType === -1 ? undefined : f[L.dataType],
-      udtName: L.udtName === -1 ? undefined : f[L.udtName],
-      charLength: L.charLength === -1 ? undefined : f[L.charLength],
-      precision: L.precision === -1 ? undefined : f[L.precision],
-      scale: L.scale === -1 ? undefined : f[L.scale],
-    })
-    if (type !== undefined) c.type = type
-    if (L.key !== -1) c.is_pk = f[L.key] === 'PRI'
+    const columnType = L.columnType === -1 ? '' : f[L.columnType]!
+    const comment = L.comment === -1 ? '' : f[L.comment]!
+    // One object literal with every field (undefined = absent, which the serializer skips):
+    // records of one shape keep the writer's and validator's property reads monomorphic.
+    const c: Resource = {
+      entity_type: 'column',
+      databuilder_id: this.ids.columnOf(t.id, columnName),
+      parent_databuilder_id: t.id,
+      title: columnName,
+      description: comment === '' ? undefined : comment,
+      sort_order: sortOrder,
+      type: columnType !== '' ? columnType : typeOf(undefined, L.dataType === -1 ? undefined : f[L.dataType], L.udtName === -1 ? undefined : f[L.udtName], L.charLength === -1 ? undefined : f[L.charLength], L.precision === -1 ? undefined : f[L.precision], L.scale === -1 ? undefined : f[L.scale]),
+      is_pk: L.key === -1 ? undefined : f[L.key] === 'PRI',
+    }
     t.columns.push(withSource(c, { file, line: row.line }))
     if (this.buffered) this.report?.bump('columns.unsorted_rows')
   }
