@@ -26,6 +26,8 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..')
 const dataDir = path.join(repo, 'bench', 'data')
 const input = path.join(dataDir, 'info-schema-columns.csv')
+/** Read size of the file streams (the scanner decodes in 64 KiB slices whatever it gets). */
+const READ_SIZE = Number(process.env.BENCH_READ_KB ?? 256) * 1024
 const HEADER = 'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n'
 
 // ------------------------------------------------------------------ input
@@ -152,10 +154,13 @@ const variants: Record<string, Variant> = {
     const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
     const emit = async (records: Resource[]): Promise<void> => {
       let s = ''
-      for (const r of records) s += writer.write(r)
+      for (const r of records) {
+        s += writer.write(r)
+        if (s.length > 1 << 15) { await out.add(s); s = '' }
+      }
       await out.add(s)
     }
-    for await (const chunk of createReadStream(input, { highWaterMark: 64 * 1024 })) await emit(reader.push(chunk as Buffer))
+    for await (const chunk of createReadStream(input, { highWaterMark: READ_SIZE })) await emit(reader.push(chunk as Buffer))
     await emit(reader.end())
     await out.add(writer.end())
     await out.end()
