@@ -193,3 +193,14 @@ t.test('shared sample (skipped when ../shared is absent)', { skip: samples === '
     t.ok(columns.some((c) => c.is_pk === true))
   }
 })
+
+t.test('mysql --batch text: detected from the header, chunking-invariant; format can be forced', async (t) => {
+  const text = Buffer.from('TABLE_CATALOG\tTABLE_SCHEMA\tTABLE_NAME\tCOLUMN_NAME\tORDINAL_POSITION\tCOLUMN_TYPE\tCOLUMN_KEY\tCOLUMN_COMMENT\ndef\tshop\torders\tid\t1\tint\tPRI\tKey, "the" one\ndef\tshop\torders\tnote\t2\ttext\t\tTwo\\nlines é\n')
+  const whole = convert(text, {})
+  t.same(whole.map((r) => [r.databuilder_id, r.description]), [['shop.shop.orders', undefined], ['shop.shop.orders.id', 'Key, "the" one'], ['shop.shop.orders.note', 'Two\nlines é']])
+  t.equal(JSON.stringify(convert(text, {}, [1])), JSON.stringify(whole), 'one byte at a time')
+  t.equal(JSON.stringify(convert(text, {}, [3, 7, 2])), JSON.stringify(whole), 'random chunks')
+  t.throws(() => convert(text, { format: 'csv' }), { code: 'COLUMNS_LAYOUT' }, 'forced CSV sees one unknown column')
+  t.same(convert(Buffer.from('table_name\tcolumn_name\nt\tc'), { format: 'mysql-batch', database: 'd', schema: 's' }).map((r) => r.databuilder_id), ['d.s.t', 'd.s.t.c'])
+  t.same(convert(Buffer.from('table_name;column_name\nt;c\n'), { delimiter: ';', database: 'd', schema: 's' }).map((r) => r.databuilder_id), ['d.s.t', 'd.s.t.c'], '--delimiter')
+})

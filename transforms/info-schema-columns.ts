@@ -102,6 +102,8 @@ class RowSource {
   private scanner: { push(c: Uint8Array | string): CsvRow[], end(): CsvRow[], project?(keep: readonly boolean[]): void } | undefined
   private pending: (Uint8Array | string)[] = []
   private keep: readonly boolean[] | undefined
+  /** The first line so far, while the format is undecided. */
+  private head = ''
 
   constructor(private readonly options: InfoSchemaOptions) {
     if (options.format === 'csv' || options.format === 'mysql-batch') this.scanner = this.create(options.format)
@@ -114,11 +116,13 @@ class RowSource {
   push(chunk: Uint8Array | string): CsvRow[] {
     if (this.scanner) return this.scanner.push(chunk)
     this.pending.push(chunk)
-    // Decide once the first line is complete (or 64 KiB of it have arrived).
-    const head = this.pending.map((c) => (typeof c === 'string' ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1'))).join('')
-    const nl = head.indexOf('\n')
-    if (nl === -1 && head.length < 65536) return []
-    return this.start(nl === -1 ? head : head.slice(0, nl))
+    // Decide once the first line is complete (or 64 KiB of it have arrived). Only the
+    // header's characters matter (tab, comma, LF are ASCII), so latin1 is enough here.
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1')
+    const nl = text.indexOf('\n')
+    this.head += nl === -1 ? text : text.slice(0, nl)
+    if (nl === -1 && this.head.length < 65536) return []
+    return this.start(this.head)
   }
 
   private start(firstLine: string): CsvRow[] {
@@ -132,7 +136,7 @@ class RowSource {
   }
 
   end(): CsvRow[] {
-    const out = this.scanner ? [] : this.start(this.pending.map((c) => (typeof c === 'string' ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1'))).join(''))
+    const out = this.scanner ? [] : this.start(this.head)
     for (const r of this.scanner!.end()) out.push(r)
     return out
   }
