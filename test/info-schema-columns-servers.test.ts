@@ -72,7 +72,9 @@ t.test('PostgreSQL: \\copy information_schema.columns → records match pg_catal
   t.teardown(() => { psql('postgres', '-c', `DROP DATABASE IF EXISTS ${DB}`) })
 
   // How users export: \copy with a header, comments joined in as a remarks column.
-  const exportSql = (order: string): string => `\\copy (SELECT c.*, col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position::int) AS remarks FROM information_schema.columns c WHERE ${PG_WHERE} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
+  // Primary keys: PostgreSQL's information_schema.columns has none, so the documented query
+  // adds MySQL's column_key ('PRI') from table_constraints + key_column_usage.
+  const exportSql = (order: string): string => `\\copy (SELECT c.*, col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position::int) AS remarks, CASE WHEN EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = c.column_name) THEN 'PRI' ELSE '' END AS column_key FROM information_schema.columns c WHERE ${PG_WHERE} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
   const sorted = psql(DB, '-c', exportSql('table_schema, table_name, ordinal_position'))
   t.ok(sorted.ok, sorted.err)
   const unsorted = psql(DB, '-c', exportSql('column_name DESC'))
@@ -88,7 +90,8 @@ t.test('PostgreSQL: \\copy information_schema.columns → records match pg_catal
   t.equal(byId.size, records.length, 'ids unique')
 
   // The catalog's own view, through pg_catalog (format_type is how psql \d prints types).
-  const truth = psql(DB, '--csv', '-c', `SELECT n.nspname, c.relname, c.relkind, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod) AS type, col_description(c.oid, a.attnum) AS comment
+  const truth = psql(DB, '--csv', '-c', `SELECT n.nspname, c.relname, c.relkind, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod) AS type, col_description(c.oid, a.attnum) AS comment,
+      EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS pk
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname IN ('shop', 'Odd "Schema"') AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'f')`)
   t.ok(truth.ok, truth.err)
@@ -96,15 +99,17 @@ t.test('PostgreSQL: \\copy information_schema.columns → records match pg_catal
   t.ok(rows.length >= 20, `${rows.length} catalog columns`)
   const columns = records.filter((r) => r.entity_type === 'column')
   t.equal(columns.length, rows.length, 'one column resource per catalog column')
-  for (const [schema, table, relkind, col, attnum, type, comment] of rows as string[][]) {
+  for (const [schema, table, relkind, col, attnum, type, comment, pk] of rows as string[][]) {
     const id = ids.column(DB, schema!, table!, col!)
     const c = byId.get(id)
     if (!c) { t.fail(`missing ${id}`); continue }
-    t.same([c.type, c.sort_order, c.description, c.parent_databuilder_id], [type, Number(attnum), comment === '' ? undefined : comment, ids.table(DB, schema!, table!)], id)
+    t.same([c.type, c.sort_order, c.description, c.is_pk, c.parent_databuilder_id], [type, Number(attnum), comment === '' ? undefined : comment, pk === 't', ids.table(DB, schema!, table!)], id)
     const tbl = byId.get(ids.table(DB, schema!, table!))!
     t.same([tbl.native_type, tbl.database, tbl.schema, tbl.title], [relkind === 'v' ? 'view' : 'table', DB, schema, table], `table of ${id}`)
   }
   t.equal(byId.get(ids.column(DB, 'shop', 'customers', 'email'))?.description, 'E-mail, "quoted",\nwith a newline — and ümlauts')
+  t.equal(byId.get(ids.column(DB, 'shop', 'customers', 'id'))?.is_pk, true)
+  t.equal(byId.get(ids.column(DB, 'shop', 'orders_p1', 'order_id'))?.is_pk, true, 'a partition has the key of its parent')
   t.equal(byId.get(ids.table(DB, 'shop', 'order_stats')), undefined, 'PostgreSQL leaves materialized views out of information_schema')
 
   // Same export in another order: same records (the reader regroups), counter says so.
