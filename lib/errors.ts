@@ -55,6 +55,10 @@ export const CODES = {
   COLUMNS_LAYOUT: { summary: 'A CSV header is not an information_schema.columns/tables layout (the message names the columns expected)', exit: 1 },
   COLUMNS_NAME_MISSING: { summary: 'An export gives no schema or database name for a table and no --schema/--database supplies it', exit: 1 },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
+  // SQL dumps: pg_dump / mysqldump (issue 4, transforms/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
+  SQL_UNTERMINATED: { summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)', exit: 1 },
+  SQL_UNPARSED: { summary: 'A dump statement the grammar cannot read was skipped (warning with its line and first words)', exit: 1 },
+  SQL_NO_DATABASE: { summary: 'The dump names no database (no CREATE DATABASE, \\connect or USE) and no --database/--schema was given', exit: 2 },
 } as const satisfies Record<string, CodeInfo>
 
 /** The closed union of codes. */

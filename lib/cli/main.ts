@@ -7,12 +7,16 @@ import { type CliIO, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
 import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
+import { pgDumpCommand } from './commands/pg-dump.js'
+import { mysqlDumpCommand } from './commands/mysql-dump.js'
 import { columnsCommand } from './commands/columns.js'
 
 /** Every command, in the order --help lists them. */
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   validateCommand,
   convertCommand,
+  pgDumpCommand,
+  mysqlDumpCommand,
   columnsCommand,
   demoCommand,
 ]
