@@ -13,7 +13,7 @@ import { Report } from '../lib/report.js'
 import { type Resource } from '../lib/records.js'
 import { Readable } from 'node:stream'
 
-const DB = 'secoda_columns_test'
+const DB = `secoda_columns_${process.pid}`
 const ids = createIdBuilder()
 
 function run(cmd: string, args: string[], input?: string): { ok: boolean, out: Buffer, err: string } {
