@@ -24,3 +24,6 @@ export { SqlCatalog, sqlDefinition, type RelationState, type ColumnState, type R
 export { DbtManifestConverter, createDbtManifestStream, convertDbtManifest, DBT_MANIFEST_MAX_VERSION, type DbtManifestOptions } from './transforms/dbt-manifest.js'
 export { DbtCatalog, DbtCatalogReader, readDbtCatalog, compactCatalogEntry, type CatalogTable, type DbtCatalogOptions } from './transforms/dbt-catalog.js'
 export { JsonSectionScanner, jsonErrorPosition, findJsonError, type SectionMode, type ScanPosition, type JsonSectionHandler, type JsonSectionScannerOptions, type EntryFields, type LazyMembers } from './transforms/json-sections.js'
+export { InfoSchemaColumns, createInfoSchemaColumnsReader, readTablesExport, formatColumnType, nativeTableType, type InfoSchemaOptions, type TableInfo, type TablesInfo, type ExportFormat } from './transforms/info-schema-columns.js'
+export { CsvScanner, parseCsv, quoteCsvField, type CsvRow, type CsvScannerOptions } from './lib/csv-scan.js'
+export { MysqlBatchScanner, unescapeMysqlBatch, type MysqlBatchOptions } from './lib/mysql-batch.js'

@@ -57,6 +57,9 @@ export const CODES = {
   DBT_SCHEMA_VERSION: { summary: 'The manifest or catalog schema version is missing or unknown (warning; converted as the newest known)', exit: 1 },
   DBT_BAD_NODE: { summary: 'One manifest or catalog entry cannot be converted (invalid JSON, no schema or name); the message names its unique_id', exit: 1 },
   DBT_CATALOG_UNMATCHED: { summary: 'Nodes in only one of manifest and catalog (warning, once per direction, with the total)', exit: 1 },
+  // information_schema exports (transforms/info-schema-columns.ts)
+  COLUMNS_LAYOUT: { summary: 'A CSV header is not an information_schema.columns/tables layout (the message names the columns expected)', exit: 1 },
+  COLUMNS_NAME_MISSING: { summary: 'An export gives no schema or database name for a table and no --schema/--database supplies it', exit: 1 },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
   // SQL dumps: pg_dump / mysqldump (issue 4, transforms/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
   SQL_UNTERMINATED: { summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)', exit: 1 },

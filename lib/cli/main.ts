@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
 import { pgDumpCommand } from './commands/pg-dump.js'
 import { mysqlDumpCommand } from './commands/mysql-dump.js'
+import { columnsCommand } from './commands/columns.js'
 
 /** Every command, in the order --help lists them. */
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -18,6 +19,7 @@ export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-li
   dbtCommand,
   pgDumpCommand,
   mysqlDumpCommand,
+  columnsCommand,
   demoCommand,
 ]
 

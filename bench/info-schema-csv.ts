@@ -1,0 +1,413 @@
+// Benchmark: information_schema.columns CSV export → Secoda columns CSV, ours against Python's
+// csv module doing the same mapping, measured in the same run (issue 4 target: ≥ 2×), plus
+// the CSV parsers we considered (csv-parse, papaparse, uDSV) with the same mapping and writer.
+//
+// Run:   npx tsc -p . && node dist/bench/info-schema-csv.js
+// Env:   BENCH_MB=370 (size of the generated export), BENCH_ONLY=ours,python (variants to run),
+//        BENCH_REPS=2 (rounds; each variant's best round counts), BENCH_KEEP=1 (keep outputs).
+// Each variant runs in its own child process (libraries imported only there) so peak RSS is
+// its own; rounds interleave the variants so that load from other processes hits all of them
+// alike. Every output is checked against Python's (same bytes, by SHA-256). Input and outputs
+// live in bench/data/ (git-ignored). Prints MB/s of input per variant and the ratio to Python.
+
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs'
+import path from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import { fileURLToPath } from 'node:url'
+import { once } from 'node:events'
+import { loadavg } from 'node:os'
+import { CsvScanner, quoteCsvField } from '../lib/csv-scan.js'
+import { InfoSchemaColumns } from '../transforms/info-schema-columns.js'
+import { type Resource } from '../lib/records.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repo = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..')
+const dataDir = path.join(repo, 'bench', 'data')
+const input = path.join(dataDir, 'info-schema-columns.csv')
+/** Read size of the file streams (the scanner decodes in 64 KiB slices whatever it gets). */
+const READ_SIZE = Number(process.env.BENCH_READ_KB ?? 256) * 1024
+const HEADER = 'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n'
+
+// ------------------------------------------------------------------ input
+const MYSQL_HEADER = 'TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME,ORDINAL_POSITION,COLUMN_DEFAULT,IS_NULLABLE,DATA_TYPE,CHARACTER_MAXIMUM_LENGTH,CHARACTER_OCTET_LENGTH,NUMERIC_PRECISION,NUMERIC_SCALE,DATETIME_PRECISION,CHARACTER_SET_NAME,COLLATION_NAME,COLUMN_TYPE,COLUMN_KEY,EXTRA,PRIVILEGES,COLUMN_COMMENT,GENERATION_EXPRESSION,SRS_ID'
+
+/** A MySQL 8 style export, sorted by schema, table, ordinal; ~1 in 3 columns commented. */
+async function generate(bytes: number): Promise<void> {
+  mkdirSync(dataDir, { recursive: true })
+  const out = createWriteStream(input)
+  const types = [
+    ['int', 'int', '', '', '10', '0'], ['bigint', 'bigint unsigned', '', '', '20', '0'], ['varchar', 'varchar(255)', '255', '1020', '', ''],
+    ['decimal', 'decimal(12,2)', '', '', '12', '2'], ['datetime', 'datetime', '', '', '', ''], ['text', 'text', '65535', '65535', '', ''],
+    ['json', 'json', '', '', '', ''], ['enum', "enum('new','paid','shipped')", '7', '28', '', ''],
+  ]
+  const comments = ['', '', 'Surrogate key', 'Customer e-mail, lower-cased', 'Amount in EUR (€), "gross"', 'Free text;\nmay span lines', '', 'Créé le']
+  let size = 0
+  let buf = MYSQL_HEADER + '\n'
+  let s = 0
+  for (let t = 0; size < bytes; t++) {
+    if (t % 500 === 0) s++
+    const ncols = 4 + (t % 17)
+    for (let c = 1; c <= ncols; c++) {
+      const ty = types[(t + c) % types.length]!
+      const com = comments[(t * 7 + c) % comments.length]!
+      const cs = ty[2] !== '' ? 'utf8mb4' : ''
+      const row = ['def', `schema_${s}`, `table_${t}`, c === 1 ? 'id' : `column_${c}_of_table_${t}`, String(c), c === 1 ? '' : 'NULL', c === 1 ? 'NO' : 'YES', ty[0]!, ty[2]!, ty[3]!, ty[4]!, ty[5]!, '', cs, cs ? 'utf8mb4_0900_ai_ci' : '', ty[1]!, c === 1 ? 'PRI' : '', c === 1 ? 'auto_increment' : '', 'select,insert,update,references', com, '', '']
+      buf += row.map(quoteCsvField).join(',') + '\n'
+    }
+    if (buf.length > 1 << 20) {
+      size += Buffer.byteLength(buf)
+      if (!out.write(buf)) await once(out, 'drain')
+      buf = ''
+    }
+  }
+  out.end(buf)
+  await once(out, 'finish')
+}
+
+// ------------------------------------------------------------------ the Python baseline
+const PYTHON = String.raw`
+import csv, sys, time, resource
+src, dst = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = ru0.ru_utime + ru0.ru_stime
+rows = 0
+with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
+    r = csv.reader(f)
+    h = [x.strip().lower() for x in next(r)]
+    ix = {n: i for i, n in enumerate(h)}
+    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
+    ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')
+    w = csv.writer(o, lineterminator='\n')
+    w.writerow(['col_name','col_description','col_type','col_sort_order','database','schema','name','description','is_view','last_updated_time'])
+    for row in r:
+        if not row: continue
+        rows += 1
+        catalog = row[cat] if cat is not None else ''
+        schema = row[sch]
+        database = schema if catalog in ('', 'def') else catalog
+        typ = (row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')
+        w.writerow([row[col], row[com] if com is not None else '', typ, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
+`
+
+// ------------------------------------------------------------------ shared writer side
+/**
+ * Writes text with backpressure. Pieces stay under 64 KiB (V8 builds larger strings in its
+ * large-object space, measured much slower) and go out corked, 1 MiB at a time, so the
+ * file stream issues one writev instead of a syscall per piece.
+ */
+class Out {
+  private buf = ''
+  private pieces = 0
+  constructor(private readonly ws: WriteStream) {}
+  async add(s: string): Promise<void> {
+    this.buf += s
+    if (this.buf.length < 1 << 15) return
+    if (this.pieces === 0) this.ws.cork()
+    const ok = this.ws.write(this.buf)
+    this.buf = ''
+    if (++this.pieces >= 32) {
+      this.pieces = 0
+      this.ws.uncork()
+    }
+    if (!ok) {
+      if (this.pieces !== 0) { this.pieces = 0; this.ws.uncork() }
+      await once(this.ws, 'drain')
+    }
+  }
+  async end(): Promise<void> {
+    if (this.pieces !== 0) this.ws.uncork()
+    this.ws.end(this.buf)
+    await once(this.ws, 'finish')
+  }
+}
+
+/** The mapping the Python baseline does, on a parsed row (for the parser comparison). */
+function mapper(header: string[]): (row: string[]) => string {
+  const h = header.map((x) => x.trim().toLowerCase())
+  const ix = (n: string): number => h.indexOf(n)
+  const cat = ix('table_catalog'), sch = ix('table_schema'), tab = ix('table_name'), col = ix('column_name'), pos = ix('ordinal_position')
+  const ct = ix('column_type'), dt = ix('data_type'), com = ix('column_comment')
+  return (row) => {
+    const catalog = cat === -1 ? '' : row[cat]!
+    const schema = row[sch]!
+    const database = catalog === '' || catalog === 'def' ? schema : catalog
+    const type = (ct === -1 ? '' : row[ct]!) || (dt === -1 ? '' : row[dt]!)
+    return quoteCsvField(row[col]!) + ',' + quoteCsvField(com === -1 ? '' : row[com]!) + ',' + quoteCsvField(type) + ',' + (pos === -1 ? '' : row[pos]!) + ',' +
+      quoteCsvField(database) + ',' + quoteCsvField(schema) + ',' + quoteCsvField(row[tab]!) + ',,,\n'
+  }
+}
+
+// ------------------------------------------------------------------ variants (run in a child)
+type Variant = (dst: string) => Promise<number>
+
+const variants: Record<string, Variant> = {
+  /** The library pipeline: export bytes → InfoSchemaColumns records → main's CsvWriter core. */
+  async ours(dst) {
+    const { CsvWriter } = await import('../transforms/to-csv.js')
+    const reader = new InfoSchemaColumns({ file: input })
+    const writer = new CsvWriter()
+    const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
+    const emit = async (records: Resource[]): Promise<void> => {
+      let s = ''
+      for (const r of records) {
+        s += writer.write(r)
+        if (s.length > 1 << 15) { await out.add(s); s = '' }
+      }
+      await out.add(s)
+    }
+    for await (const chunk of createReadStream(input, { highWaterMark: READ_SIZE })) await emit(reader.push(chunk as Buffer))
+    await emit(reader.end())
+    await out.add(writer.end())
+    await out.end()
+    return writer.rows
+  },
+  /** The whole CLI, in-process: `secoda-convert columns FILE --to csv -o OUT` (adds validation, atomic output). */
+  async cli(dst) {
+    const { main } = await import('../lib/cli/main.js')
+    const { PassThrough } = await import('node:stream')
+    const err = new PassThrough()
+    let stderr = ''
+    err.on('data', (c: Buffer) => { stderr += c.toString() })
+    rmSync(dst, { force: true })
+    const code = await main(['columns', input, '--to', 'csv', '-o', dst], { stdin: process.stdin, stdout: new PassThrough(), stderr: err, env: process.env })
+    if (code !== 0) throw new Error(`cli exited ${code}: ${stderr}`)
+    const m = /(\d+) columns/.exec(stderr)
+    return m ? Number(m[1]) : -1
+  },
+  /** The scanner alone with the baseline's row mapping (no record objects). */
+  async scanner(dst) {
+    const sc = new CsvScanner()
+    const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
+    await out.add(HEADER)
+    let map: ((row: string[]) => string) | undefined
+    let rows = 0
+    const each = async (rs: { fields: string[] }[]): Promise<void> => {
+      let s = ''
+      for (const r of rs) {
+        if (map === undefined) { map = mapper(r.fields); continue }
+        rows++
+        s += map(r.fields)
+      }
+      await out.add(s)
+    }
+    for await (const chunk of createReadStream(input, { highWaterMark: 64 * 1024 })) await each(sc.push(chunk as Buffer))
+    await each(sc.end())
+    await out.end()
+    return rows
+  },
+  /** csv-parse → map → csv-stringify: the obvious Node pipeline. */
+  async 'csv-parse'(dst) {
+    const { parse: csvParse } = await import('csv-parse')
+    const { stringify: csvStringify } = await import('csv-stringify')
+    let map: string[] | undefined
+    let rows = 0
+    const parser = createReadStream(input).pipe(csvParse({ bom: true, relax_column_count: false }))
+    const str = csvStringify({ record_delimiter: 'unix' })
+    const ws = createWriteStream(dst)
+    str.pipe(ws)
+    str.write(HEADER.trim().split(','))
+    for await (const row of parser as AsyncIterable<string[]>) {
+      if (map === undefined) { map = row.map((x) => x.trim().toLowerCase()); continue }
+      const g = (n: string): string => { const i = map!.indexOf(n); return i === -1 ? '' : row[i]! }
+      const catalog = g('table_catalog'), schema = g('table_schema')
+      rows++
+      if (!str.write([g('column_name'), g('column_comment'), g('column_type') || g('data_type'), g('ordinal_position'), catalog === '' || catalog === 'def' ? schema : catalog, schema, g('table_name'), '', '', ''])) await once(str, 'drain')
+    }
+    str.end()
+    await once(ws, 'finish')
+    return rows
+  },
+  /** papaparse (streaming via its chunk callback on decoded text) → map → our quoter. */
+  async papaparse(dst) {
+    const Papa = (await import('papaparse')).default
+    const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
+    await out.add(HEADER)
+    let map: ((row: string[]) => string) | undefined
+    let rows = 0
+    let pending = ''
+    await new Promise<void>((resolve, reject) => {
+      Papa.parse<string[]>(createReadStream(input, { encoding: 'utf8' }) as unknown as File, {
+        chunk(results, parser) {
+          for (const r of results.data) {
+            if (r.length === 1 && r[0] === '') continue
+            if (map === undefined) { map = mapper(r.map((x) => x.replace(/^\uFEFF/, ''))); continue }
+            rows++
+            pending += map(r)
+          }
+          if (pending.length > 1 << 16) {
+            parser.pause()
+            const s = pending
+            pending = ''
+            out.add(s).then(() => parser.resume(), reject)
+          }
+        },
+        complete: () => resolve(),
+        error: (e: Error) => reject(e),
+      })
+    })
+    await out.add(pending)
+    await out.end()
+    return rows
+  },
+  /** uDSV's incremental API (string tuples, our own row callback) → map → our quoter. */
+  async udsv(dst) {
+    const { inferSchema, initParser } = await import('udsv')
+    const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
+    await out.add(HEADER)
+    const dec = new StringDecoder('utf8')
+    let parser: ReturnType<typeof initParser> | undefined
+    let map: ((row: string[]) => string) | undefined
+    let rows = 0
+    let pending = ''
+    const onRow = (r: string[]): void => { rows++; pending += map!(r) }
+    for await (const chunk of createReadStream(input, { highWaterMark: 64 * 1024 })) {
+      const s = dec.write(chunk as Buffer)
+      if (parser === undefined) {
+        const schema = inferSchema(s, { col: ',', row: '\n', encl: '"' })
+        parser = initParser(schema)
+        map = mapper(schema.cols.map((c) => c.name))
+      }
+      parser.chunk<string[]>(s, parser.stringArrs, onRow)
+      await out.add(pending)
+      pending = ''
+    }
+    parser!.end()
+    await out.add(pending)
+    await out.end()
+    return rows
+  },
+}
+
+// ------------------------------------------------------------------ parsers alone
+/**
+ * Parse only (no mapping, no output), in memory, on the first 60 MB, best of 3 passes per
+ * parser (warm JIT), MB per CPU-second: isolates the parser from the rest of the pipeline.
+ */
+async function parsersAlone(): Promise<Record<string, number>> {
+  const { readFileSync: read } = await import('node:fs')
+  const buf = read(input).subarray(0, 60e6)
+  const n = buf.length
+  const { inferSchema, initParser } = await import('udsv')
+  const Papa = (await import('papaparse')).default
+  const { parse: csvParseSync } = await import('csv-parse/sync')
+  const best: Record<string, number> = {}
+  /** f returns the bytes it parsed. */
+  const measure = (name: string, f: () => number): void => {
+    const c0 = process.cpuUsage()
+    const bytes = f()
+    const c = process.cpuUsage(c0)
+    best[name] = Math.max(best[name] ?? 0, bytes / 1e6 / ((c.user + c.system) / 1e6))
+  }
+  const parsers: Record<string, () => number> = {
+    'ours (CsvScanner)': () => { const sc = new CsvScanner(); let k = 0; for (let i = 0; i < n; i += 65536) k += sc.push(buf.subarray(i, i + 65536)).length; k += sc.end().length; return k > 0 ? n : 0 },
+    udsv: () => {
+      const d = new StringDecoder('utf8')
+      let p: ReturnType<typeof initParser> | undefined
+      let k = 0
+      const on = (): void => { k++ }
+      for (let i = 0; i < n; i += 65536) {
+        const s = d.write(buf.subarray(i, i + 65536))
+        p ??= initParser(inferSchema(s, { col: ',', row: '\n', encl: '"' }))
+        p.chunk<string[]>(s, p.stringArrs, on)
+      }
+      p!.end()
+      return k > 0 ? n : 0
+    },
+    papaparse: () => { let k = 0; Papa.parse<string[]>(buf.toString('utf8'), { step: () => { k++ } }); return k > 0 ? n : 0 },
+    'csv-parse (sync)': () => { const part = buf.subarray(0, buf.lastIndexOf(10, 20e6) + 1); return csvParseSync(part).length > 0 ? part.length : 0 },
+  }
+  for (let rep = 0; rep < 3; rep++) for (const [name, f] of Object.entries(parsers)) measure(name, f)
+  return best
+}
+
+// ------------------------------------------------------------------ driver
+/** seconds: wall clock; cpuSeconds: user + system CPU of the process (all its threads). */
+interface Result { seconds: number, cpuSeconds: number, rows: number, maxRssKiB: number }
+
+function sha256(file: string): string {
+  const h = createHash('sha256')
+  // Streaming would be kinder to RSS, but this runs in the parent, after the children.
+  const fd = readFileSync(file)
+  h.update(fd)
+  return h.digest('hex')
+}
+
+async function child(name: string): Promise<void> {
+  const dst = path.join(dataDir, `out-${name}.csv`)
+  const t0 = performance.now()
+  const c0 = process.cpuUsage()
+  const rows = await variants[name]!(dst)
+  const seconds = (performance.now() - t0) / 1000
+  const c = process.cpuUsage(c0)
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, rows, maxRssKiB: process.resourceUsage().maxRSS }) + '\n')
+}
+
+function run(cmd: string, args: string[]): Result {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 })
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Result
+}
+
+async function main(): Promise<void> {
+  const mb = Number(process.env.BENCH_MB ?? 370)
+  const want = Math.round(mb * 1e6)
+  if (!existsSync(input) || Math.abs(statSync(input).size - want) > 2e6) {
+    process.stderr.write(`generating ${mb} MB export at ${input}\n`)
+    await generate(want)
+  }
+  const size = statSync(input).size
+  const only = process.env.BENCH_ONLY?.split(',')
+  const names = ['python', 'ours', 'cli', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
+  const results: Record<string, Result> = {}
+  const script = path.join(dataDir, 'baseline.py')
+  writeFileSync(script, PYTHON)
+  const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 2))
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const n of names) {
+      process.stderr.write(`round ${rep}: ${n} ...\n`)
+      const r = n === 'python'
+        ? run('python3', [script, input, path.join(dataDir, 'out-python.csv')])
+        : run(process.execPath, [fileURLToPath(import.meta.url), '--child', n])
+      const best = results[n]
+      results[n] = best === undefined ? r : { seconds: Math.min(r.seconds, best.seconds), cpuSeconds: Math.min(r.cpuSeconds, best.cpuSeconds), rows: r.rows, maxRssKiB: Math.max(r.maxRssKiB, best.maxRssKiB) }
+    }
+  }
+  const ref = sha256(path.join(dataDir, 'out-python.csv'))
+  const py = results.python!
+  const mbs = (r: Result): number => size / 1e6 / r.seconds
+  const cpuMbs = (r: Result): number => size / 1e6 / r.cpuSeconds
+  const lines = [`information_schema CSV → Secoda CSV, ${(size / 1e6).toFixed(0)} MB export, ${py.rows} rows, best of ${reps} interleaved rounds (node ${process.version}, load average ${loadavg()[0]!.toFixed(1)})`,
+    '| variant | MB/s (wall) | × Python | MB per CPU-second | × Python | peak RSS MiB | output = Python\'s |', '|---|---|---|---|---|---|---|']
+  let failed = false
+  for (const n of names) {
+    const r = results[n]!
+    const out = path.join(dataDir, `out-${n}.csv`)
+    const same = n === 'python' || sha256(out) === ref
+    if (!same || r.rows !== py.rows) failed = true
+    lines.push(`| ${n} | ${mbs(r).toFixed(1)} | ${(mbs(r) / mbs(py)).toFixed(2)} | ${cpuMbs(r).toFixed(1)} | ${(cpuMbs(r) / cpuMbs(py)).toFixed(2)} | ${(r.maxRssKiB / 1024).toFixed(0)} | ${same ? 'yes' : 'NO'}${r.rows !== py.rows ? ` (rows ${r.rows})` : ''} |`)
+    if (!process.env.BENCH_KEEP && n !== 'python') rmSync(out, { force: true })
+  }
+  if (!process.env.BENCH_KEEP) rmSync(path.join(dataDir, 'out-python.csv'), { force: true })
+  process.stdout.write(lines.join('\n') + '\n')
+  if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY.includes('parsers')) {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--parsers'], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    if (r.status === 0) {
+      const best = JSON.parse(r.stdout.trim()) as Record<string, number>
+      process.stdout.write('\nParsers alone (60 MB in memory, best of 3, MB per CPU-second; csv-parse on 20 MB):\n| parser | MB/CPU-s |\n|---|---|\n' + Object.entries(best).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`).join('\n') + '\n')
+    } else process.stderr.write(`parsers-alone run failed: ${r.stderr}\n`)
+  }
+  if (results.ours) process.stdout.write(`ours / python = ${(mbs(results.ours) / mbs(py)).toFixed(2)} wall, ${(cpuMbs(results.ours) / cpuMbs(py)).toFixed(2)} CPU (target ≥ 2)\n`)
+  if (failed) {
+    process.stderr.write('FAIL: an output differs from the Python baseline\n')
+    process.exitCode = 1
+  }
+}
+
+if (process.argv[2] === '--parsers') process.stdout.write(JSON.stringify(await parsersAlone()) + '\n')
+else if (process.argv[2] === '--child') await child(process.argv[3]!)
+else await main()

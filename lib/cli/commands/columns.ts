@@ -1,0 +1,47 @@
+// `secoda-convert columns [file|-] [--tables FILE] [--database NAME]`: an information_schema
+// columns export (CSV, or `mysql --batch` text) → Secoda tables and columns.
+
+import { pipeline } from 'node:stream'
+import { type Argv, type CommandModule } from 'yargs'
+import { displayName, openInput } from '../../input.js'
+import { createInfoSchemaColumnsReader, readTablesExport, type ExportFormat, type InfoSchemaOptions } from '../../../transforms/info-schema-columns.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+
+interface ColumnsArgs extends ConversionArgs {
+  file: string
+  tables?: string
+  database?: string
+  schema?: string
+  format: ExportFormat
+  delimiter: string
+}
+
+export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
+  command: 'columns [file]',
+  describe: 'information_schema.columns export (CSV or mysql --batch) → Secoda tables and columns',
+  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
+    .positional('file', { type: 'string', default: '-', describe: 'The columns export (gzip is detected), or - for stdin' })
+    .option('tables', { type: 'string', describe: 'An information_schema.tables export: table types (views) and table comments' })
+    .option('database', { type: 'string', describe: 'Secoda database name (overrides table_catalog; needed when the export has none, except MySQL exports, where it defaults to the schema)' })
+    .option('schema', { type: 'string', describe: 'Schema name for exports without a table_schema column' })
+    .option('format', { choices: ['auto', 'csv', 'mysql-batch'] as const, default: 'auto' as const, describe: 'Input format (auto: mysql --batch text when the header has tabs and no commas)' })
+    .option('delimiter', { type: 'string', default: ',', describe: 'CSV field delimiter' })
+    .example('$0 columns columns.csv --tables tables.csv --out-dir out/', 'PostgreSQL/Snowflake/... export → out/resources.jsonl')
+    .example('mysql -B -e "SELECT * FROM information_schema.columns WHERE table_schema=\'shop\'" | $0 columns --to csv -o columns.csv', 'MySQL → Secoda columns CSV')
+    .example('$0 columns pandas-export.csv --schema app --database prod', 'an export without table_schema') as unknown as Argv<ColumnsArgs>,
+  handler: async (argv) => {
+    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+      const base: InfoSchemaOptions = { ids: ctx.ids, report: ctx.report, database: argv.database, schema: argv.schema, format: argv.format, delimiter: argv.delimiter }
+      const tables = argv.tables === undefined
+        ? undefined
+        : await readTablesExport(openInput(argv.tables, { signal: ctx.signal, stdin: ctx.io.stdin }), { ...base, file: displayName(argv.tables) })
+      // pipeline() returns the reader and destroys it with the first error of either stream,
+      // so runConversion sees input errors as the source's errors.
+      return pipeline(
+        openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }),
+        createInfoSchemaColumnsReader({ ...base, file: displayName(argv.file), tables }),
+        () => {},
+      )
+    })
+  },
+}

@@ -1,0 +1,114 @@
+import t from 'tap'
+import { CsvScanner, parseCsv, quoteCsvField, type CsvRow } from '../lib/csv-scan.js'
+import { isSecodaError } from '../lib/errors.js'
+
+/** Feed `input` in the given chunk sizes (cycled) and collect rows. */
+function feed(input: Uint8Array, sizes: number[]): CsvRow[] {
+  const s = new CsvScanner()
+  const rows: CsvRow[] = []
+  let k = 0
+  for (let i = 0; i < input.length;) {
+    const n = Math.max(1, sizes[k++ % sizes.length]!)
+    rows.push(...s.push(input.subarray(i, i + n)))
+    i += n
+  }
+  rows.push(...s.end())
+  return rows
+}
+
+// A small deterministic PRNG so a failing chunking can be reproduced.
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32)
+}
+
+const SAMPLE = '\uFEFFa,b,c\r\n1,"two, with comma","three ""quoted"""\r\n"multi\nline\r\nfield",é€😀,\r\n\n"",x,"y"\nlast,row,no newline'
+
+t.test('RFC 4180: quotes, doubled quotes, CRLF, quoted newlines, BOM, empty lines', async (t) => {
+  const rows = parseCsv(SAMPLE)
+  t.same(rows.map((r) => r.fields), [
+    ['a', 'b', 'c'],
+    ['1', 'two, with comma', 'three "quoted"'],
+    ['multi\nline\r\nfield', 'é€😀', ''],
+    ['', 'x', 'y'],
+    ['last', 'row', 'no newline'],
+  ])
+  // line numbers: quoted newlines count; the empty line 6 is skipped
+  t.same(rows.map((r) => r.line), [1, 2, 3, 7, 8])
+})
+
+t.test('chunking invariance: one byte at a time, random chunks, UTF-8 split', async (t) => {
+  const bytes = new TextEncoder().encode(SAMPLE)
+  const whole = parseCsv(bytes)
+  t.same(parseCsv(SAMPLE), whole, 'string and bytes agree (byte BOM stripped too)')
+  t.same(feed(bytes, [1]), whole, 'one byte at a time')
+  const r = rng(42)
+  for (let trial = 0; trial < 200; trial++) {
+    const sizes = Array.from({ length: 7 }, () => 1 + Math.floor(r() * 9))
+    t.same(feed(bytes, sizes), whole, `chunk sizes ${sizes.join(',')}`)
+  }
+  // string chunks, split at every position (including between the halves of a CRLF)
+  for (let cut = 0; cut <= SAMPLE.length; cut++) {
+    const s = new CsvScanner()
+    const rows = [...s.push(SAMPLE.slice(0, cut)), ...s.push(SAMPLE.slice(cut)), ...s.end()]
+    if (JSON.stringify(rows) !== JSON.stringify(whole)) t.fail(`string cut at ${cut}`)
+  }
+})
+
+t.test('bare CR line ends, trailing delimiter, other delimiter', async (t) => {
+  t.same(parseCsv('a,b\rc,\r').map((r) => [r.fields, r.line]), [[['a', 'b'], 1], [['c', ''], 2]])
+  t.same(parseCsv('a\tb "c"\n', { delimiter: '\t' }).map((r) => r.fields), [['a', 'b "c"']], 'quote inside an unquoted field is kept')
+  t.throws(() => new CsvScanner({ delimiter: '"' }), { code: 'USAGE' })
+})
+
+t.test('unclosed quote at EOF: CSV_SYNTAX with the line where the field began', async (t) => {
+  const input = 'a,b\n1,2\n3,"never\nclosed\n'
+  for (const sizes of [[1], [3, 5], [1000]]) {
+    try {
+      feed(new TextEncoder().encode(input), sizes)
+      t.fail('no error')
+    } catch (e) {
+      t.ok(isSecodaError(e))
+      t.match(e, { code: 'CSV_SYNTAX', line: 3 })
+      t.match((e as Error).message, /begins on line 3/)
+    }
+  }
+})
+
+t.test('text after a closing quote: CSV_SYNTAX on its line', async (t) => {
+  t.throws(() => parseCsv('a\n"x\ny"z,1\n'), { code: 'CSV_SYNTAX', line: 3 })
+})
+
+t.test('invalid UTF-8: INPUT_UTF8 with the line', async (t) => {
+  const bad = new Uint8Array([0x61, 0x0a, 0x62, 0xff, 0x0a])
+  t.throws(() => parseCsv(bad), { code: 'INPUT_UTF8', line: 2 })
+  const s = new CsvScanner()
+  s.push(new Uint8Array([0x61, 0xc3]))
+  t.throws(() => s.end(), { code: 'INPUT_UTF8' })
+})
+
+t.test('maxRowChars bounds an unclosed quote and long rows', async (t) => {
+  const s = new CsvScanner({ maxRowChars: 10 })
+  t.throws(() => s.push('a\n"' + 'x'.repeat(20)), { code: 'CSV_SYNTAX', line: 2 })
+  const s2 = new CsvScanner({ maxRowChars: 10 })
+  t.throws(() => { s2.push('aaaa,bbbb,'); s2.push('cccc,dddd,') }, { code: 'CSV_SYNTAX', line: 1 })
+})
+
+t.test('quoteCsvField round-trips through the scanner', async (t) => {
+  const values = ['plain', 'with,comma', 'with "quote"', 'line\nbreak', 'cr\rlf', '', 'é😀']
+  const text = values.map(quoteCsvField).join(',') + '\n'
+  t.same(parseCsv(text)[0]!.fields, values)
+  t.equal(quoteCsvField('plain'), 'plain')
+})
+
+t.test('project: unneeded fields come back empty, chunking-invariant, row length kept', async (t) => {
+  const bytes = new TextEncoder().encode('"x,é",yé,"z""é"\n1,2,3\n')
+  for (const size of [1, 2, 5, 100]) {
+    const s = new CsvScanner()
+    const rows: CsvRow[] = s.push(new TextEncoder().encode('a,b,c\n'))
+    s.project([true, false, true])
+    for (let i = 0; i < bytes.length; i += size) rows.push(...s.push(bytes.subarray(i, i + size)))
+    rows.push(...s.end())
+    t.same(rows.map((r) => r.fields), [['a', 'b', 'c'], ['x,é', '', 'z"é'], ['1', '', '3']], `chunks of ${size}`)
+  }
+})

@@ -1,0 +1,527 @@
+// information_schema.columns exports (CSV, as PostgreSQL, MySQL/MariaDB, Snowflake, BigQuery,
+// Redshift and SQL Server write them) → Secoda table and column resources. An optional
+// information_schema.tables export adds each table's type (view or not) and comment.
+//
+// Memory: rows sorted by table (what `ORDER BY table_schema, table_name, ordinal_position`
+// and every vendor's default export give) stream with one table held open at a time. A
+// table that reappears after another one switches the reader to buffering: see
+// {@link InfoSchemaColumns} for why and what it costs. Issue 4; docs/columns.md.
+
+import { Transform, type TransformCallback } from 'node:stream'
+import { CsvScanner, type CsvRow } from '../lib/csv-scan.js'
+import { MysqlBatchScanner } from '../lib/mysql-batch.js'
+import { SecodaError, type ErrorCode, type Position } from '../lib/errors.js'
+import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
+import { type Report } from '../lib/report.js'
+import { type Resource, withSource } from '../lib/records.js'
+
+/** The roles a header column can play, each with the names vendors give it (lower case). */
+const COLUMN_ROLES = {
+  catalog: ['table_catalog', 'table_cat', 'database_name', 'table_database'],
+  schema: ['table_schema', 'table_schem', 'schema_name', 'owner'],
+  table: ['table_name'],
+  column: ['column_name'],
+  ordinal: ['ordinal_position'],
+  columnType: ['column_type'],
+  dataType: ['data_type', 'type_name'],
+  udtName: ['udt_name'],
+  charLength: ['character_maximum_length', 'column_size'],
+  precision: ['numeric_precision'],
+  scale: ['numeric_scale', 'decimal_digits'],
+  comment: ['column_comment', 'comment', 'remarks', 'description'],
+  key: ['column_key'],
+} as const
+type ColumnRole = keyof typeof COLUMN_ROLES
+
+const TABLE_ROLES = {
+  catalog: COLUMN_ROLES.catalog,
+  schema: COLUMN_ROLES.schema,
+  table: COLUMN_ROLES.table,
+  type: ['table_type'],
+  comment: ['table_comment', 'comment', 'remarks', 'description'],
+} as const
+type TableRole = keyof typeof TABLE_ROLES
+
+/** Header names that only MySQL/MariaDB write: with them, a missing catalog is normal. */
+const MYSQL_ONLY = ['column_type', 'column_key', 'extra', 'privileges', 'column_comment', 'table_comment', 'engine']
+
+/** What the columns reader expects, for the layout error. */
+const EXPECTED_COLUMNS = 'table_name and column_name (plus table_schema, table_catalog, ordinal_position, data_type or column_type, column_comment/comment/remarks, column_key as the export has them)'
+const EXPECTED_TABLES = 'table_name and table_type (plus table_schema, table_catalog, table_comment/comment/remarks)'
+
+/** Resolved header: role → field index (-1 when absent). */
+type Layout<R extends string> = Record<R, number> & { width: number, mysql: boolean, names: string[] }
+
+function resolveLayout<R extends string>(header: string[], roles: Record<R, readonly string[]>): Layout<R> {
+  const names = header.map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase())
+  const layout = { width: header.length, mysql: names.some((n) => MYSQL_ONLY.includes(n)), names } as Layout<R>
+  for (const role of Object.keys(roles) as R[]) {
+    let at = -1
+    for (const alias of roles[role]) {
+      at = names.indexOf(alias)
+      if (at !== -1) break
+    }
+    ;(layout as Record<R, number>)[role] = at
+  }
+  return layout
+}
+
+/** Options of the information_schema readers. */
+export interface InfoSchemaOptions {
+  /** Id builder of the run (default: project default, lower case, no prefix). */
+  ids?: IdBuilder
+  /** Diagnostics for row-level problems; without one, the first problem throws. */
+  report?: Report
+  /** Input name for positions. */
+  file?: string
+  /**
+   * The Secoda database. Overrides the catalog column; required when the export has no
+   * catalog (or MySQL's constant `def`) and is not a MySQL export, where it defaults to the
+   * schema (the MySQL database).
+   */
+  database?: string
+  /** The schema, for exports without a table_schema column (e.g. a one-database MySQL export). */
+  schema?: string
+  /** Table types and comments from an information_schema.tables export ({@link readTablesExport}). */
+  tables?: TablesInfo
+  /** Field delimiter of CSV input (default `,`). */
+  delimiter?: string
+  /**
+   * `csv` (RFC 4180), `mysql-batch` (the tab-separated, backslash-escaped text of
+   * `mysql --batch`), or `auto` (default): mysql-batch when the header line has tabs and no
+   * commas, else CSV.
+   */
+  format?: ExportFormat
+}
+
+/** Text formats the information_schema readers take. */
+export type ExportFormat = 'auto' | 'csv' | 'mysql-batch'
+
+/** Rows of either format, the format chosen from the header line when `auto`. */
+class RowSource {
+  private scanner: { push(c: Uint8Array | string): CsvRow[], end(): CsvRow[], project?(keep: readonly boolean[]): void } | undefined
+  private pending: (Uint8Array | string)[] = []
+  private keep: readonly boolean[] | undefined
+  /** The first line so far, while the format is undecided. */
+  private head = ''
+
+  constructor(private readonly options: InfoSchemaOptions) {
+    if (options.format === 'csv' || options.format === 'mysql-batch') this.scanner = this.create(options.format)
+  }
+
+  private create(format: 'csv' | 'mysql-batch'): NonNullable<RowSource['scanner']> {
+    return format === 'csv' ? new CsvScanner({ file: this.options.file, delimiter: this.options.delimiter }) : new MysqlBatchScanner({ file: this.options.file })
+  }
+
+  push(chunk: Uint8Array | string): CsvRow[] {
+    if (this.scanner) return this.scanner.push(chunk)
+    this.pending.push(chunk)
+    // Decide once the first line is complete (or 64 KiB of it have arrived). Only the
+    // header's characters matter (tab, comma, LF are ASCII), so latin1 is enough here.
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1')
+    const nl = text.indexOf('\n')
+    this.head += nl === -1 ? text : text.slice(0, nl)
+    if (nl === -1 && this.head.length < 65536) return []
+    return this.start(this.head)
+  }
+
+  private start(firstLine: string): CsvRow[] {
+    const batch = firstLine.includes('\t') && !firstLine.includes(',')
+    this.scanner = this.create(batch ? 'mysql-batch' : 'csv')
+    if (this.keep) this.scanner.project?.(this.keep)
+    const out: CsvRow[] = []
+    for (const c of this.pending) for (const r of this.scanner.push(c)) out.push(r)
+    this.pending = []
+    return out
+  }
+
+  end(): CsvRow[] {
+    const out = this.scanner ? [] : this.start(this.head)
+    for (const r of this.scanner!.end()) out.push(r)
+    return out
+  }
+
+  project(keep: readonly boolean[]): void {
+    this.keep = keep
+    this.scanner?.project?.(keep)
+  }
+}
+
+/** What an information_schema.tables export says about one table. */
+export interface TableInfo {
+  /** Secoda native_type: `table`, `view`, `materialized view`, `foreign table`, ... */
+  nativeType?: string
+  description?: string
+  database: string
+  schema: string
+  name: string
+  /** Where the tables export lists it. */
+  file?: string
+  line: number
+}
+
+/** Tables of an information_schema.tables export, by table databuilder_id. */
+export type TablesInfo = Map<string, TableInfo>
+
+/** information_schema table_type → Secoda native_type. */
+export function nativeTableType(tableType: string): string | undefined {
+  const t = tableType.trim().toLowerCase()
+  if (t === '') return undefined
+  if (t === 'base table' || t === 'table') return 'table'
+  if (t === 'foreign' || t === 'foreign table') return 'foreign table'
+  return t // view, materialized view, system view, external, local temporary, snapshot, clone ...
+}
+
+const CHAR_TYPES = new Set(['character varying', 'varchar', 'character', 'char', 'nvarchar', 'nchar', 'varbinary', 'binary', 'bit varying', 'bit', 'varchar2', 'nvarchar2'])
+const DECIMAL_TYPES = new Set(['numeric', 'decimal', 'number'])
+
+function intOf(s: string | undefined): number | undefined {
+  if (s === undefined || !/^-?\d+$/.test(s)) return undefined
+  return Number(s)
+}
+
+/**
+ * The column type as the database would write it in DDL: MySQL's column_type as is; else
+ * data_type with the length (character types) or precision and scale (numeric types) the
+ * export gives in separate columns; PostgreSQL USER-DEFINED and ARRAY through udt_name.
+ */
+export function formatColumnType(f: { columnType?: string, dataType?: string, udtName?: string, charLength?: string, precision?: string, scale?: string }): string | undefined {
+  return typeOf(f.columnType, f.dataType, f.udtName, f.charLength, f.precision, f.scale)
+}
+
+/** {@link formatColumnType} with positional arguments (no object per row on the hot path). */
+function typeOf(columnType: string | undefined, dt: string | undefined, udtName: string | undefined, charLength: string | undefined, precision: string | undefined, scale: string | undefined): string | undefined {
+  if (columnType) return columnType
+  if (!dt) return undefined
+  if (dt === 'USER-DEFINED' && udtName) return udtName
+  if (dt === 'ARRAY' && udtName) return udtName.replace(/^_/, '') + '[]'
+  if (/[(<]/.test(dt)) return dt // BigQuery and others write the full type
+  const lower = dt.toLowerCase()
+  if (CHAR_TYPES.has(lower)) {
+    const len = intOf(charLength)
+    if (len === -1) return `${dt}(max)` // SQL Server varchar(max)
+    if (len !== undefined && len > 0) return `${dt}(${len})`
+  }
+  if (DECIMAL_TYPES.has(lower)) {
+    const p = intOf(precision)
+    const s = intOf(scale)
+    if (p !== undefined) return `${dt}(${p},${s ?? 0})`
+  }
+  return dt
+}
+
+/** A non-negative integer written in decimal digits (ordinal_position), else undefined. */
+function ordinalOf(s: string): number | undefined {
+  const n = s.length
+  if (n === 0 || n > 9) return n > 9 && /^\d+$/.test(s) ? Number(s) : undefined
+  let v = 0
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return undefined
+    v = v * 10 + d
+  }
+  return v
+}
+
+function fail(report: Report | undefined, code: ErrorCode, message: string, pos: Position): void {
+  if (!report) throw new SecodaError(code, message, pos)
+  report.error(code, message, pos)
+}
+
+/**
+ * Names of one row → Secoda database and schema, following the naming rules of issue 4:
+ * a catalog of `def` (MySQL's constant) or empty means none; a MySQL export's schema is the
+ * MySQL database and the Secoda database defaults to it; a name given nowhere is an error.
+ */
+function resolveNames(catalog: string, schemaField: string, layout: { mysql: boolean, schema: number }, opts: { database?: string, schema?: string }, pos: Position): { database: string, schema: string } {
+  const schema = schemaField !== '' ? schemaField : opts.schema
+  if (schema === undefined || schema === '') {
+    const why = layout.schema === -1 ? 'the export has no table_schema column' : 'its table_schema is empty'
+    throw new SecodaError('COLUMNS_NAME_MISSING', `no schema name: ${why}; give it with --schema`, pos)
+  }
+  const noCatalog = catalog === '' || catalog === 'def'
+  const mysql = layout.mysql || catalog === 'def'
+  const database = opts.database ?? (noCatalog ? (mysql ? schema : undefined) : catalog)
+  if (database === undefined || database === '') {
+    throw new SecodaError('COLUMNS_NAME_MISSING', `no database name: the export has no table_catalog${layout.mysql ? '' : ' and is not a MySQL export (where the schema would serve)'}; give it with --database`, pos)
+  }
+  return { database, schema }
+}
+
+/** One table held open while its rows arrive. */
+interface OpenTable {
+  key: string
+  id: string
+  table: Resource
+  columns: Resource[]
+  /** Whether the table resource was already emitted (unsorted input). */
+  emitted: boolean
+}
+
+/**
+ * Stream-free core of the columns reader: {@link InfoSchemaColumns.push} bytes, get records;
+ * {@link InfoSchemaColumns.end} returns the rest. Each table is emitted as its table resource
+ * followed by its columns in ordinal order.
+ *
+ * Sorted input streams: the rows of the current table are held until a row of another
+ * table arrives, then flushed, and the table's key goes into a set of finished tables (the
+ * only memory that grows with the input: one short string per table). When a finished table
+ * shows up again the input is not sorted by table. The table resource is already out, so
+ * its late columns cannot join it; from then on the reader buffers every table it has not
+ * finished and emits them at the end — late columns of finished tables follow as their own
+ * group. Emitting rows one by one instead would keep memory flat but scatter columns and
+ * lose the ordinal order; buffering keeps the output grouped and deterministic whatever the
+ * export's order, and its cost (memory for the rows after the first out-of-order one) is
+ * paid only by unsorted exports. The counter `columns.unsorted_rows` says how many rows
+ * were buffered that way.
+ */
+export class InfoSchemaColumns {
+  /** Rows read (header excluded). */
+  rowsRead = 0
+  /** Tables and columns emitted. */
+  tablesOut = 0
+  columnsOut = 0
+  private readonly scanner: RowSource
+  private readonly ids: IdBuilder
+  private readonly report: Report | undefined
+  private readonly opts: Readonly<InfoSchemaOptions>
+  private layout: Layout<ColumnRole> | undefined
+  private current: OpenTable | undefined
+  private readonly finished = new Set<string>()
+  /** Unsorted mode: every open table by key, in first-seen order. */
+  private buffered: Map<string, OpenTable> | undefined
+  private lastCatalog = '\u0000'
+  private lastSchema = '\u0000'
+  private lastTable = '\u0000'
+
+  constructor(options: InfoSchemaOptions = {}) {
+    this.opts = Object.freeze({ ...options })
+    this.ids = options.ids ?? createIdBuilder()
+    this.report = options.report
+    this.scanner = new RowSource(options)
+  }
+
+  /** Feed bytes (or text); returns the records completed by them. */
+  push(chunk: Uint8Array | string): Resource[] {
+    const out: Resource[] = []
+    for (const row of this.scanner.push(chunk)) this.row(row, out)
+    return out
+  }
+
+  /** End of input: returns the remaining records. */
+  end(): Resource[] {
+    const out: Resource[] = []
+    for (const row of this.scanner.end()) this.row(row, out)
+    if (this.layout === undefined) {
+      throw new SecodaError('COLUMNS_LAYOUT', `the input is empty: expected an information_schema.columns export with a header naming ${EXPECTED_COLUMNS}`, { file: this.opts.file, line: 1 })
+    }
+    if (this.buffered) {
+      for (const t of this.buffered.values()) this.flush(t, out)
+      this.buffered.clear()
+    } else if (this.current) this.flush(this.current, out)
+    this.current = undefined
+    // Tables the tables export lists but that have no column rows (e.g. filtered out).
+    if (this.opts.tables) {
+      for (const [id, info] of this.opts.tables) {
+        if (this.finished.has(id)) continue
+        this.finished.add(id)
+        out.push(this.tableResource(id, info.database, info.schema, info.name, { line: info.line }))
+        this.tablesOut++
+      }
+    }
+    return out
+  }
+
+  private tableResource(id: string, database: string, schema: string, name: string, src: { file?: string, line: number }): Resource {
+    const info = this.opts.tables?.get(id)
+    const r: Resource = { entity_type: 'table', databuilder_id: id, title: name }
+    if (info?.description !== undefined) r.description = info.description
+    if (info?.nativeType !== undefined) r.native_type = info.nativeType
+    r.database = database
+    r.schema = schema
+    return withSource(r, info ? { file: info.file, line: info.line } : src)
+  }
+
+  private flush(t: OpenTable, out: Resource[]): void {
+    if (!t.emitted) {
+      out.push(t.table)
+      this.tablesOut++
+    }
+    // Stable sort: columns without an ordinal keep their input order after the others.
+    t.columns.sort((a, b) => (a.sort_order ?? Infinity) - (b.sort_order ?? Infinity))
+    for (const c of t.columns) out.push(c)
+    this.columnsOut += t.columns.length
+    t.columns = []
+    t.emitted = true
+    this.finished.add(t.key)
+  }
+
+  private header(row: CsvRow): void {
+    const layout = resolveLayout(row.fields, COLUMN_ROLES)
+    if (layout.table === -1 || layout.column === -1) {
+      const got = row.fields.map((f) => JSON.stringify(f)).join(', ')
+      throw new SecodaError('COLUMNS_LAYOUT', `not an information_schema.columns export: its header lacks ${layout.table === -1 ? 'table_name' : 'column_name'}; expected ${EXPECTED_COLUMNS}; got ${got}`, { file: this.opts.file, line: row.line })
+    }
+    this.layout = layout
+    // Only the columns the reader uses are materialised (information_schema has ~20 more).
+    const keep = new Array<boolean>(layout.width).fill(false)
+    for (const role of Object.keys(COLUMN_ROLES) as ColumnRole[]) if (layout[role] !== -1) keep[layout[role]] = true
+    this.scanner.project(keep)
+  }
+
+  private row(row: CsvRow, out: Resource[]): void {
+    const L = this.layout
+    if (L === undefined) return this.header(row)
+    this.rowsRead++
+    const f = row.fields
+    const file = this.opts.file
+    if (f.length !== L.width) {
+      fail(this.report, 'CSV_SYNTAX', `row has ${f.length} fields, the header has ${L.width}`, { file, line: row.line })
+      return
+    }
+    const catalog = L.catalog === -1 ? '' : f[L.catalog]!
+    const schemaName = L.schema === -1 ? '' : f[L.schema]!
+    const tableName = f[L.table]!
+    const columnName = f[L.column]!
+    if (tableName === '' || columnName === '') {
+      fail(this.report, 'FIELD_REQUIRED', `empty ${tableName === '' ? 'table_name' : 'column_name'}`, { file, line: row.line })
+      return
+    }
+    let t = this.current
+    // Same table as the previous row: compare the raw names, no id building per row.
+    if (t === undefined || tableName !== this.lastTable || schemaName !== this.lastSchema || catalog !== this.lastCatalog) {
+      t = this.open(catalog, schemaName, tableName, row, out)
+      this.lastCatalog = catalog
+      this.lastSchema = schemaName
+      this.lastTable = tableName
+    }
+    let sortOrder: number | undefined
+    if (L.ordinal !== -1) {
+      const o = f[L.ordinal]!
+      sortOrder = ordinalOf(o)
+      if (sortOrder === undefined) fail(this.report, 'CSV_VALUE', `ordinal_position is not a non-negative integer: ${JSON.stringify(o)}`, { file, line: row.line })
+    }
+    const columnType = L.columnType === -1 ? '' : f[L.columnType]!
+    const comment = L.comment === -1 ? '' : f[L.comment]!
+    // One object literal with every field (undefined = absent, which the serializer skips):
+    // records of one shape keep the writer's and validator's property reads monomorphic.
+    const c: Resource = {
+      entity_type: 'column',
+      databuilder_id: this.ids.columnOf(t.id, columnName),
+      parent_databuilder_id: t.id,
+      title: columnName,
+      description: comment === '' ? undefined : comment,
+      sort_order: sortOrder,
+      type: columnType !== '' ? columnType : typeOf(undefined, L.dataType === -1 ? undefined : f[L.dataType], L.udtName === -1 ? undefined : f[L.udtName], L.charLength === -1 ? undefined : f[L.charLength], L.precision === -1 ? undefined : f[L.precision], L.scale === -1 ? undefined : f[L.scale]),
+      is_pk: L.key === -1 ? undefined : f[L.key] === 'PRI',
+    }
+    t.columns.push(withSource(c, { file, line: row.line }))
+    if (this.buffered) this.report?.bump('columns.unsorted_rows')
+  }
+
+  /** The row starts another table than the previous row: find or open its group. */
+  private open(catalog: string, schemaField: string, tableName: string, row: CsvRow, out: Resource[]): OpenTable {
+    const pos = { file: this.opts.file, line: row.line }
+    const { database, schema } = resolveNames(catalog, schemaField, this.layout!, this.opts, pos)
+    const id = this.ids.table(database, schema, tableName)
+    const key = id
+    if (this.buffered) {
+      let t = this.buffered.get(key)
+      if (t === undefined) {
+        const emitted = this.finished.has(key)
+        t = { key, id, table: this.tableResource(id, database, schema, tableName, pos), columns: [], emitted }
+        this.buffered.set(key, t)
+      }
+      this.current = t
+      return t
+    }
+    if (this.current && this.current.key === key) return this.current // same table, other spelling
+    if (this.finished.has(key)) {
+      // Not sorted by table: buffer from here on (see the class comment).
+      this.buffered = new Map()
+      if (this.current) this.buffered.set(this.current.key, this.current)
+      const t: OpenTable = { key, id, table: this.tableResource(id, database, schema, tableName, pos), columns: [], emitted: true }
+      this.buffered.set(key, t)
+      this.current = t
+      return t
+    }
+    if (this.current) this.flush(this.current, out)
+    this.current = { key, id, table: this.tableResource(id, database, schema, tableName, pos), columns: [], emitted: false }
+    return this.current
+  }
+}
+
+/**
+ * Read an information_schema.tables export (CSV) into a {@link TablesInfo} map. Table types
+ * become native_type (`VIEW` → `view`); MySQL's table_comment `VIEW` on views is dropped (it is
+ * MySQL's placeholder, not a comment). Names follow the same rules as the columns export.
+ */
+export async function readTablesExport(source: AsyncIterable<Uint8Array | string>, options: InfoSchemaOptions = {}): Promise<TablesInfo> {
+  const ids = options.ids ?? createIdBuilder()
+  const scanner = new RowSource(options)
+  const tables: TablesInfo = new Map()
+  let layout: Layout<TableRole> | undefined
+  const onRow = (row: CsvRow): void => {
+    const f = row.fields
+    const pos = { file: options.file, line: row.line }
+    if (layout === undefined) {
+      layout = resolveLayout(f, TABLE_ROLES)
+      if (layout.table === -1 || layout.type === -1) {
+        throw new SecodaError('COLUMNS_LAYOUT', `not an information_schema.tables export: its header lacks ${layout.table === -1 ? 'table_name' : 'table_type'}; expected ${EXPECTED_TABLES}; got ${f.map((x) => JSON.stringify(x)).join(', ')}`, pos)
+      }
+      return
+    }
+    if (f.length !== layout.width) {
+      fail(options.report, 'CSV_SYNTAX', `row has ${f.length} fields, the header has ${layout.width}`, pos)
+      return
+    }
+    const name = f[layout.table]!
+    const catalog = layout.catalog === -1 ? '' : f[layout.catalog]!
+    const { database, schema } = resolveNames(catalog, layout.schema === -1 ? '' : f[layout.schema]!, layout, options, pos)
+    const tableType = f[layout.type]!
+    const info: TableInfo = { database, schema, name, line: row.line }
+    if (options.file !== undefined) info.file = options.file
+    const nt = nativeTableType(tableType)
+    if (nt !== undefined) info.nativeType = nt
+    if (layout.comment !== -1) {
+      const d = f[layout.comment]!
+      if (d !== '' && !(d === 'VIEW' && nt === 'view')) info.description = d
+    }
+    const id = ids.table(database, schema, name)
+    if (tables.has(id)) fail(options.report, 'ID_DUPLICATE', `table ${id} is listed twice in the tables export (first on line ${tables.get(id)!.line})`, pos)
+    else tables.set(id, info)
+  }
+  for await (const chunk of source) for (const row of scanner.push(chunk)) onRow(row)
+  for (const row of scanner.end()) onRow(row)
+  if (layout === undefined) throw new SecodaError('COLUMNS_LAYOUT', `the tables export is empty: expected a header naming ${EXPECTED_TABLES}`, { file: options.file, line: 1 })
+  return tables
+}
+
+/**
+ * A Transform from the bytes of an information_schema.columns export to Secoda records
+ * (objectMode on the readable side).
+ */
+export function createInfoSchemaColumnsReader(options: InfoSchemaOptions = {}): Transform & { reader: InfoSchemaColumns } {
+  const reader = new InfoSchemaColumns(options)
+  const t = new Transform({
+    readableObjectMode: true,
+    transform(chunk: Uint8Array | string, _enc: BufferEncoding, cb: TransformCallback) {
+      try {
+        for (const r of reader.push(chunk)) this.push(r)
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        for (const r of reader.end()) this.push(r)
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+  }) as Transform & { reader: InfoSchemaColumns }
+  t.reader = reader
+  return t
+}
