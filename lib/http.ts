@@ -370,7 +370,7 @@ export class SecodaClient {
   #statusError(status: number, text: string, what: string): SecodaError {
     const detail = this.redact(summarizeBody(text))
     if (status === 401 || status === 403) {
-      return new SecodaError('UPLOAD_AUTH', `${what}: ${status} ${status === 401 ? 'unauthorized' : 'forbidden'}${detail ? ` (${detail})` : ''}: check the API key (SECODA_API_KEY / --api-key-file), that the API URL or --region matches the workspace (${this.baseUrl}), and that the key's owner may manage integrations`)
+      return new SecodaError('UPLOAD_AUTH', `${what}: ${status} ${status === 401 ? 'unauthorized' : 'forbidden'}${detail ? ` (${detail})` : ''}: check the API key (SECODA_API_KEY / --api-key-file), that the API URL or --region matches the workspace (${this.baseUrl}), and that the key's owner has the rights to manage integrations`)
     }
     return new SecodaError('UPLOAD_HTTP', `${what}: HTTP ${status}${detail ? `: ${detail}` : ''}`)
   }

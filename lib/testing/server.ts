@@ -34,8 +34,10 @@ export interface Fault {
   body?: string
   /** Destroy the connection once this many body bytes have been received (0 = at once). */
   resetAfterBytes?: number
-  /** Wait this long before reading the body and answering. */
+  /** Wait this long before reading the body (or, with `stallAfterBytes`, midway) and answering. */
   stallMs?: number
+  /** Read this many body bytes, then stop reading for `stallMs` (the client meets backpressure mid-body). */
+  stallAfterBytes?: number
   /** Never answer (the client's timeout or the server's close ends the request). */
   hang?: boolean
   /** Read the body at this rate, so the client meets TCP backpressure. */
@@ -276,7 +278,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return send(res, 405, { detail: 'Method not allowed.' })
     }
     const f = takeFault('upload')
-    if (f?.stallMs) await sleep(f.stallMs)
+    if (f?.stallMs && f.stallAfterBytes === undefined) await sleep(f.stallMs)
     if (!authorized) {
       rec.error = 'unauthorized'
       rec.status = 401
@@ -288,6 +290,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // Count (and, for faults, throttle or cut) the raw body bytes before the parser sees them.
     const resetAt = f?.resetAfterBytes
     const bps = f?.readBytesPerSecond
+    let stallAt = f?.stallAfterBytes
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb: TransformCallback) {
         rec.bytes += chunk.length
@@ -296,7 +299,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
           req.socket.destroy()
           return cb()
         }
-        if (bps) setTimeout(() => cb(null, chunk), (chunk.length / bps) * 1000)
+        if (stallAt !== undefined && rec.bytes >= stallAt) {
+          stallAt = undefined
+          setTimeout(() => cb(null, chunk), f?.stallMs ?? 1000)
+        } else if (bps) setTimeout(() => cb(null, chunk), (chunk.length / bps) * 1000)
         else cb(null, chunk)
       },
     })
