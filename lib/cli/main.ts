@@ -1,0 +1,62 @@
+// The CLI: yargs with strict flags, one module per command in ./commands/. main() returns
+// the exit status instead of exiting, so tests run it in-process.
+
+import yargs, { type CommandModule } from 'yargs'
+import { type GlobalArgs } from './common.js'
+import { type CliIO, processIO } from './io.js'
+import { convertCommand } from './commands/convert.js'
+import { demoCommand } from './commands/demo.js'
+import { validateCommand } from './commands/validate.js'
+
+/** Every command, in the order --help lists them. */
+export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  validateCommand,
+  convertCommand,
+  demoCommand,
+]
+
+const EPILOG = `Data goes to stdout, diagnostics and the summary to stderr.
+Exit status: 0 valid, 1 invalid input, 2 usage or I/O error.
+Error codes: see the README's table.`
+
+/** Thrown from yargs' fail hook so that no handler runs after a usage error. */
+class UsageStop extends Error {}
+
+/** Run the CLI with `args` (without node and script). Resolves with the exit status. */
+export async function main(args: string[], io: CliIO = processIO()): Promise<number> {
+  const run = { exitCode: 0 }
+  let usageError: string | undefined
+  let printed = ''
+  const parser = yargs(args)
+    .scriptName('secoda-convert')
+    .usage('$0 <command> [options]\n\nTurn dbt artifacts, database dumps and information_schema exports into\nSecoda custom-integration files, validate them, and upload them — streaming.')
+    .option('verbose', { type: 'boolean', describe: 'Print stack traces of errors' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print errors only (no warnings, no summary)' })
+    .command(commands as unknown as CommandModule[])
+    .demandCommand(1, 'Name a command.')
+    .strict()
+    .recommendCommands()
+    .epilog(EPILOG)
+    .wrap(Math.min(100, (io.stdout as NodeJS.WriteStream).columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err
+      usageError = msg
+      throw new UsageStop()
+    })
+    .help()
+    .version()
+  try {
+    await parser.parseAsync(args, { io, run }, (_err: unknown, _argv: unknown, output: string) => { printed = output })
+  } catch (err) {
+    if (usageError === undefined) throw err
+  }
+  if (usageError !== undefined) {
+    const cmd = args.find((a) => !a.startsWith('-'))
+    const hint = cmd !== undefined && commands.some((c) => String(c.command).split(' ')[0] === cmd) ? `secoda-convert ${cmd} --help` : 'secoda-convert --help'
+    io.stderr.write(`error USAGE ${usageError} (see ${hint})\n`)
+    return 2
+  }
+  if (printed) io.stdout.write(printed + '\n')
+  return run.exitCode
+}

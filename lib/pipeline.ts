@@ -1,0 +1,131 @@
+// Records → validation → a writer: the tail every conversion command shares. Chooses the
+// writer from the output options (mixed JSONL on stdout by default, a JSONL or CSV file,
+// split JSONL in a directory), writes files atomically, and on failure leaves no output
+// file and ends JSONL on stdout with an abort marker so a reader down the pipe fails too.
+
+import { join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createAtomicWriteStream } from './atomic-file.js'
+import { SecodaError, isSecodaError } from './errors.js'
+import { type Report, type Summary } from './report.js'
+import { type SecodaRecord } from './records.js'
+import { ABORT_MARKER_KEY } from '../transforms/from-jsonl.js'
+import { createCsvWriter, type SortOrderHeader } from '../transforms/to-csv.js'
+import { createJsonlWriter, createSplitJsonlWriter } from '../transforms/to-jsonl.js'
+import { createValidator, type ValidatorOptions } from '../transforms/validate.js'
+
+/** Where and how a conversion writes. */
+export interface OutputOptions {
+  /** Output format (default 'jsonl'). */
+  to?: 'jsonl' | 'csv'
+  /** Write to this file (atomically) instead of stdout. */
+  output?: string
+  /** JSONL: write resources.jsonl + lineage.jsonl here; CSV: write columns.csv here. */
+  outDir?: string
+  /** CSV sort column header (default col_sort_order). */
+  sortOrderHeader?: SortOrderHeader
+  /** The stream used for stdout (default process.stdout). */
+  stdout?: NodeJS.WritableStream
+}
+
+/** Options of {@link runConversion}. */
+export interface RunOptions {
+  report: Report
+  output?: OutputOptions
+  signal?: AbortSignal
+  /** Extra validator options (report and forCsv are set from the run). */
+  validate?: Omit<ValidatorOptions, 'report'>
+  /** A custom final stage (e.g. the uploader) instead of the writers. */
+  sink?: Writable
+}
+
+/** Name of the CSV file written into --out-dir. */
+export const CSV_FILE_NAME = 'columns.csv'
+
+/** Error used when stdout's reader went away (EPIPE): the CLI ends quietly on it. */
+export class BrokenPipeError extends Error {
+  readonly code = 'EPIPE'
+  constructor() {
+    super('stdout closed')
+    this.name = 'BrokenPipeError'
+  }
+}
+
+/**
+ * A Writable that forwards to stdout with backpressure but never ends or destroys it (the
+ * process may still write an abort marker or more output after a run). EPIPE becomes a
+ * {@link BrokenPipeError}.
+ */
+export function stdoutWriter(stdout: NodeJS.WritableStream = process.stdout): Writable {
+  let onError: ((err: NodeJS.ErrnoException) => void) | undefined
+  const w = new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      if (stdout.write(chunk)) cb()
+      else stdout.once('drain', () => cb())
+    },
+    final(cb) {
+      cleanup()
+      cb()
+    },
+    destroy(err, cb) {
+      cleanup()
+      cb(err)
+    },
+  })
+  onError = (err) => w.destroy(err.code === 'EPIPE' ? new BrokenPipeError() : err)
+  const cleanup = (): void => { if (onError) stdout.off('error', onError); onError = undefined }
+  stdout.on('error', onError)
+  return w
+}
+
+/** The line a failed run appends to JSONL on stdout (with a leading newline). */
+export function abortMarker(err: unknown): string {
+  const code = isSecodaError(err) ? err.code : 'INTERNAL'
+  const message = err instanceof Error ? err.message : String(err)
+  return `\n${JSON.stringify({ [ABORT_MARKER_KEY]: { code, message } })}\n`
+}
+
+/**
+ * Validate records from `source` and write them as the output options say. Resolves with
+ * the run's summary; rejects with a {@link SecodaError} (VALIDATION_FAILED when the input had
+ * errors) after removing any partial output file.
+ */
+export async function runConversion(source: Readable | AsyncIterable<SecodaRecord>, options: RunOptions): Promise<Summary> {
+  const out = options.output ?? {}
+  const to = out.to ?? 'jsonl'
+  const report = options.report
+  const validator = createValidator({ ...options.validate, report, forCsv: to === 'csv' })
+  const src = source instanceof Readable ? source : Readable.from(source)
+  const toStdout = options.sink === undefined && out.output === undefined && out.outDir === undefined
+  const stdout = out.stdout ?? process.stdout
+  try {
+    if (options.sink !== undefined) {
+      await pipeline(src, validator, options.sink, { signal: options.signal })
+    } else if (to === 'jsonl' && out.outDir !== undefined) {
+      await pipeline(src, validator, createSplitJsonlWriter(out.outDir), { signal: options.signal })
+    } else {
+      const writer = to === 'csv' ? createCsvWriter({ report, sortOrderHeader: out.sortOrderHeader }) : createJsonlWriter()
+      const target = out.output ?? (out.outDir !== undefined ? join(out.outDir, CSV_FILE_NAME) : undefined)
+      const dest = target === undefined ? stdoutWriter(stdout) : createAtomicWriteStream(target)
+      await pipeline(src, validator, writer, dest, { signal: options.signal })
+    }
+  } catch (err) {
+    const e = toSecodaError(err)
+    if (toStdout && to === 'jsonl' && !(err instanceof BrokenPipeError)) {
+      try { stdout.write(abortMarker(e)) } catch { /* stdout gone: nothing more to tell it */ }
+    }
+    throw err instanceof BrokenPipeError ? err : e
+  }
+  return report.summary()
+}
+
+/** Map anything thrown in a run to a SecodaError (AbortError → ABORTED, else INTERNAL). */
+export function toSecodaError(err: unknown): SecodaError {
+  if (isSecodaError(err)) return err
+  if (err instanceof Error && (err.name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ABORT_ERR')) {
+    return new SecodaError('ABORTED', 'interrupted', { cause: err })
+  }
+  return new SecodaError('INTERNAL', `internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}

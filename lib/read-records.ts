@@ -1,0 +1,127 @@
+// Secoda files → one stream of records: JSONL (mixed or split) or Secoda CSV, told apart by
+// content, from files, directories holding resources.jsonl/lineage.jsonl, or stdin. Used by
+// validate, convert and upload, so every file of one run shares one validator.
+
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { SecodaError } from './errors.js'
+import { type IdBuilder } from './ids.js'
+import { displayName, openInput } from './input.js'
+import { type Report } from './report.js'
+import { type SecodaRecord } from './records.js'
+import { createJsonlReader } from '../transforms/from-jsonl.js'
+import { createSecodaCsvReader } from '../transforms/from-secoda-csv.js'
+import { SPLIT_FILES } from '../transforms/to-jsonl.js'
+
+/** Input format of Secoda files. */
+export type SecodaFormat = 'jsonl' | 'csv'
+
+/** Options of {@link readSecodaFiles}. */
+export interface ReadOptions {
+  report: Report
+  ids?: IdBuilder
+  signal?: AbortSignal
+  /** Force a format instead of detecting it from the content. */
+  format?: SecodaFormat | 'auto'
+  /** Longest accepted JSONL line in bytes. */
+  maxLineLength?: number
+  /** The stream read for '-' (default process.stdin). */
+  stdin?: NodeJS.ReadableStream
+}
+
+/**
+ * Expand directory arguments to the split JSONL files they hold (resources.jsonl first, then
+ * lineage.jsonl when present). Missing paths are left for {@link openInput} to report.
+ */
+export async function expandInputs(files: readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const f of files.length === 0 ? ['-'] : files) {
+    if (f === '-') { out.push(f); continue }
+    const s = await stat(f).catch(() => undefined)
+    if (s?.isDirectory()) {
+      const found: string[] = []
+      for (const name of [SPLIT_FILES.resources, SPLIT_FILES.lineage]) {
+        const p = join(f, name)
+        if ((await stat(p).catch(() => undefined))?.isFile()) found.push(p)
+      }
+      if (found.length === 0) throw new SecodaError('INPUT_NOT_FOUND', `directory ${f} holds neither ${SPLIT_FILES.resources} nor ${SPLIT_FILES.lineage}`, { file: f })
+      out.push(...found)
+    } else out.push(f)
+  }
+  return out
+}
+
+/**
+ * Read the first bytes of a byte stream (past a BOM and whitespace) without consuming them,
+ * and tell JSONL (`{`) from CSV (anything else). Empty input counts as JSONL.
+ */
+export async function detectFormat(stream: Readable): Promise<SecodaFormat> {
+  const seen: Buffer[] = []
+  let format: SecodaFormat | undefined
+  try {
+    for (;;) {
+      const chunk = await readChunk(stream)
+      if (chunk === null) break
+      seen.push(chunk)
+      const all = seen.length === 1 ? chunk : Buffer.concat(seen)
+      let i = all.length >= 3 && all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0
+      while (i < all.length && (all[i] === 0x20 || all[i] === 0x09 || all[i] === 0x0a || all[i] === 0x0d)) i++
+      if (i < all.length) { format = all[i] === 0x7b ? 'jsonl' : 'csv'; break }
+      if (all.length > 1 << 20) { format = 'jsonl'; break }
+    }
+  } finally {
+    for (let i = seen.length - 1; i >= 0; i--) stream.unshift(seen[i])
+  }
+  return format ?? 'jsonl'
+}
+
+function readChunk(stream: Readable): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const c = stream.read() as Buffer | null
+      if (c !== null) { cleanup(); resolve(c) }
+      else if (stream.readableEnded) { cleanup(); resolve(null) }
+    }
+    const onEnd = (): void => { cleanup(); resolve(null) }
+    const onError = (err: Error): void => { cleanup(); reject(err) }
+    const cleanup = (): void => {
+      stream.off('readable', attempt)
+      stream.off('end', onEnd)
+      stream.off('error', onError)
+    }
+    stream.on('readable', attempt)
+    stream.once('end', onEnd)
+    stream.once('error', onError)
+    attempt()
+  })
+}
+
+/**
+ * One file (or '-') → its records, as an async iterable, format detected unless given.
+ */
+export async function* readSecodaFile(file: string, options: ReadOptions): AsyncGenerator<SecodaRecord> {
+  const name = displayName(file)
+  const bytes = openInput(file, { signal: options.signal, stdin: options.stdin })
+  const format = options.format === undefined || options.format === 'auto' ? await detectFormat(bytes) : options.format
+  const reader = format === 'jsonl'
+    ? createJsonlReader({ report: options.report, file: name, maxLineLength: options.maxLineLength })
+    : createSecodaCsvReader({ report: options.report, file: name, ids: options.ids })
+  const done = pipeline(bytes, reader, { signal: options.signal })
+  let failed: unknown
+  done.catch((err: unknown) => { failed = err })
+  try {
+    for await (const r of reader as AsyncIterable<SecodaRecord>) yield r
+  } catch (err) {
+    throw failed ?? err
+  }
+  await done
+}
+
+/** Several files (directories expanded, '-' for stdin) → one Readable of records. */
+export function readSecodaFiles(files: readonly string[], options: ReadOptions): Readable {
+  return Readable.from((async function* () {
+    for (const f of await expandInputs(files)) yield* readSecodaFile(f, options)
+  })(), { objectMode: true, highWaterMark: 256 })
+}

@@ -1,0 +1,225 @@
+// JSONL bytes → Secoda records (resources and lineage edges, told apart by shape), with
+// line numbers. Works on bytes: lines are cut at 0x0A, so a UTF-8 character split across
+// chunks is decoded whole; BOM, CRLF and blank lines are accepted; lines are capped.
+
+import { isUtf8 } from 'node:buffer'
+import { Transform, type TransformCallback } from 'node:stream'
+import { SecodaError } from '../lib/errors.js'
+import { type Report } from '../lib/report.js'
+import { type SecodaRecord, type LineageEdge, withSource, internalId } from '../lib/records.js'
+
+/** The line a failed secoda-convert run writes at the end of JSONL on stdout, so that a
+ * reader further down a pipe never mistakes a truncated stream for a complete one. */
+export const ABORT_MARKER_KEY = '__secoda_convert_aborted__'
+
+/** Options of the JSONL reader. */
+export interface JsonlReaderOptions {
+  /** Diagnostics go here (required: the reader reports bad lines and continues when allowed). */
+  report: Report
+  /** Name used in diagnostics. */
+  file?: string
+  /** Longest accepted line in bytes (default 64 MiB). */
+  maxLineLength?: number
+}
+
+/** Counters of one reader. */
+export interface JsonlCounters {
+  bytes: number
+  lines: number
+  records: number
+  invalid: number
+}
+
+const NL = 0x0a
+const DEFAULT_MAX_LINE = 64 * 1024 * 1024
+
+/** Column (1-based) of a JSON.parse error, from V8's message, when it names one. */
+function jsonErrorColumn(message: string): number | undefined {
+  const col = /column (\d+)/.exec(message)
+  if (col) return Number(col[1])
+  const pos = /position (\d+)/.exec(message)
+  return pos ? Number(pos[1]) + 1 : undefined
+}
+
+/**
+ * The stream-free core: feed byte chunks with {@link JsonlParser.push}, then call
+ * {@link JsonlParser.end}; each complete record is passed to `emit`. Bad lines are reported
+ * to the report (which throws once its error limit is reached).
+ */
+export class JsonlParser {
+  readonly counters: JsonlCounters = { bytes: 0, lines: 0, records: 0, invalid: 0 }
+  private readonly file: string | undefined
+  private readonly report: Report
+  private readonly maxLine: number
+  private readonly emit: (r: SecodaRecord) => void
+  /** Bytes of the current, unfinished line. */
+  private pending: Buffer[] = []
+  private pendingLength = 0
+  /** Byte offset of the start of the unfinished line. */
+  private lineOffset = 0
+
+  constructor(options: JsonlReaderOptions, emit: (r: SecodaRecord) => void) {
+    this.file = options.file
+    this.report = options.report
+    this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
+    this.emit = emit
+  }
+
+  /** Feed the next chunk of bytes. */
+  push(chunk: Buffer): void {
+    this.counters.bytes += chunk.length
+    const last = chunk.lastIndexOf(NL)
+    if (last === -1) {
+      this.addPending(chunk)
+      return
+    }
+    const buf = chunk
+    let start = 0
+    if (this.pendingLength > 0) {
+      // finish the carried line with this chunk's first line
+      const first = chunk.indexOf(NL)
+      this.pending.push(chunk.subarray(0, first))
+      const line = Buffer.concat(this.pending, this.pendingLength + first)
+      this.pending = []
+      this.pendingLength = 0
+      this.line(line, 0, line.length)
+      start = first + 1
+    }
+    const end = last + 1
+    if (start < end) {
+      const region = buf.subarray(start, end)
+      const valid = isUtf8(region)
+      let pos = start
+      while (pos < end) {
+        const nl = buf.indexOf(NL, pos)
+        this.line(buf, pos, nl, valid)
+        pos = nl + 1
+      }
+    }
+    if (end < buf.length) this.addPending(buf.subarray(end))
+  }
+
+  /** Signal end of input: the last line may lack its newline. */
+  end(): void {
+    if (this.pendingLength > 0) {
+      const line = Buffer.concat(this.pending, this.pendingLength)
+      this.pending = []
+      this.pendingLength = 0
+      this.line(line, 0, line.length)
+    }
+  }
+
+  private addPending(part: Buffer): void {
+    this.pending.push(part)
+    this.pendingLength += part.length
+    if (this.pendingLength > this.maxLine) {
+      throw new SecodaError('LINE_TOO_LONG', `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${this.counters.lines + 1}`, { file: this.file, line: this.counters.lines + 1, offset: this.lineOffset })
+    }
+  }
+
+  /** One line: buf[start, end) without its newline. `utf8Ok` when already checked. */
+  private line(buf: Buffer, start: number, end: number, utf8Ok = false): void {
+    const lineNo = ++this.counters.lines
+    const offset = this.lineOffset
+    this.lineOffset += end - start + 1
+    if (end - start > this.maxLine) {
+      throw new SecodaError('LINE_TOO_LONG', `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${lineNo}`, { file: this.file, line: lineNo, offset })
+    }
+    if (end > start && buf[end - 1] === 0x0d) end-- // CRLF
+    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3 // BOM
+    if (start === end) return
+    if (!utf8Ok && !isUtf8(buf.subarray(start, end))) {
+      this.counters.invalid++
+      const bad = firstInvalidUtf8(buf.subarray(start, end))
+      this.report.error('INPUT_UTF8', `invalid UTF-8 byte 0x${buf[start + bad]!.toString(16).padStart(2, '0')} at byte ${bad + 1} of the line`, { file: this.file, line: lineNo, offset: offset + bad })
+      return
+    }
+    const text = buf.toString('utf8', start, end)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (err) {
+      if (text.trim() === '') return // a line of spaces is a blank line
+      this.counters.invalid++
+      const message = (err as Error).message
+      const column = jsonErrorColumn(message)
+      this.report.error('JSON_SYNTAX', `invalid JSON: ${message}`, { file: this.file, line: lineNo, column, offset })
+      return
+    }
+    this.value(value, lineNo)
+  }
+
+  private value(value: unknown, line: number): void {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.counters.invalid++
+      this.report.error('JSONL_NOT_OBJECT', `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, { file: this.file, line })
+      return
+    }
+    const obj = value as Record<string, unknown>
+    if (obj.entity_type !== undefined || obj.from_identifier !== undefined || obj.to_identifier !== undefined) {
+      this.counters.records++
+      this.emit(withSource(obj as unknown as SecodaRecord, { file: this.file, line }))
+      return
+    }
+    if (obj.from_databuilder_id !== undefined || obj.to_databuilder_id !== undefined) {
+      this.report.warn('LINEAGE_OBSOLETE', 'obsolete lineage form from_databuilder_id/to_databuilder_id: converted to from_identifier/to_identifier', { file: this.file, line })
+      const edge: LineageEdge = {
+        from_identifier: internalId(obj.from_databuilder_id as string),
+        to_identifier: internalId(obj.to_databuilder_id as string),
+      }
+      this.counters.records++
+      this.emit(withSource(edge, { file: this.file, line }))
+      return
+    }
+    if (obj[ABORT_MARKER_KEY] !== undefined) {
+      const info = obj[ABORT_MARKER_KEY] as { code?: string, message?: string }
+      throw new SecodaError('UPSTREAM_ABORTED', `the command writing this input failed (${info.code ?? 'unknown'}: ${info.message ?? 'no message'}); its output is incomplete`, { file: this.file, line })
+    }
+    this.counters.invalid++
+    this.report.error('RECORD_SHAPE', 'object is neither a resource (no entity_type) nor a lineage edge (no from_identifier/to_identifier)', { file: this.file, line })
+  }
+}
+
+/** Index of the first byte where `buf` stops being valid UTF-8 (only used to report). */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0
+  while (i < buf.length) {
+    const c = buf[i]!
+    if (c < 0x80) { i++; continue }
+    const width = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
+    if (width === 0 || i + width > buf.length || !isUtf8(buf.subarray(i, i + width))) return i
+    i += width
+  }
+  return buf.length
+}
+
+/**
+ * A Transform from JSONL bytes to Secoda record objects (one per line). Reported problems
+ * go to `options.report`; the stream errors when the report's error limit is reached.
+ */
+export function createJsonlReader(options: JsonlReaderOptions): Transform & { counters: JsonlCounters } {
+  let parser: JsonlParser
+  const t = new Transform({
+    readableObjectMode: true,
+    readableHighWaterMark: 256,
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      try {
+        parser.push(chunk)
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        parser.end()
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+  }) as Transform & { counters: JsonlCounters }
+  parser = new JsonlParser(options, (r) => t.push(r))
+  t.counters = parser.counters
+  return t
+}

@@ -1,0 +1,173 @@
+// Secoda records → the Secoda columns CSV: one row per column, each carrying its table's
+// fields, header in the spec's order, RFC 4180 quoting. Only tables and columns fit this
+// format: lineage, other entities and tables without columns are dropped and counted.
+
+import { Transform, type TransformCallback } from 'node:stream'
+import { SecodaError } from '../lib/errors.js'
+import { type Report } from '../lib/report.js'
+import { type Resource, type SecodaRecord, isLineage, recordSource } from '../lib/records.js'
+
+/** Header name of the sort column: the spec's docs disagree, the default is `col_sort_order`. */
+export type SortOrderHeader = 'col_sort_order' | 'sort_order'
+
+/** The CSV header in the spec's order. */
+export function csvHeader(sortOrderHeader: SortOrderHeader = 'col_sort_order'): string[] {
+  return ['col_name', 'col_description', 'col_type', sortOrderHeader, 'database', 'schema', 'name', 'description', 'is_view', 'last_updated_time']
+}
+
+/** Options of {@link createCsvWriter}. */
+export interface CsvWriterOptions {
+  /** Warnings about dropped records go here; without one they are only counted. */
+  report?: Report
+  /** Default `col_sort_order`. */
+  sortOrderHeader?: SortOrderHeader
+  /** Line ending (default '\n'). */
+  eol?: string
+}
+
+/** One field, quoted when it holds a comma, quote, CR or LF (quotes doubled). */
+export function csvField(v: string): string {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c === 44 || c === 34 || c === 10 || c === 13) return '"' + v.replaceAll('"', '""') + '"'
+  }
+  return v
+}
+
+/** True when a native_type means a view (view, materialized view, ...). */
+export function isViewType(nativeType: string | undefined): boolean | undefined {
+  if (nativeType === undefined) return undefined
+  return /view/i.test(nativeType)
+}
+
+/** The last name in a dotted id (used when a table has no title). */
+function lastPart(id: string): string {
+  const i = id.lastIndexOf('.')
+  return i === -1 ? id : id.slice(i + 1)
+}
+
+/** Counts of what the CSV writer dropped. */
+export interface CsvDropped {
+  lineage: number
+  entities: number
+  emptyTables: number
+  nestedColumns: number
+}
+
+/**
+ * Stream-free core: {@link CsvWriter.write} per record returns CSV text to output (possibly
+ * empty), {@link CsvWriter.end} returns the rest.
+ */
+export class CsvWriter {
+  readonly dropped: CsvDropped = { lineage: 0, entities: 0, emptyTables: 0, nestedColumns: 0 }
+  rows = 0
+  private readonly eol: string
+  private readonly header: string
+  private readonly report: Report | undefined
+  /** table id → the table part of its rows, and whether a column was written. */
+  private readonly tables = new Map<string, { fields: string, used: boolean }>()
+  /** columns whose table has not arrived yet, by table id. */
+  private readonly waiting = new Map<string, Resource[]>()
+  private started = false
+
+  constructor(options: CsvWriterOptions = {}) {
+    this.eol = options.eol ?? '\n'
+    this.header = csvHeader(options.sortOrderHeader).join(',') + this.eol
+    this.report = options.report
+  }
+
+  write(r: SecodaRecord): string {
+    let out = this.started ? '' : this.header
+    this.started = true
+    if (isLineage(r)) { this.dropped.lineage++; return out }
+    if (r.entity_type === 'table') {
+      const view = isViewType(r.native_type)
+      const epoch = r.external_updated_at === undefined ? NaN : Math.floor(Date.parse(r.external_updated_at) / 1000)
+      const fields = [r.database ?? '', r.schema ?? '', r.title ?? lastPart(r.databuilder_id), r.description ?? '', view === undefined ? '' : String(view), Number.isNaN(epoch) ? '' : String(epoch)]
+        .map(csvField).join(',')
+      const table = { fields, used: false }
+      this.tables.set(r.databuilder_id, table)
+      const cols = this.waiting.get(r.databuilder_id)
+      if (cols !== undefined) {
+        this.waiting.delete(r.databuilder_id)
+        for (const c of cols) out += this.row(c, table)
+      }
+      return out
+    }
+    if (r.entity_type === 'column') {
+      const parent = r.parent_databuilder_id ?? ''
+      const table = this.tables.get(parent)
+      if (table !== undefined) return out + this.row(r, table)
+      let list = this.waiting.get(parent)
+      if (list === undefined) this.waiting.set(parent, (list = []))
+      list.push(r)
+      return out
+    }
+    this.dropped.entities++
+    return out
+  }
+
+  private row(c: Resource, table: { fields: string, used: boolean }): string {
+    table.used = true
+    this.rows++
+    return csvField(c.title ?? lastPart(c.databuilder_id)) + ',' + csvField(c.description ?? '') + ',' + csvField(c.type ?? '') + ',' +
+      (c.sort_order === undefined ? '' : String(c.sort_order)) + ',' + table.fields + this.eol
+  }
+
+  /** Finish: columns whose table never came are errors (or nested columns: dropped). */
+  end(): string {
+    const out = this.started ? '' : this.header
+    this.started = true
+    for (const [parent, cols] of this.waiting) {
+      if (this.isColumnId(parent)) { this.dropped.nestedColumns += cols.length; continue }
+      const c = cols[0]!
+      const src = recordSource(c)
+      throw new SecodaError('CSV_NO_PARENT', `column ${JSON.stringify(c.databuilder_id)} cannot be written to CSV: its table ${JSON.stringify(parent)} is not in the input`, { file: src?.file, line: src?.line, databuilderId: c.databuilder_id })
+    }
+    for (const t of this.tables.values()) if (!t.used) this.dropped.emptyTables++
+    const d = this.dropped
+    const parts = [
+      d.lineage ? `${d.lineage} lineage edge${d.lineage === 1 ? '' : 's'}` : '',
+      d.entities ? `${d.entities} resource${d.entities === 1 ? '' : 's'} other than tables and columns` : '',
+      d.emptyTables ? `${d.emptyTables} table${d.emptyTables === 1 ? '' : 's'} without columns` : '',
+      d.nestedColumns ? `${d.nestedColumns} nested column${d.nestedColumns === 1 ? '' : 's'}` : '',
+    ].filter(Boolean)
+    if (parts.length > 0 && this.report !== undefined) {
+      this.report.warn('CSV_DROPPED', `the CSV format carries only tables and their columns: dropped ${parts.join(', ')} (write JSONL to keep them)`)
+    }
+    return out
+  }
+
+  /** A waiting parent that was itself seen as a column's parent chain is a nested column. */
+  private isColumnId(id: string): boolean {
+    for (const cols of this.waiting.values()) for (const c of cols) if (c.databuilder_id === id) return true
+    for (const t of this.tables.keys()) if (id.startsWith(t + '.')) return true
+    return false
+  }
+}
+
+/** A Transform from Secoda records to Secoda CSV text. */
+export function createCsvWriter(options: CsvWriterOptions = {}): Transform & { writer: CsvWriter } {
+  const w = new CsvWriter(options)
+  let batch = ''
+  const t = new Transform({
+    writableObjectMode: true,
+    writableHighWaterMark: 256,
+    transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
+      batch += w.write(r)
+      if (batch.length < 65536) return cb()
+      const out = batch
+      batch = ''
+      cb(null, out)
+    },
+    flush(cb: TransformCallback) {
+      try {
+        cb(null, batch + w.end())
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+  }) as Transform & { writer: CsvWriter }
+  t.writer = w
+  return t
+}

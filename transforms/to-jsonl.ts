@@ -1,0 +1,96 @@
+// Secoda records → JSONL text. Mixed (resources and lineage in one stream: the pipe format
+// between commands) or one kind only (the split files resources.jsonl / lineage.jsonl).
+// Lines are batched into ~64 KiB chunks: one stream crossing per record would cost more
+// than serializing it.
+
+import { join } from 'node:path'
+import { Transform, Writable, type TransformCallback } from 'node:stream'
+import { createAtomicWriteStream } from '../lib/atomic-file.js'
+import { type SecodaRecord, isLineage, serializeRecord } from '../lib/records.js'
+
+/** Which records a JSONL writer keeps. */
+export type JsonlKind = 'mixed' | 'resources' | 'lineage'
+
+/** Options of {@link createJsonlWriter}. */
+export interface JsonlWriterOptions {
+  /** Default 'mixed'. */
+  kind?: JsonlKind
+  /** Flush a batch when it reaches this many characters (default 64 Ki). */
+  batchSize?: number
+}
+
+/** Serialize records to JSONL lines, batching output. */
+export function createJsonlWriter(options: JsonlWriterOptions = {}): Transform & { written: number } {
+  const kind = options.kind ?? 'mixed'
+  const batchSize = options.batchSize ?? 65536
+  let batch = ''
+  const t = new Transform({
+    writableObjectMode: true,
+    writableHighWaterMark: 256,
+    transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
+      if (kind !== 'mixed' && (kind === 'lineage') !== isLineage(r)) return cb()
+      batch += serializeRecord(r) + '\n'
+      t.written++
+      if (batch.length >= batchSize) {
+        const out = batch
+        batch = ''
+        cb(null, out)
+      } else cb()
+    },
+    flush(cb: TransformCallback) {
+      cb(null, batch === '' ? undefined : batch)
+    },
+  }) as Transform & { written: number }
+  t.written = 0
+  return t
+}
+
+/** File names of the split JSONL pair. */
+export const SPLIT_FILES = { resources: 'resources.jsonl', lineage: 'lineage.jsonl' } as const
+
+/**
+ * A Writable of Secoda records into `dir/resources.jsonl` and `dir/lineage.jsonl`, both
+ * written atomically (temporary names, renamed only when the stream finishes without error).
+ * Both files are always written, lineage.jsonl empty when there is no lineage.
+ */
+export function createSplitJsonlWriter(dir: string): Writable & { written: { resources: number, lineage: number } } {
+  const files = {
+    resources: createAtomicWriteStream(join(dir, SPLIT_FILES.resources)),
+    lineage: createAtomicWriteStream(join(dir, SPLIT_FILES.lineage)),
+  }
+  const batches = { resources: '', lineage: '' }
+  const written = { resources: 0, lineage: 0 }
+  const flushKind = (kind: 'resources' | 'lineage', cb: (err?: Error | null) => void): void => {
+    const data = batches[kind]
+    batches[kind] = ''
+    if (files[kind].write(data)) cb()
+    else files[kind].once('drain', () => cb())
+  }
+  let failed: Error | null = null
+  for (const f of Object.values(files)) f.once('error', (err) => { failed = err; w.destroy(err) })
+  const w = new Writable({
+    objectMode: true,
+    highWaterMark: 256,
+    write(r: SecodaRecord, _enc, cb) {
+      const kind = isLineage(r) ? 'lineage' : 'resources'
+      batches[kind] += serializeRecord(r) + '\n'
+      written[kind]++
+      if (batches[kind].length >= 65536) flushKind(kind, cb)
+      else cb()
+    },
+    final(cb) {
+      let pending = 2
+      const done = (): void => { if (--pending === 0) cb(failed) }
+      for (const kind of ['resources', 'lineage'] as const) {
+        files[kind].end(batches[kind], () => done())
+        files[kind].once('error', (err) => { failed = err })
+      }
+    },
+    destroy(err, cb) {
+      for (const f of Object.values(files)) if (!f.writableFinished) f.destroy(err ?? new Error('aborted'))
+      cb(err)
+    },
+  }) as Writable & { written: { resources: number, lineage: number } }
+  w.written = written
+  return w
+}

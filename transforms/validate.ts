@@ -1,0 +1,293 @@
+// Secoda records → the same records, checked. Per-record checks (required fields per
+// entity type, value types, enums, lineage identifier rules) happen as records pass;
+// cross-record checks (duplicate ids, parents and internal lineage ids that name no
+// resource) use a compact id index and are completed at end of stream, where the stage
+// fails if any error was reported, so no writer or uploader ever commits invalid output.
+
+import { Transform, type TransformCallback } from 'node:stream'
+import { type Position } from '../lib/errors.js'
+import { IdIndex, PendingRefs, hash64, type Hash64 } from '../lib/id-index.js'
+import { ENTITY_TYPES, LINEAGE_ID_TYPES, RESOURCE_FIELDS, type EntityType, type LineageEdge, type Resource, type SecodaRecord, isLineage, recordSource } from '../lib/records.js'
+import { type Report } from '../lib/report.js'
+
+/** Options of the validator. */
+export interface ValidatorOptions {
+  report: Report
+  /** Also check what the CSV format needs (no periods in names). */
+  forCsv?: boolean
+  /** Check duplicate ids and references (default true). */
+  references?: boolean
+  /** Warn about fields the format does not define (default true). */
+  unknownFields?: boolean
+  /** Expected number of ids, to size the index up front (optional). */
+  expectedIds?: number
+}
+
+const TYPE_CODE: Record<string, number> = Object.fromEntries(ENTITY_TYPES.map((t, i) => [t, i + 1]))
+const bit = (t: EntityType): number => 1 << TYPE_CODE[t]!
+/** Which entity types a parent may have, per child type; absent = any. */
+const PARENT_TYPES: Partial<Record<EntityType, number>> = {
+  column: bit('table') | bit('column'),
+  chart: bit('dashboard'),
+  dashboard: bit('dashboard_group'),
+}
+const ANY_TYPE = 0xffff
+const STRING_FIELDS = ['databuilder_id', 'parent_databuilder_id', 'title', 'description', 'definition', 'external_updated_at', 'native_type', 'type', 'schema', 'database', 'group', 'product'] as const
+const KNOWN_RESOURCE_FIELDS = new Set<string>(RESOURCE_FIELDS)
+const KNOWN_EDGE_FIELDS = new Set(['from_identifier', 'to_identifier'])
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/
+/** Dangling references whose id text is kept for the message (the rest are reported by line). */
+const KEEP_REF_TEXT = 10_000
+
+function describeMask(mask: number): string {
+  return ENTITY_TYPES.filter((t) => mask & bit(t)).join(' or ')
+}
+
+/**
+ * The stream-free core. Call {@link Validator.check} per record and
+ * {@link Validator.finish} at the end; problems go to the report.
+ */
+export class Validator {
+  readonly options: Readonly<Required<Omit<ValidatorOptions, 'report' | 'expectedIds'>>>
+  private readonly report: Report
+  private readonly ids: IdIndex
+  private readonly pending = new PendingRefs()
+  private readonly pendingText = new Map<number, string>()
+  private readonly files = new Map<string, number>()
+  private readonly fileNames: string[] = ['']
+  private readonly h: Hash64 = { hi: 0, lo: 0 }
+  private records = 0
+
+  constructor(options: ValidatorOptions) {
+    this.report = options.report
+    this.options = Object.freeze({
+      forCsv: options.forCsv ?? false,
+      references: options.references ?? true,
+      unknownFields: options.unknownFields ?? true,
+    })
+    this.ids = new IdIndex(Math.ceil((options.expectedIds ?? 40_000) / 0.7))
+  }
+
+  /** Bytes held by the id index (for benchmarks). */
+  get indexBytes(): number {
+    return this.ids.byteLength
+  }
+
+  /** Check one record. Throws (via the report) once the error limit is reached. */
+  check(r: SecodaRecord): void {
+    this.records++
+    const src = recordSource(r)
+    if (typeof r !== 'object' || r === null) return
+    if (isLineage(r) || (r as Partial<LineageEdge>).to_identifier !== undefined) this.checkEdge(r as LineageEdge, src?.file, src?.line)
+    else this.checkResource(r as Resource, src?.file, src?.line)
+    this.report.countRecord(r)
+  }
+
+  private pos(file: string | undefined, line: number | undefined, path?: string, databuilderId?: string): Position {
+    const p: Position = {}
+    if (file !== undefined) p.file = file
+    if (line !== undefined) p.line = line
+    if (path !== undefined) p.path = path
+    if (databuilderId !== undefined) p.databuilderId = databuilderId
+    return p
+  }
+
+  private checkResource(r: Resource, file: string | undefined, line: number | undefined): void {
+    const report = this.report
+    const id = typeof r.databuilder_id === 'string' ? r.databuilder_id : undefined
+    const at = (path?: string): Position => this.pos(file, line, path, id)
+    const type = r.entity_type
+    let typeOk = true
+    if (typeof type !== 'string' || TYPE_CODE[type] === undefined) {
+      report.error('FIELD_ENUM', `entity_type must be one of ${ENTITY_TYPES.join(', ')}, got ${JSON.stringify(type)}`, at('entity_type'))
+      typeOk = false
+    }
+    for (const f of STRING_FIELDS) {
+      const v = r[f]
+      if (v !== undefined && v !== null && typeof v !== 'string') report.error('FIELD_TYPE', `${f} must be a string, got ${typeof v}`, at(f))
+    }
+    if (id === undefined || id === '') report.error('FIELD_REQUIRED', 'databuilder_id is required and must be a non-empty string', at('databuilder_id'))
+    if (r.sort_order !== undefined && r.sort_order !== null && !Number.isInteger(r.sort_order)) report.error('FIELD_TYPE', `sort_order must be an integer, got ${JSON.stringify(r.sort_order)}`, at('sort_order'))
+    if (r.is_pk !== undefined && r.is_pk !== null && typeof r.is_pk !== 'boolean') report.error('FIELD_TYPE', `is_pk must be true or false, got ${JSON.stringify(r.is_pk)}`, at('is_pk'))
+    if (r.hidden !== undefined && r.hidden !== null && typeof r.hidden !== 'boolean') report.error('FIELD_TYPE', `hidden must be true or false, got ${JSON.stringify(r.hidden)}`, at('hidden'))
+    if (typeof r.external_updated_at === 'string' && !ISO_WITH_OFFSET.test(r.external_updated_at)) {
+      report.error('FIELD_TYPE', `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(r.external_updated_at)}`, at('external_updated_at'))
+    }
+    if (this.options.unknownFields) {
+      for (const k in r) {
+        if (!KNOWN_RESOURCE_FIELDS.has(k)) report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`, at(k))
+      }
+    }
+    const parent = typeof r.parent_databuilder_id === 'string' && r.parent_databuilder_id !== '' ? r.parent_databuilder_id : undefined
+    if (typeOk) {
+      const need = (f: keyof Resource): void => {
+        const v = r[f]
+        if (v === undefined || v === null || v === '') report.error('FIELD_REQUIRED', `${f} is required for a ${type}`, at(f))
+      }
+      if (type === 'column' || type === 'chart') need('parent_databuilder_id')
+      if (type === 'table') { need('database'); need('schema') }
+      if (type === 'dashboard') need('group')
+      if (type === 'chart') need('product')
+      if (this.options.forCsv) this.checkCsvNames(r, at)
+    }
+    if (!this.options.references || id === undefined || id === '') return
+    const fileIdx = this.fileIndex(file)
+    const prev = this.ids.add(hash64(id, this.h), typeOk ? TYPE_CODE[type]! : 0, fileIdx, line ?? 0)
+    if (prev !== -1) {
+      const first = this.ids.entryAt(prev)
+      const where = first.line > 0 ? ` (first at ${this.fileNames[first.file] ? this.fileNames[first.file] + ':' : 'line '}${first.line})` : ''
+      report.error('ID_DUPLICATE', `duplicate databuilder_id ${JSON.stringify(id)}${where}`, at('databuilder_id'))
+    }
+    if (parent !== undefined) this.reference(parent, typeOk ? (PARENT_TYPES[type] ?? ANY_TYPE) : ANY_TYPE, 0, fileIdx, file, line, id)
+  }
+
+  private checkCsvNames(r: Resource, at: (path?: string) => Position): void {
+    const fields: (keyof Resource)[] = r.entity_type === 'table' ? ['database', 'schema', 'title'] : r.entity_type === 'column' ? ['title'] : []
+    for (const f of fields) {
+      const v = r[f]
+      if (typeof v === 'string' && v.includes('.')) {
+        const what = f === 'title' ? `${r.entity_type} name` : `${f} name`
+        this.report.error('CSV_NAME_PERIOD', `${what} ${JSON.stringify(v)} contains a period, which the Secoda CSV format forbids (write JSONL instead)`, at(f))
+      }
+    }
+  }
+
+  private reference(target: string, mask: number, kind: number, fileIdx: number, file: string | undefined, line: number | undefined, from: string | undefined): void {
+    const h = hash64(target, this.h)
+    const slot = this.ids.find(h)
+    if (slot === -1) {
+      if (this.pending.size < KEEP_REF_TEXT) this.pendingText.set(this.pending.size, target)
+      this.pending.push(h, mask, kind, fileIdx, line ?? 0, this.records)
+      return
+    }
+    if (kind === 0) this.checkParentType(this.ids.typeAt(slot), mask, target, this.pos(file, line, 'parent_databuilder_id', from))
+  }
+
+  private checkParentType(typeCode: number, mask: number, target: string | undefined, pos: Position): void {
+    if (mask === ANY_TYPE || typeCode === 0 || (mask & (1 << typeCode)) !== 0) return
+    const got = ENTITY_TYPES[typeCode - 1]
+    this.report.error('PARENT_TYPE', `parent ${target === undefined ? '' : JSON.stringify(target) + ' '}is a ${got}, expected a ${describeMask(mask)}`, pos)
+  }
+
+  private checkEdge(e: LineageEdge, file: string | undefined, line: number | undefined): void {
+    const report = this.report
+    const ends = ['from_identifier', 'to_identifier'] as const
+    let internal = 0
+    let external = 0
+    let valid = true
+    for (const end of ends) {
+      const id = e[end] as unknown as Record<string, unknown> | undefined
+      const at = (f?: string): Position => this.pos(file, line, f === undefined ? end : `${end}.${f}`)
+      if (typeof id !== 'object' || id === null || Array.isArray(id)) {
+        report.error(id === undefined ? 'FIELD_REQUIRED' : 'FIELD_TYPE', `${end} must be an object with a type`, at())
+        valid = false
+        continue
+      }
+      const type = id.type
+      if (typeof type !== 'string' || !(LINEAGE_ID_TYPES as readonly string[]).includes(type)) {
+        report.error('FIELD_ENUM', `${end}.type must be one of ${LINEAGE_ID_TYPES.join(', ')}, got ${JSON.stringify(type)}`, at('type'))
+        valid = false
+        continue
+      }
+      const str = (f: string, required: boolean): boolean => {
+        const v = id[f]
+        if (v === undefined || v === null || v === '') {
+          if (required) { report.error('FIELD_REQUIRED', `${end}.${f} is required for ${type}`, at(f)); valid = false }
+          return false
+        }
+        if (typeof v !== 'string') { report.error('FIELD_TYPE', `${end}.${f} must be a string, got ${typeof v}`, at(f)); valid = false; return false }
+        return true
+      }
+      if (type === 'internal_resource') {
+        internal++
+        if (str('databuilder_id', true) && this.options.references) this.reference(id.databuilder_id as string, ANY_TYPE, 1, this.fileIndex(file), file, line, undefined)
+      } else if (type === 'tables_from_query') {
+        str('sql', true)
+        if (end === 'to_identifier') { report.error('LINEAGE_QUERY_TARGET', 'tables_from_query may only be used as from_identifier', at('type')); valid = false }
+      } else {
+        external++
+        str('table', true)
+        if (type === 'external_column') str('column', true)
+        const missing = ['cluster', 'database', 'schema'].filter((f) => !str(f, false))
+        if (missing.length > 0) report.warn('LINEAGE_EXTERNAL_PARTIAL', `${end} (${type}) has no ${missing.join(', ')}: Secoda may not find the table`, at())
+      }
+    }
+    if (!valid) return
+    if (internal === 0) {
+      if (external === 2 && (e.from_identifier.type === 'external_table' && e.to_identifier.type === 'external_table')) report.warn('LINEAGE_EXTERNAL_ONLY', 'edge joins two external tables and no resource of this integration', this.pos(file, line))
+      else report.error('LINEAGE_NO_INTERNAL', 'edge has no internal_resource end: at least one end must be a resource of this integration', this.pos(file, line))
+    }
+    if (this.options.unknownFields) {
+      for (const k in e) {
+        if (!KNOWN_EDGE_FIELDS.has(k)) report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a lineage field; it is dropped`, this.pos(file, line, k))
+      }
+    }
+  }
+
+  private fileIndex(file: string | undefined): number {
+    if (file === undefined) return 0
+    let i = this.files.get(file)
+    if (i === undefined) {
+      i = this.fileNames.length < 255 ? this.fileNames.length : 0
+      if (i !== 0) { this.files.set(file, i); this.fileNames.push(file) }
+    }
+    return i
+  }
+
+  /** End-of-stream checks: references that named ids not seen yet. Throws via the report. */
+  finish(): void {
+    if (this.records === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
+    let n = 0
+    this.pending.forEach((h, mask, kind, fileIdx, line) => {
+      const i = n++
+      const slot = this.ids.find(h)
+      const text = this.pendingText.get(i)
+      const pos: Position = {}
+      if (fileIdx !== 0) pos.file = this.fileNames[fileIdx]
+      if (line !== 0) pos.line = line
+      pos.path = kind === 0 ? 'parent_databuilder_id' : 'databuilder_id'
+      if (slot === -1) {
+        const what = text === undefined ? 'an id' : JSON.stringify(text)
+        if (kind === 0) this.report.error('PARENT_MISSING', `parent_databuilder_id ${what} names no resource in the input`, pos)
+        else this.report.error('LINEAGE_MISSING', `internal_resource ${what} names no resource in the input`, pos)
+      } else if (kind === 0) {
+        this.checkParentType(this.ids.typeAt(slot), mask, text, pos)
+      }
+    })
+  }
+}
+
+/**
+ * A Transform (objects in, the same objects out) that validates Secoda records. At end of
+ * stream it completes the reference checks and fails the stream if the report holds any
+ * error, so downstream writers never finish on invalid input.
+ */
+export function createValidator(options: ValidatorOptions): Transform & { validator: Validator } {
+  const v = new Validator(options)
+  const t = new Transform({
+    objectMode: true,
+    highWaterMark: 256,
+    transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
+      try {
+        // a record with errors is not passed on: the run fails anyway, and writers
+        // downstream may rely on what validation guarantees
+        const before = options.report.errors
+        v.check(r)
+        cb(null, options.report.errors === before ? r : undefined)
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        v.finish()
+        options.report.throwIfFailed()
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+  }) as Transform & { validator: Validator }
+  t.validator = v
+  return t
+}
