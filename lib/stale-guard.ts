@@ -8,35 +8,21 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node
 import { homedir, endianness } from 'node:os'
 import path from 'node:path'
 import { SecodaError } from './errors.js'
+import { hash64, type Hash64 } from './id-index.js'
 
 /** Magic bytes at the start of a state file (format version 1). */
 const MAGIC = Buffer.from('SCIDSv1\n', 'latin1')
 const LE = endianness() === 'LE'
 
 /**
- * A 64-bit hash of an id as two 32-bit halves (cyrb53's mixing, widened to 64 bits).
- * Not cryptographic: it only has to spread ids so that two of a few million rarely collide
- * (about 1 in 10^6 for 10 million ids), and to be cheap enough to run on every record.
+ * Collects id hashes (the validator's 64-bit {@link hash64}) in a growable typed array:
+ * 8 bytes per id, no strings kept. A collision (about n²/2⁶⁵) could only make the guard
+ * count one missing id as kept.
  */
-export function hashId(id: string): [lo: number, hi: number] {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507)
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507)
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return [h1 >>> 0, h2 >>> 0]
-}
-
-/** Collects id hashes in a growable typed array: 8 bytes per id, no strings kept. */
 export class IdHashSet {
   #words = new Uint32Array(2048)
   #n = 0
+  readonly #h: Hash64 = { hi: 0, lo: 0 }
 
   /** Number of ids added (duplicates included). */
   get size(): number {
@@ -49,7 +35,7 @@ export class IdHashSet {
       bigger.set(this.#words)
       this.#words = bigger
     }
-    const [lo, hi] = hashId(id)
+    const { lo, hi } = hash64(id, this.#h)
     const i = this.#n++ * 2
     // Word order chosen so the BigUint64Array view reads hi:lo on a little-endian host.
     if (LE) {

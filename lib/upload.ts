@@ -17,7 +17,8 @@ import { SecodaError } from './errors.js'
 import type { ReplayableBody, SecodaClient } from './http.js'
 import { isLineage, serializeRecord, type Resource, type SecodaRecord } from './records.js'
 import { StaleGuard, type StaleCounts, type StaleGuardOptions } from './stale-guard.js'
-import { createCsvEncoder, type RecordEncoder } from './upload-csv.js'
+import { type Report } from './report.js'
+import { CsvWriter, type SortOrderHeader } from '../transforms/to-csv.js'
 
 /** Part names and filenames (UNCONFIRMED by Secoda: keep them configurable). */
 export interface PartNames {
@@ -54,8 +55,10 @@ export interface UploadOptions {
   tmpDir?: string
   /** Aborts the upload (the request is cut before its closing boundary). */
   signal?: AbortSignal
-  /** CSV encoder factory (records → CSV text). Default {@link createCsvEncoder}. */
-  csvEncoder?: () => RecordEncoder
+  /** CSV: header name of the sort column. Default `col_sort_order`. */
+  sortOrderHeader?: SortOrderHeader
+  /** CSV: where the writer's CSV_DROPPED warning goes. */
+  report?: Report
   /** Bytes gathered before a write to the request body. Default 64 KiB. */
   chunkBytes?: number
 }
@@ -160,7 +163,7 @@ export class UploadSink extends Writable {
   #mainFile: WriteStream | undefined
   #lineageFile: WriteStream | undefined
   #lineage: ChunkWriter | undefined
-  #csv: RecordEncoder | undefined
+  #csv: CsvWriter | undefined
   #resources = 0
   #edges = 0
   #onSignal: (() => void) | undefined
@@ -180,7 +183,7 @@ export class UploadSink extends Writable {
     const chunk = options.chunkBytes ?? 64 * 1024
     const failed = (): Promise<never> => this.#failed()
 
-    if (this.#format === 'csv') this.#csv = (options.csvEncoder ?? createCsvEncoder)()
+    if (this.#format === 'csv') this.#csv = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader })
     if (this.#live) {
       this.#body = new PassThrough({ highWaterMark: 256 * 1024 })
       this.#main = new ChunkWriter(this.#body, chunk, failed)
@@ -231,13 +234,15 @@ export class UploadSink extends Writable {
         let p: Promise<void> | undefined
         if (isLineage(r)) {
           this.#edges++
+          // CSV cannot carry lineage: the CSV writer counts the drop and warns at the end.
           if (this.#lineage) p = this.#lineage.add(serializeRecord(r) + '\n')
-          // CSV cannot carry lineage: the encoder's caller (the pipeline) reports drops.
+          else this.#csv!.write(r)
+          if (p) pending = pending ? pending.then(() => p) : p
           continue
         }
         this.#resources++
         this.#guard?.add((r as Resource).databuilder_id)
-        const text = this.#csv ? this.#csv.push(r) : serializeRecord(r) + '\n'
+        const text = this.#csv ? this.#csv.write(r) : serializeRecord(r) + '\n'
         if (text) p = this.#main.add(text)
         if (p) pending = pending ? pending.then(() => p) : p
       }
