@@ -296,7 +296,6 @@ export class UploadSink extends Writable {
         ;({ status, body: response, attempts } = res)
       }
     }
-    if (!this.options.dryRun) this.#guard?.commit()
     this.result = {
       integrationId: this.options.integrationId,
       endpoint: this.#format === 'csv' ? 'import_metadata' : 'import_jsonl_metadata',
@@ -307,6 +306,9 @@ export class UploadSink extends Writable {
     }
     if (stale) this.result.stale = stale
     this.#cleanup()
+    // After `result` is set: the server has the upload, so a state-file failure must not be
+    // reported as "nothing synced" (destroy() only aborts while result is unset).
+    if (!this.options.dryRun) this.#guard?.commit()
   }
 
   /** A replayable body over spooled part files, with its exact length. */

@@ -7,12 +7,16 @@ import { type CliIO, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
 import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
+import { uploadCommand } from './commands/upload.js'
+import { testServerCommand } from './commands/test-server.js'
 
 /** Every command, in the order --help lists them. */
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   validateCommand,
   convertCommand,
+  uploadCommand,
   demoCommand,
+  testServerCommand,
 ]
 
 const EPILOG = `Data goes to stdout, diagnostics and the summary to stderr.

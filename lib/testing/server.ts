@@ -81,6 +81,8 @@ export interface ReceivedUpload {
   error?: string
   /** Whether an `Authorization` header was present (its value is never recorded). */
   authorized: boolean
+  /** True once the request is over (answered, reset, or abandoned by the client). */
+  ended: boolean
 }
 
 /** An integration the server knows. */
@@ -254,7 +256,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const cl = req.headers['content-length']
     const rec: ReceivedUpload = {
       seq: uploads.length + 1, integrationId: id, endpoint, complete: false, synced: false, status: 0, parts: [], bytes: 0,
-      framing: cl === undefined ? 'chunked' : 'content-length', authorized: req.headers.authorization !== undefined,
+      framing: cl === undefined ? 'chunked' : 'content-length', authorized: req.headers.authorization !== undefined, ended: false,
     }
     if (cl !== undefined) rec.contentLength = Number(cl)
     uploads.push(rec)
@@ -262,6 +264,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const finish = (): void => {
       if (done) return
       done = true
+      rec.ended = true
       uploadEnded()
     }
     // 'close' on the response fires once it is sent or the connection is gone (reset,
