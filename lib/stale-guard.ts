@@ -182,7 +182,7 @@ export class StaleGuard {
       writeFileSync(tmp, out, { mode: 0o600 })
       renameSync(tmp, this.file)
     } catch (e) {
-      rmSync(tmp, { force: true })
+      try { rmSync(tmp, { force: true }) } catch { /* the directory itself is the problem */ }
       throw new SecodaError('UPLOAD_STATE', `cannot write stale-guard state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: this.file })
     }
   }
