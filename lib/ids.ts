@@ -27,14 +27,15 @@ export interface IdBuilder {
 }
 
 /**
- * One id part. A name containing a period or a double quote would make the dotted id
- * ambiguous (`a.b` + `c` vs `a` + `b.c`), so such a part is written in double quotes with
- * inner quotes doubled, as SQL quotes identifiers: `db."my.schema".t`. Plain names are
- * unchanged, so ordinary ids stay the documented dotted paths.
+ * One id part. A name containing a period would make the dotted id ambiguous (`a.b` + `c`
+ * vs `a` + `b.c`), so such a part - and one starting with a double quote, which would
+ * otherwise look quoted - is written in double quotes with inner quotes doubled, as SQL
+ * quotes identifiers: `db."my.schema".t`. Plain names are unchanged, so ordinary ids stay
+ * the documented dotted paths.
  */
 function part(name: string, keepCase: boolean): string {
   const n = keepCase ? name : name.toLowerCase()
-  if (n.includes('.') || n.includes('"')) return '"' + n.replaceAll('"', '""') + '"'
+  if (n.includes('.') || n.startsWith('"')) return '"' + n.replaceAll('"', '""') + '"'
   return n
 }
 

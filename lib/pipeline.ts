@@ -100,18 +100,24 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
   const src = source instanceof Readable ? source : Readable.from(source)
   const toStdout = options.sink === undefined && out.output === undefined && out.outDir === undefined
   const stdout = out.stdout ?? process.stdout
+  let dest: Writable | undefined
   try {
     if (options.sink !== undefined) {
-      await pipeline(src, validator, options.sink, { signal: options.signal })
+      dest = options.sink
+      await pipeline(src, validator, dest, { signal: options.signal })
     } else if (to === 'jsonl' && out.outDir !== undefined) {
-      await pipeline(src, validator, createSplitJsonlWriter(out.outDir), { signal: options.signal })
+      dest = createSplitJsonlWriter(out.outDir)
+      await pipeline(src, validator, dest, { signal: options.signal })
     } else {
       const writer = to === 'csv' ? createCsvWriter({ report, sortOrderHeader: out.sortOrderHeader }) : createJsonlWriter()
       const target = out.output ?? (out.outDir !== undefined ? join(out.outDir, CSV_FILE_NAME) : undefined)
-      const dest = target === undefined ? stdoutWriter(stdout) : createAtomicWriteStream(target)
+      dest = target === undefined ? stdoutWriter(stdout) : createAtomicWriteStream(target)
       await pipeline(src, validator, writer, dest, { signal: options.signal })
     }
   } catch (err) {
+    // pipeline() settles as soon as a stage fails; wait until the sink has cleaned up
+    // (temporary files removed, upload aborted) before telling the caller
+    if (dest !== undefined && !dest.closed) await new Promise((resolve) => dest!.once('close', resolve))
     const e = toSecodaError(err)
     if (toStdout && to === 'jsonl' && !(err instanceof BrokenPipeError)) {
       try { stdout.write(abortMarker(e)) } catch { /* stdout gone: nothing more to tell it */ }

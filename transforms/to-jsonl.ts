@@ -87,8 +87,13 @@ export function createSplitJsonlWriter(dir: string): Writable & { written: { res
       }
     },
     destroy(err, cb) {
-      for (const f of Object.values(files)) if (!f.writableFinished) f.destroy(err ?? new Error('aborted'))
-      cb(err)
+      const open = Object.values(files).filter((f) => !f.closed)
+      let left = open.length
+      if (left === 0) return cb(err)
+      for (const f of open) {
+        f.once('close', () => { if (--left === 0) cb(err) })
+        if (!f.destroyed) f.destroy(err ?? new Error('aborted'))
+      }
     },
   }) as Writable & { written: { resources: number, lineage: number } }
   w.written = written

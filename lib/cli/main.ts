@@ -44,8 +44,8 @@ export async function main(args: string[], io: CliIO = processIO()): Promise<num
     .wrap(Math.min(100, (io.stdout as NodeJS.WriteStream).columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err
-      usageError = msg
+      // handlers catch their own errors, so what reaches here is a flag check's failure
+      usageError = msg ?? err?.message ?? 'invalid arguments'
       throw new UsageStop()
     })
     .help()

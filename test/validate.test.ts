@@ -1,0 +1,132 @@
+import t from 'tap'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createValidator, Validator } from '../transforms/validate.js'
+import { Report } from '../lib/report.js'
+import { type SecodaRecord, withSource } from '../lib/records.js'
+
+const table = (id: string, extra: object = {}): SecodaRecord => ({ entity_type: 'table', databuilder_id: id, database: 'db', schema: 's', ...extra } as SecodaRecord)
+const column = (id: string, parent: string, extra: object = {}): SecodaRecord => ({ entity_type: 'column', databuilder_id: id, parent_databuilder_id: parent, ...extra } as SecodaRecord)
+const edge = (from: object, to: object): SecodaRecord => ({ from_identifier: from, to_identifier: to } as SecodaRecord)
+const internal = (id: string): object => ({ type: 'internal_resource', databuilder_id: id })
+
+function check(records: SecodaRecord[], options: { forCsv?: boolean } = {}): Report {
+  const report = new Report({ maxErrors: 1000 })
+  const v = new Validator({ report, ...options })
+  records.forEach((r, i) => v.check(withSource(r, { file: 'f.jsonl', line: i + 1 })))
+  v.finish()
+  return report
+}
+const codes = (r: Report): string[] => r.diagnostics.map((d) => `${d.severity === 'warning' ? 'w:' : ''}${d.code}@${d.line ?? '-'}`)
+
+t.test('a valid mixed stream has no diagnostics, in any order of parents', async (t) => {
+  const r = check([
+    column('db.s.t.c', 'db.s.t', { sort_order: 1, is_pk: true, type: 'int' }),
+    table('db.s.t', { external_updated_at: '2000-10-31T01:30:00.000-05:00' }),
+    edge(internal('db.s.v'), internal('db.s.t')),
+    table('db.s.v', { native_type: 'view' }),
+    { entity_type: 'dashboard_group', databuilder_id: 'g' } as SecodaRecord,
+    { entity_type: 'dashboard', databuilder_id: 'd', parent_databuilder_id: 'g', group: 'G' } as SecodaRecord,
+    { entity_type: 'chart', databuilder_id: 'ch', parent_databuilder_id: 'd', product: 'tableau' } as SecodaRecord,
+    edge({ type: 'external_table', cluster: 'c', database: 'd', schema: 's', table: 't' }, internal('db.s.t')),
+    edge({ type: 'tables_from_query', sql: 'select 1' }, internal('db.s.v')),
+    edge(internal('db.s.t'), { type: 'external_column', cluster: 'c', database: 'd', schema: 's', table: 't', column: 'c' }),
+  ])
+  t.same(codes(r), [])
+  t.equal(r.resources.table, 2)
+  t.equal(r.lineage, 4)
+})
+
+t.test('per-record checks', async (t) => {
+  const r = check([
+    { entity_type: 'view', databuilder_id: 'x' } as unknown as SecodaRecord,
+    { entity_type: 'table', databuilder_id: '' } as SecodaRecord,
+    { entity_type: 'column', databuilder_id: 'c', title: 5 } as unknown as SecodaRecord,
+    table('t2', { sort_order: 1.5, is_pk: 'yes', hidden: 1 }),
+    table('t3', { external_updated_at: '2020-01-01 10:00' }),
+    table('t4', { colour: 'red' }),
+    { entity_type: 'dashboard', databuilder_id: 'd' } as SecodaRecord,
+    { entity_type: 'chart', databuilder_id: 'ch', parent_databuilder_id: 'd' } as SecodaRecord,
+  ])
+  t.same(codes(r), [
+    'FIELD_ENUM@1',
+    'FIELD_REQUIRED@2', 'FIELD_REQUIRED@2', 'FIELD_REQUIRED@2',
+    'FIELD_TYPE@3', 'FIELD_REQUIRED@3',
+    'FIELD_TYPE@4', 'FIELD_TYPE@4', 'FIELD_TYPE@4',
+    'FIELD_TYPE@5',
+    'w:FIELD_UNKNOWN@6',
+    'FIELD_REQUIRED@7',
+    'FIELD_REQUIRED@8',
+  ])
+  t.match(r.diagnostics[1], { path: 'databuilder_id' })
+  t.match(r.diagnostics[4], { path: 'title', databuilderId: 'c' })
+})
+
+t.test('lineage checks', async (t) => {
+  const r = check([
+    table('t'),
+    edge(internal('t'), { type: 'tables_from_query', sql: 'select 1' }),
+    edge({ type: 'external_table', table: 'a' }, { type: 'external_table', cluster: 'c', database: 'd', schema: 's', table: 'b' }),
+    edge({ type: 'external_column', cluster: 'c', database: 'd', schema: 's', table: 'a', column: 'x' }, { type: 'external_table', cluster: 'c', database: 'd', schema: 's', table: 'b' }),
+    edge({ type: 'internal_resource' }, internal('t')),
+    edge({ type: 'bogus' }, internal('t')),
+    { to_identifier: internal('t') } as unknown as SecodaRecord,
+    edge(internal('t'), internal('t')),
+  ])
+  t.same(codes(r), [
+    'LINEAGE_QUERY_TARGET@2',
+    'w:LINEAGE_EXTERNAL_PARTIAL@3', 'w:LINEAGE_EXTERNAL_ONLY@3',
+    'LINEAGE_NO_INTERNAL@4',
+    'FIELD_REQUIRED@5',
+    'FIELD_ENUM@6',
+    'FIELD_REQUIRED@7',
+  ])
+  t.match(r.diagnostics[0], { path: 'to_identifier.type' })
+  t.match(r.diagnostics[4], { path: 'from_identifier.databuilder_id' })
+})
+
+t.test('cross-record checks: duplicates, dangling references at end, parent types', async (t) => {
+  const r = check([
+    table('db.s.t'),
+    column('db.s.t.c', 'db.s.t'),
+    table('db.s.t'),
+    column('db.s.t.x', 'db.s.missing'),
+    edge(internal('db.s.t'), internal('db.s.gone')),
+    column('db.s.t.c.nested', 'db.s.t.c'),
+    { entity_type: 'chart', databuilder_id: 'ch', parent_databuilder_id: 'db.s.t', product: 'p' } as SecodaRecord,
+    column('late', 'db.s.later_view'),
+    { entity_type: 'dashboard', databuilder_id: 'db.s.later_view', group: 'g' } as SecodaRecord,
+  ])
+  t.same(codes(r), ['ID_DUPLICATE@3', 'PARENT_TYPE@7', 'PARENT_MISSING@4', 'LINEAGE_MISSING@5', 'PARENT_TYPE@8'])
+  t.match(r.diagnostics[0].message, /first at f.jsonl:1/)
+  t.match(r.diagnostics[2], { message: /"db.s.missing"/, path: 'parent_databuilder_id' })
+  t.match(r.diagnostics[3], { message: /"db.s.gone"/ })
+})
+
+t.test('CSV rules: periods in names', async (t) => {
+  const r = check([table('a', { title: 'my.table' }), column('a.c', 'a', { title: 'c.d' }), table('b', { schema: 'x.y' })], { forCsv: true })
+  t.same(codes(r), ['CSV_NAME_PERIOD@1', 'CSV_NAME_PERIOD@2', 'CSV_NAME_PERIOD@3'])
+})
+
+t.test('empty input warns', async (t) => {
+  t.same(codes(check([])), ['w:INPUT_EMPTY@-'])
+})
+
+t.test('the stream stage passes valid records, drops invalid ones, fails at end of stream', async (t) => {
+  const report = new Report({ maxErrors: 10 })
+  const seen: SecodaRecord[] = []
+  const sink = new Writable({ objectMode: true, write(r, _e, cb) { seen.push(r); cb() } })
+  await t.rejects(pipeline(Readable.from([table('a'), table('a'), column('a.c', 'nope'), table('b')]), createValidator({ report }), sink), { code: 'VALIDATION_FAILED' })
+  t.same(seen.map((r) => 'entity_type' in r && r.databuilder_id), ['a', 'a.c', 'b'], 'the duplicate is held back; the dangling reference is only known at the end')
+  t.equal(report.errors, 2)
+  t.notOk(sink.writableFinished, 'the sink never finished: writers do not commit')
+})
+
+t.test('fail fast: the first error stops the stream', async (t) => {
+  const report = new Report()
+  let n = 0
+  const src = Readable.from((function* () { for (;;) { n++; yield table(`t${n % 3}`) } })())
+  await t.rejects(pipeline(src, createValidator({ report }), new Writable({ objectMode: true, write(_r, _e, cb) { cb() } })), { code: 'VALIDATION_FAILED' })
+  t.equal(report.errors, 1)
+  t.ok(n < 1000, 'stopped early')
+})
