@@ -15,7 +15,7 @@ import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
 import { SecodaError } from './errors.js'
 import type { ReplayableBody, SecodaClient } from './http.js'
-import { isLineage, serializeRecord, type Resource, type SecodaRecord } from './records.js'
+import { isLineage, serializeRecord, type SecodaRecord } from './records.js'
 import { StaleGuard, type StaleCounts, type StaleGuardOptions } from './stale-guard.js'
 import { type Report } from './report.js'
 import { CsvWriter, type SortOrderHeader } from '../transforms/to-csv.js'
@@ -112,22 +112,20 @@ class Multipart {
 
 /** A buffered text writer over a stream that honours backpressure. */
 class ChunkWriter {
-  #parts: string[] = []
-  #len = 0
+  #text = ''
   bytes = 0
-  constructor(private readonly out: Writable, private readonly chunk: number, private readonly stop: () => Promise<never>) {}
-  /** Add text; resolves when it may be followed by more (after a flush that met backpressure). */
+  constructor(private readonly out: Writable, private readonly chunk: number, private readonly stop: Promise<never>) {}
+  /** Add text; returns a promise only when a flush met backpressure (wait for it). */
   add(s: string): Promise<void> | undefined {
-    this.#parts.push(s)
-    this.#len += s.length
-    return this.#len >= this.chunk ? this.flush() : undefined
+    // String concatenation builds a rope in V8: cheaper than collecting and joining parts.
+    this.#text += s
+    return this.#text.length >= this.chunk ? this.flush() : undefined
   }
   /** Write what is gathered. */
   flush(): Promise<void> | undefined {
-    if (this.#len === 0) return undefined
-    const buf = Buffer.from(this.#parts.join(''))
-    this.#parts = []
-    this.#len = 0
+    if (this.#text.length === 0) return undefined
+    const buf = Buffer.from(this.#text)
+    this.#text = ''
     return this.raw(buf)
   }
   /** Write bytes as they are. */
@@ -136,7 +134,7 @@ class ChunkWriter {
     if (this.out.write(buf)) return undefined
     // Wait for drain, but stop waiting if the request fails (e.g. the server answered 401
     // early and stopped reading): otherwise the upload would hang.
-    return Promise.race([once(this.out, 'drain').then(() => undefined), this.stop()])
+    return Promise.race([once(this.out, 'drain').then(() => undefined), this.stop])
   }
 }
 
@@ -169,7 +167,7 @@ export class UploadSink extends Writable {
   #onSignal: (() => void) | undefined
 
   constructor(options: UploadOptions) {
-    super({ objectMode: true, highWaterMark: 16 })
+    super({ objectMode: true, highWaterMark: 256 })
     this.options = Object.freeze({ ...options })
     this.#format = options.format ?? 'jsonl'
     const p = options.parts ?? {}
@@ -181,7 +179,9 @@ export class UploadSink extends Writable {
     this.#live = !options.spool && !options.dryRun
     this.#tmp = mkdtempSync(path.join(options.tmpDir ?? tmpdir(), 'secoda-upload-'))
     const chunk = options.chunkBytes ?? 64 * 1024
-    const failed = (): Promise<never> => this.#failed()
+    // One promise for "the live request failed", shared by every backpressure wait (a new
+    // reaction per wait would pile up on the response promise for the whole upload).
+    const failed = this.#failedPromise()
 
     if (this.#format === 'csv') this.#csv = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader })
     if (this.#live) {
@@ -195,8 +195,10 @@ export class UploadSink extends Writable {
         method: 'POST', path: this.#path(), headers: { 'content-type': this.#mp.contentType },
         body: { replayable: false, stream: this.#body }, signal: this.#abort.signal,
       })
-      // Handled in final()/destroy(); keep an early rejection from being "unhandled".
-      this.#response.catch(() => undefined)
+      this.#response.then(
+        () => this.#rejectFailed(new SecodaError('UPLOAD_HTTP', 'the server answered before the upload body was complete')),
+        (e: unknown) => this.#rejectFailed(e),
+      )
     } else {
       this.#mainFile = createWriteStream(path.join(this.#tmp, 'part1'))
       this.#main = new ChunkWriter(options.dryRun && !options.spool ? nullSink() : this.#mainFile, chunk, failed)
@@ -218,32 +220,49 @@ export class UploadSink extends Writable {
     return `/integration/integrations/${id}/${this.#format === 'csv' ? 'import_metadata' : 'import_jsonl_metadata'}/`
   }
 
-  /** Rejects when the live request failed (never resolves otherwise). */
-  #failed(): Promise<never> {
-    if (!this.#response) return new Promise<never>(() => {})
-    return this.#response.then(
-      () => { throw new SecodaError('UPLOAD_HTTP', 'the server answered before the upload body was complete') },
-      (e: unknown) => { throw e },
-    )
+  /**
+   * A promise that rejects when the live request fails or is answered early (never
+   * resolves). Created before the request exists; wired to it once it does.
+   */
+  #failedPromise(): Promise<never> {
+    const p = new Promise<never>((_resolve, reject) => { this.#rejectFailed = reject })
+    p.catch(() => undefined)
+    return p
+  }
+
+  #rejectFailed: (e: unknown) => void = () => {}
+
+  override _write(r: SecodaRecord, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    let p: Promise<void> | undefined
+    try {
+      p = this.#take(r)
+    } catch (e) {
+      return cb(e as Error)
+    }
+    if (p) p.then(() => cb(), cb)
+    else cb()
+  }
+
+  /** One record into its part; a promise when the part's stream wants us to wait. */
+  #take(r: SecodaRecord): Promise<void> | undefined {
+    if (isLineage(r)) {
+      this.#edges++
+      // CSV cannot carry lineage: the CSV writer counts the drop and warns at the end.
+      if (this.#lineage) return this.#lineage.add(serializeRecord(r) + '\n')
+      this.#csv!.write(r)
+      return undefined
+    }
+    this.#resources++
+    this.#guard?.add(r.databuilder_id)
+    const text = this.#csv ? this.#csv.write(r) : serializeRecord(r) + '\n'
+    return text ? this.#main.add(text) : undefined
   }
 
   override _writev(chunks: Array<{ chunk: SecodaRecord }>, cb: (err?: Error | null) => void): void {
     let pending: Promise<void> | undefined
     try {
-      for (const { chunk: r } of chunks) {
-        let p: Promise<void> | undefined
-        if (isLineage(r)) {
-          this.#edges++
-          // CSV cannot carry lineage: the CSV writer counts the drop and warns at the end.
-          if (this.#lineage) p = this.#lineage.add(serializeRecord(r) + '\n')
-          else this.#csv!.write(r)
-          if (p) pending = pending ? pending.then(() => p) : p
-          continue
-        }
-        this.#resources++
-        this.#guard?.add((r as Resource).databuilder_id)
-        const text = this.#csv ? this.#csv.write(r) : serializeRecord(r) + '\n'
-        if (text) p = this.#main.add(text)
+      for (const { chunk } of chunks) {
+        const p = this.#take(chunk)
         if (p) pending = pending ? pending.then(() => p) : p
       }
     } catch (e) {
