@@ -47,9 +47,9 @@ export class IdHashSet {
     }
   }
 
-  /** The hashes, sorted ascending, duplicates removed. */
+  /** The hashes, sorted ascending, duplicates removed (sorted in place: no second copy). */
   sorted(): BigUint64Array {
-    const all = new BigUint64Array(this.#words.buffer, 0, this.#n).slice().sort()
+    const all = new BigUint64Array(this.#words.buffer, 0, this.#n).sort()
     return dedupeSorted(all)
   }
 }
