@@ -203,8 +203,9 @@ export class UploadSink extends Writable {
       this.#mainFile = createWriteStream(path.join(this.#tmp, 'part1'))
       this.#main = new ChunkWriter(options.dryRun && !options.spool ? nullSink() : this.#mainFile, chunk, failed)
     }
+    if (this.#mainFile) this.#watch(this.#mainFile)
     if (this.#format === 'jsonl') {
-      this.#lineageFile = createWriteStream(path.join(this.#tmp, 'lineage'))
+      this.#lineageFile = this.#watch(createWriteStream(path.join(this.#tmp, 'lineage')))
       this.#lineage = new ChunkWriter(this.#lineageFile, chunk, failed)
     }
     if (options.signal) {
@@ -213,6 +214,14 @@ export class UploadSink extends Writable {
       if (signal.aborted) queueMicrotask(this.#onSignal)
       else signal.addEventListener('abort', this.#onSignal, { once: true })
     }
+  }
+
+  /** A spool file's I/O error fails the upload; after the sink is gone it is moot. */
+  #watch(ws: WriteStream): WriteStream {
+    ws.on('error', (e: Error) => {
+      if (!this.destroyed && this.result === undefined) this.destroy(new SecodaError('OUTPUT_WRITE', `cannot write the upload's temporary file: ${e.message}`, { cause: e }))
+    })
+    return ws
   }
 
   #path(): string {
