@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runCli, fixture } from './helpers.js'
-import { startTestServer } from '../lib/testing/server.js'
+import { startTestServer, type TestServer } from '../lib/testing/server.js'
 import { defaultUploadFormat } from '../lib/cli/commands/upload.js'
 import { parseMaxStale } from '../lib/cli/upload-options.js'
 
@@ -16,6 +16,13 @@ function lines(n: number, from = 0): string {
     s += JSON.stringify({ entity_type: 'table', databuilder_id: `db.public.t${i}`, title: `t${i}`, database: 'db', schema: 'public', description: 'x'.repeat(100) }) + '\n'
   }
   return s
+}
+
+/** Wait (up to 5 s) until every request the server saw is over, and a little longer for late ones. */
+async function allEnded(server: TestServer): Promise<void> {
+  await new Promise((res) => setTimeout(res, 100))
+  for (let i = 0; i < 100 && !server.uploads.every((u) => u.ended); i++) await new Promise((res) => setTimeout(res, 50))
+  if (!server.uploads.every((u) => u.ended)) throw new Error('a request never ended')
 }
 
 async function setup(t: Tap.Test) {
@@ -70,9 +77,8 @@ t.test('an invalid record mid-stream: exit 1 with its line, the server never get
   t.equal(r.code, 1)
   t.match(r.stderr, /in\.jsonl:5001: error FIELD_REQUIRED/)
   t.match(r.stderr, /nothing was synced/)
-  await new Promise((res) => setTimeout(res, 100))
+  await allEnded(server)
   t.same(server.uploads.filter((u) => u.complete || u.synced), [])
-  t.ok(server.uploads.every((u) => u.ended))
 })
 
 t.test('an error known only at end of stream (dangling parent): exit 1, incomplete body', async (t) => {
@@ -82,7 +88,7 @@ t.test('an error known only at end of stream (dangling parent): exit 1, incomple
   const r = await runCli(['upload', input, '--integration', 'int-1', ...state], { env })
   t.equal(r.code, 1)
   t.match(r.stderr, /in\.jsonl:1: error PARENT_MISSING/)
-  await new Promise((res) => setTimeout(res, 100))
+  await allEnded(server)
   t.ok(server.uploads.length >= 1, 'the body was being streamed when the end-of-stream check failed')
   t.same(server.uploads.filter((u) => u.complete || u.synced), [])
   t.ok(server.uploads[0]!.bytes > 64 * 1024)

@@ -6,7 +6,10 @@ import { type Argv } from 'yargs'
 import { SecodaError } from '../errors.js'
 import { SecodaClient, resolveApiSettings } from '../http.js'
 import { findOrCreateIntegration } from '../integrations.js'
-import { type Report } from '../report.js'
+import { runConversion } from '../pipeline.js'
+import { type Report, type Summary } from '../report.js'
+import { type SecodaRecord } from '../records.js'
+import { type Readable } from 'node:stream'
 import { createUploadSink, type UploadResult, type UploadSink } from '../upload.js'
 import { type GlobalArgs } from './common.js'
 
@@ -57,6 +60,32 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
     .option('timeout', { type: 'number', default: 300, describe: 'Seconds to wait for the server (answer headers, and between answer chunks)', group: 'Upload:' })
     .option('retries', { type: 'number', default: 4, describe: 'Retries of 429/502/503/504 and connection resets (replayable bodies only: --spool)', group: 'Upload:' })
     .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<T & UploadArgs>
+}
+
+/** For conversion commands: `--upload` plus the upload flags. */
+export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { upload?: boolean }> {
+  return uploadOptions(y).option('upload', { type: 'boolean', describe: 'Upload the validated output to Secoda instead of writing it (needs --integration or --integration-name)', group: 'Upload:' }) as unknown as Argv<T & UploadArgs & { upload?: boolean }>
+}
+
+/**
+ * Validate `source` and upload it: the `--upload` path of a conversion command and the body
+ * of `upload`. Prints the result (or that nothing was synced) on stderr; rethrows failures
+ * for the caller's reportFailure.
+ */
+export async function runUpload(argv: UploadArgs, source: Readable | AsyncIterable<SecodaRecord>, report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
+  const prepared = await prepareUpload(argv, format, report)
+  try {
+    const summary = await runConversion(source, { report, sink: prepared.sink, signal: argv.io.signal, output: { to: format } })
+    prepared.printResult()
+    return summary
+  } catch (err) {
+    // Accepted by the server but the stale-guard state failed: say what was uploaded.
+    if (prepared.sink.result) prepared.printResult()
+    else if (!argv.quiet && !argv['dry-run']) argv.io.stderr.write('nothing was synced: the upload was stopped before its end\n')
+    throw err
+  } finally {
+    await prepared.close()
+  }
 }
 
 /** Parse --max-stale: `10%`, `0.1`, or `10` (read as percent when > 1). */

@@ -3,10 +3,9 @@
 // closing boundary when anything is wrong, so Secoda never syncs a bad or partial file.
 
 import { type Argv, type CommandModule } from 'yargs'
-import { runConversion } from '../../pipeline.js'
 import { readSecodaFiles } from '../../read-records.js'
 import { type GlobalArgs, createReport, formatSummary, idsFrom, policyOptions, reportFailure } from '../common.js'
-import { type UploadArgs, prepareUpload, uploadOptions } from '../upload-options.js'
+import { type UploadArgs, runUpload, uploadOptions } from '../upload-options.js'
 
 interface UploadCommandArgs extends UploadArgs {
   files: string[]
@@ -42,23 +41,15 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
     const report = createReport(argv)
     const io = argv.io
     const format = argv.to ?? defaultUploadFormat(argv.files)
-    let prepared: Awaited<ReturnType<typeof prepareUpload>> | undefined
     try {
-      prepared = await prepareUpload(argv, format, report)
       const records = readSecodaFiles(argv.files, { report, ids: idsFrom(argv), signal: io.signal, format: argv.format, maxLineLength: argv['max-line-length'], stdin: io.stdin })
-      const summary = await runConversion(records, { report, sink: prepared.sink, signal: io.signal, output: { to: format } })
+      const summary = await runUpload(argv, records, report, format)
       if (!argv.quiet) io.stderr.write(formatSummary(summary))
-      prepared.printResult()
       argv.run.exitCode = 0
     } catch (err) {
       const code = reportFailure(argv, err)
       if (!argv.quiet && code === 1) io.stderr.write(formatSummary(report.summary()))
-      if (prepared?.sink.result) {
-        prepared.printResult() // accepted by the server; only the stale-guard state failed
-      } else if (!argv.quiet && prepared && !argv['dry-run']) io.stderr.write('nothing was synced: the upload was stopped before its end\n')
       argv.run.exitCode = code
-    } finally {
-      await prepared?.close()
     }
   },
 }
