@@ -4,7 +4,7 @@
 // integration's catalog, so a truncated or filtered input would silently hide good data.
 
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { homedir, endianness } from 'node:os'
 import path from 'node:path'
 import { SecodaError } from './errors.js'
@@ -150,7 +150,9 @@ export class StaleGuard {
     if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC) || (buf.length - MAGIC.length) % 8 !== 0) {
       throw new SecodaError('UPLOAD_STATE', `stale-guard state ${this.file} is not a secoda-convert state file (delete it to start over)`, { file: this.file })
     }
-    const body = Buffer.from(buf.subarray(MAGIC.length)) // copy: aligned, owned
+    // A large file is read into its own ArrayBuffer, so the hashes after the 8-byte magic
+    // are 8-aligned and can be viewed in place; copy only when they are not (small pooled buffers).
+    const body = (buf.byteOffset + MAGIC.length) % 8 === 0 ? buf.subarray(MAGIC.length) : Buffer.from(buf.subarray(MAGIC.length))
     if (!LE) body.swap64()
     return new BigUint64Array(body.buffer, body.byteOffset, body.length / 8)
   }
@@ -173,13 +175,19 @@ export class StaleGuard {
   /** Store this upload's ids as the new state (atomically: temp file + rename). */
   commit(): void {
     const cur = this.#current ?? this.ids.sorted()
-    const body = Buffer.from(cur.buffer, cur.byteOffset, cur.byteLength)
-    const out = Buffer.concat([MAGIC, body])
-    if (!LE) out.subarray(MAGIC.length).swap64()
+    const body = Buffer.from(cur.buffer, cur.byteOffset, cur.byteLength) // a view, not a copy
+    if (!LE) body.swap64()
     const tmp = `${this.file}.tmp-${process.pid}`
     try {
       mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 })
-      writeFileSync(tmp, out, { mode: 0o600 })
+      const fd = openSync(tmp, 'w', 0o600)
+      try {
+        writeSync(fd, MAGIC)
+        for (let off = 0; off < body.length;) off += writeSync(fd, body, off)
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
       renameSync(tmp, this.file)
     } catch (e) {
       try { rmSync(tmp, { force: true }) } catch { /* the directory itself is the problem */ }
