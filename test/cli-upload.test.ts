@@ -164,3 +164,17 @@ t.test('helpers: default upload format and --max-stale parsing', async (t) => {
   t.throws(() => parseMaxStale('-1'), { code: 'USAGE' })
   t.throws(() => parseMaxStale('150%'), { code: 'USAGE' })
 })
+
+t.test('demoUpload (the npm start step) uploads a directory to a fresh server and says what arrived', async (t) => {
+  const { demoUpload } = await import('../lib/cli/upload-demo.js')
+  const { PassThrough, Writable } = await import('node:stream')
+  const dir = mkdtempSync(path.join(tmpdir(), 'secoda-demo-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(path.join(dir, 'resources.jsonl'), lines(4))
+  writeFileSync(path.join(dir, 'lineage.jsonl'), '')
+  let err = ''
+  const io = { stdin: new PassThrough(), stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: new Writable({ write(c, _e, cb) { err += c.toString(); cb() } }), env: {} }
+  await demoUpload({ io, run: { exitCode: 0 }, 'max-errors': 20 }, dir)
+  t.match(err, /uploaded 4 resources and 0 lineage edges/)
+  t.match(err, /server received: upload #1 to [\w-]+\/import_jsonl_metadata\/: 200 complete, synced; resources_file=resources\.jsonl \d+ bytes, lineages_file=lineage\.jsonl 0 bytes/)
+})

@@ -416,6 +416,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   }
 }
 
+/** One line describing what the server received in an upload (for logs and demos). */
+export function describeUpload(u: ReceivedUpload): string {
+  const parts = u.parts.map((p) => `${p.name}=${p.filename ?? ''} ${p.bytes} bytes`).join(', ')
+  return `upload #${u.seq} to ${u.integrationId}/${u.endpoint}/: ${u.status} ${u.complete ? 'complete' : 'INCOMPLETE'}${u.synced ? ', synced' : ''}; ${parts}${u.error ? ` (${u.error})` : ''}`
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref())
 }

@@ -3,7 +3,7 @@
 
 import { type Argv, type CommandModule } from 'yargs'
 import { type GlobalArgs } from '../common.js'
-import { startTestServer } from '../../testing/server.js'
+import { describeUpload, startTestServer } from '../../testing/server.js'
 
 interface TestServerArgs extends GlobalArgs {
   integration: string[]
@@ -26,8 +26,7 @@ export const testServerCommand: CommandModule<GlobalArgs, TestServerArgs> = {
     let seen = 0
     const timer = setInterval(() => {
       for (; seen < server.uploads.length && server.uploads[seen]!.ended; seen++) {
-        const u = server.uploads[seen]!
-        stderr.write(`upload #${u.seq} to ${u.integrationId}/${u.endpoint}/: ${u.status} ${u.complete ? 'complete' : 'INCOMPLETE'}${u.synced ? ', synced' : ''}; ${u.parts.map((p) => `${p.name}=${p.filename} ${p.bytes} bytes`).join(', ')}${u.error ? ` (${u.error})` : ''}\n`)
+        stderr.write(describeUpload(server.uploads[seen]!) + '\n')
       }
     }, 200)
     await new Promise<void>((resolve) => {
