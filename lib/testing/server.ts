@@ -354,7 +354,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     } catch (e) {
       if (rec.error === undefined) rec.error = (e as Error).message
       await Promise.all(writes)
-      return // broken body: nobody to answer, or the client is gone
+      // The whole request arrived but the multipart body lacks its closing boundary: answer
+      // like a real server would. Otherwise the client is gone and there is nobody to answer.
+      if (req.complete && !req.socket.destroyed && !f?.hang) {
+        rec.status = 400
+        send(res, 400, { detail: `incomplete multipart body: ${rec.error}` })
+      }
+      return
     }
     await Promise.all(writes)
     if (f?.hang) return
