@@ -3,7 +3,7 @@
 // sampled along the way, plus an upload to a server that reads slowly (client memory must
 // not grow with the input).
 //
-// Run:   npx tsc -p . && node --expose-gc dist/bench/upload.js [sizeMB=200] [slowMBps=20] [rounds=3]
+// Run:   npx tsc -p . && node --expose-gc dist/bench/upload.js [sizeMB=200] [slowMBps=20] [rounds=3] [narrow|wide]
 //        node --expose-gc dist/bench/upload.js 1024 20 2     # the 1 GB run
 // (--expose-gc lets each run start from a collected heap, so runs do not inherit RSS.)
 // Input is generated under bench/data/ (git-ignored). The server runs in a child process
@@ -44,10 +44,14 @@ async function mainBench(): Promise<void> {
   const sizeMB = Number(process.argv[2] ?? 200)
   const slowMBps = Number(process.argv[3] ?? 20)
   const rounds = Number(process.argv[4] ?? 3)
+  // 'wide': ~8 KB descriptions, so 1 GB holds ~130 000 ids instead of ~1.8 million: shows
+  // how RSS behaves with bytes when the id count (which the validator's index and the
+  // stale guard keep, 8-20 bytes per id) stays small.
+  const shape = process.argv[5] === 'wide' ? 'wide' : 'narrow'
   const dataDir = path.resolve(here, '..', '..', 'bench', 'data')
   mkdirSync(dataDir, { recursive: true })
-  const input = path.join(dataDir, `upload-${sizeMB}mb.jsonl`)
-  if (!existsSync(input)) await generate(input, sizeMB * 1024 * 1024)
+  const input = path.join(dataDir, `upload-${sizeMB}mb${shape === 'wide' ? '-wide' : ''}.jsonl`)
+  if (!existsSync(input)) await generate(input, sizeMB * 1024 * 1024, shape)
   const bytes = statSync(input).size
   console.log(`input ${input}: ${(bytes / 1048576).toFixed(0)} MB`)
 
@@ -83,7 +87,8 @@ async function mainBench(): Promise<void> {
     if (!last.synced) throw new Error('the benchmark upload did not arrive complete')
     console.log(`server received ${(last.bytes / 1048576).toFixed(1)} MB, complete=${last.complete}`)
     console.log(`best runs: baseline ${(bytes / 1048576 / base!.seconds).toFixed(1)} MB/s, upload ${(bytes / 1048576 / up!.seconds).toFixed(1)} MB/s; ratio upload / baseline ${(base!.seconds / up!.seconds).toFixed(2)}× (target ≥ 0.8×)`)
-    console.log(`peak RSS: baseline ${mb(base!.peak)} MB, upload ${mb(up!.peak)} MB; RSS at 25/50/75/100% of the upload: ${up!.quartiles.map(mb).join(' / ')} MB`)
+    console.log(`peak RSS: baseline ${mb(base!.peak)} MB, upload ${mb(up!.peak)} MB`)
+    console.log(`RSS at 25/50/75/100% of the run: baseline ${base!.quartiles.map(mb).join(' / ')} MB; upload ${up!.quartiles.map(mb).join(' / ')} MB`)
 
     // Slow server: reads at slowMBps; the client must wait, not buffer.
     const slowBytes = Math.min(bytes, slowMBps * 1048576 * 8) // about 8 s of slow reading
@@ -137,10 +142,10 @@ function ask(child: ChildProcess): Promise<{ uploads: Array<{ complete: boolean,
 }
 
 /** Tables of 20 columns with lineage between neighbours; ~600 bytes per resource. */
-async function generate(file: string, target: number): Promise<void> {
+async function generate(file: string, target: number, shape: 'narrow' | 'wide' = 'narrow'): Promise<void> {
   const out = createWriteStream(file)
   let written = 0
-  const desc = 'A column description long enough to look like real documentation, with a few words. '.repeat(4)
+  const desc = 'A column description long enough to look like real documentation, with a few words. '.repeat(shape === 'wide' ? 95 : 4)
   for (let t = 0; written < target; t++) {
     const tid = `warehouse.analytics.table_${t}`
     let chunk = JSON.stringify({ entity_type: 'table', databuilder_id: tid, title: `table_${t}`, description: desc, database: 'warehouse', schema: 'analytics', native_type: 'table' }) + '\n'
