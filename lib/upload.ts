@@ -128,13 +128,17 @@ class ChunkWriter {
     this.#text = ''
     return this.raw(buf)
   }
+  #drain: Promise<void> | undefined
+
   /** Write bytes as they are. */
   raw(buf: Buffer): Promise<void> | undefined {
     this.bytes += buf.length
-    if (this.out.write(buf)) return undefined
+    if (this.out.write(buf)) return this.#drain
     // Wait for drain, but stop waiting if the request fails (e.g. the server answered 401
-    // early and stopped reading): otherwise the upload would hang.
-    return Promise.race([once(this.out, 'drain').then(() => undefined), this.stop])
+    // early and stopped reading): otherwise the upload would hang. Several writes of one
+    // batch share one wait, so listeners do not pile up on the stream.
+    this.#drain ??= Promise.race([once(this.out, 'drain').then(() => undefined), this.stop]).finally(() => { this.#drain = undefined })
+    return this.#drain
   }
 }
 

@@ -313,3 +313,17 @@ t.test('an AbortSignal cuts the request before the closing boundary', async (t) 
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
 })
+
+t.test('large records against a stalling server: one drain wait at a time, no listener pile-up', async (t) => {
+  const { server, options } = await setup(t)
+  server.fault({ stallAfterBytes: 200_000, stallMs: 500 })
+  const warnings: Error[] = []
+  const onWarning = (w: Error): void => { warnings.push(w) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const desc = 'y'.repeat(8000)
+  const records = Array.from({ length: 2000 }, (_, i) => ({ entity_type: 'table', databuilder_id: `db.s.w${i}`, database: 'db', schema: 's', description: desc }) as Resource)
+  const result = await uploadRecords(Readable.from(records), options({ stale: false }))
+  t.equal(result.resources, 2000)
+  t.same(warnings.map((w) => w.name), [])
+})
