@@ -16,13 +16,21 @@ export interface Hash64 {
 }
 
 /**
- * Hash a string to 64 bits (two multiply-xorshift lanes over UTF-16 code units, in the
- * style of cyrb53 but keeping both 32-bit lanes). Writes into `out` to avoid allocation.
+ * Hash a string to 64 bits (two multiply-xorshift lanes over pairs of UTF-16 code units, in
+ * the style of cyrb53 but keeping both 32-bit lanes; the length is mixed in first). Writes into `out` to avoid allocation.
  */
 export function hash64(s: string, out: Hash64): Hash64 {
   let h1 = 0xdeadbeef ^ s.length
   let h2 = 0x41c6ce57 ^ s.length
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length
+  let i = 0
+  // two UTF-16 units per step: half the multiplies of a unit-at-a-time loop
+  for (; i + 1 < n; i += 2) {
+    const c = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  if (i < n) {
     const c = s.charCodeAt(i)
     h1 = Math.imul(h1 ^ c, 2654435761)
     h2 = Math.imul(h2 ^ c, 1597334677)

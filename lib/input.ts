@@ -37,6 +37,11 @@ function ioError(err: NodeJS.ErrnoException, name: string): SecodaError {
   return new SecodaError('INPUT_READ', `cannot read input: ${err.message}: ${name}`, { file: name, cause: err })
 }
 
+/** A Buffer view of the bytes (no copy). */
+function asBuffer(v: Uint8Array): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+}
+
 /**
  * Bytes in, bytes out, gzip decompressed when the first two bytes are its signature
  * (peeked across chunks, so a first chunk of one byte is fine). Concatenated gzip members
@@ -44,7 +49,7 @@ function ioError(err: NodeJS.ErrnoException, name: string): SecodaError {
  */
 export async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>, name = '<input>'): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]()
-  let head = Buffer.alloc(0)
+  let head: Buffer = Buffer.alloc(0)
   try {
     while (head.length < 2) {
       const r = await it.next()
@@ -52,14 +57,14 @@ export async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>, name = 
         if (head.length > 0) yield head
         return
       }
-      head = head.length === 0 ? Buffer.from(r.value) : Buffer.concat([head, r.value])
+      head = head.length === 0 ? asBuffer(r.value) : Buffer.concat([head, r.value])
     }
     if (!isGzip(head)) {
       yield head
       for (;;) {
         const r = await it.next()
         if (r.done) return
-        yield Buffer.from(r.value)
+        yield asBuffer(r.value)
       }
     }
     const compressed = Readable.from((async function* () {

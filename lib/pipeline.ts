@@ -38,6 +38,8 @@ export interface RunOptions {
   validate?: Omit<ValidatorOptions, 'report'>
   /** A custom final stage (e.g. the uploader) instead of the writers. */
   sink?: Writable
+  /** A validator stage made by the caller (to read its counters afterwards). */
+  validator?: ReturnType<typeof createValidator>
 }
 
 /** Name of the CSV file written into --out-dir. */
@@ -96,7 +98,7 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
   const out = options.output ?? {}
   const to = out.to ?? 'jsonl'
   const report = options.report
-  const validator = createValidator({ ...options.validate, report, forCsv: to === 'csv' })
+  const validator = options.validator ?? createValidator({ ...options.validate, report, forCsv: to === 'csv' })
   const src = source instanceof Readable ? source : Readable.from(source)
   const toStdout = options.sink === undefined && out.output === undefined && out.outDir === undefined
   const stdout = out.stdout ?? process.stdout

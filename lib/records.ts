@@ -108,27 +108,50 @@ export function internalId(databuilderId: string): InternalResourceId {
   return { type: 'internal_resource', databuilder_id: databuilderId }
 }
 
-/**
- * Where a record came from, for diagnostics. Readers attach it under the {@link SOURCE}
- * symbol; the serializer never writes it.
- */
+/** Where a record came from, for diagnostics. */
 export interface RecordSource {
   file?: string
   line?: number
 }
 
-/** Symbol under which readers attach a {@link RecordSource} to a record. */
-export const SOURCE: unique symbol = Symbol.for('secoda-convert.source')
+/** Symbols under which readers attach a record's file and line (the serializer never
+ * writes them). Two plain properties instead of one object: no allocation per record. */
+export const SOURCE_FILE: unique symbol = Symbol.for('secoda-convert.file')
+export const SOURCE_LINE: unique symbol = Symbol.for('secoda-convert.line')
+
+interface Located {
+  [SOURCE_FILE]?: string
+  [SOURCE_LINE]?: number
+}
 
 /** Read the source position a reader attached, if any. */
 export function recordSource(r: SecodaRecord): RecordSource | undefined {
-  return (r as { [SOURCE]?: RecordSource })[SOURCE]
+  const l = r as Located
+  const file = l[SOURCE_FILE]
+  const line = l[SOURCE_LINE]
+  if (file === undefined && line === undefined) return undefined
+  const src: RecordSource = {}
+  if (file !== undefined) src.file = file
+  if (line !== undefined) src.line = line
+  return src
 }
 
 /** Attach a source position (returns the same record). */
 export function withSource<T extends SecodaRecord>(r: T, src: RecordSource): T {
-  ;(r as { [SOURCE]?: RecordSource })[SOURCE] = src
+  const l = r as Located
+  if (src.file !== undefined) l[SOURCE_FILE] = src.file
+  if (src.line !== undefined) l[SOURCE_LINE] = src.line
   return r
+}
+
+/** The file and line a reader attached, without allocating (undefined when absent). */
+export function sourceFile(r: SecodaRecord): string | undefined {
+  return (r as Located)[SOURCE_FILE]
+}
+
+/** See {@link sourceFile}. */
+export function sourceLine(r: SecodaRecord): number | undefined {
+  return (r as Located)[SOURCE_LINE]
 }
 
 function writeFields(obj: Record<string, unknown>, fields: readonly string[]): string {

@@ -7,7 +7,7 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import { type Position } from '../lib/errors.js'
 import { IdIndex, PendingRefs, hash64, type Hash64 } from '../lib/id-index.js'
-import { ENTITY_TYPES, LINEAGE_ID_TYPES, RESOURCE_FIELDS, type EntityType, type LineageEdge, type Resource, type SecodaRecord, isLineage, recordSource } from '../lib/records.js'
+import { ENTITY_TYPES, LINEAGE_ID_TYPES, RESOURCE_FIELDS, type EntityType, type LineageEdge, type Resource, type SecodaRecord, isLineage, sourceFile, sourceLine } from '../lib/records.js'
 import { type Report } from '../lib/report.js'
 
 /** Options of the validator. */
@@ -32,8 +32,22 @@ const PARENT_TYPES: Partial<Record<EntityType, number>> = {
   dashboard: bit('dashboard_group'),
 }
 const ANY_TYPE = 0xffff
-const STRING_FIELDS = ['databuilder_id', 'parent_databuilder_id', 'title', 'description', 'definition', 'external_updated_at', 'native_type', 'type', 'schema', 'database', 'group', 'product'] as const
-const KNOWN_RESOURCE_FIELDS = new Set<string>(RESOURCE_FIELDS)
+const STRING = 1
+const BOOLEAN = 2
+const INTEGER = 3
+/** The value kind of each resource field (entity_type is checked against its enum). */
+const FIELD_KIND: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(RESOURCE_FIELDS.map((f) => [f,
+  f === 'entity_type' ? 0 : f === 'is_pk' || f === 'hidden' ? BOOLEAN : f === 'sort_order' ? INTEGER : STRING])))
+/** Fields required per entity type, beyond entity_type and databuilder_id. */
+const REQUIRED_FIELDS: Record<EntityType, readonly (keyof Resource)[]> = {
+  database: [],
+  schema: [],
+  table: ['database', 'schema'],
+  column: ['parent_databuilder_id'],
+  dashboard_group: [],
+  dashboard: ['group'],
+  chart: ['parent_databuilder_id', 'product'],
+}
 const KNOWN_EDGE_FIELDS = new Set(['from_identifier', 'to_identifier'])
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/
 /** Dangling references whose id text is kept for the message (the rest are reported by line). */
@@ -76,10 +90,11 @@ export class Validator {
   /** Check one record. Throws (via the report) once the error limit is reached. */
   check(r: SecodaRecord): void {
     this.records++
-    const src = recordSource(r)
     if (typeof r !== 'object' || r === null) return
-    if (isLineage(r) || (r as Partial<LineageEdge>).to_identifier !== undefined) this.checkEdge(r as LineageEdge, src?.file, src?.line)
-    else this.checkResource(r as Resource, src?.file, src?.line)
+    const file = sourceFile(r)
+    const line = sourceLine(r)
+    if (isLineage(r) || (r as Partial<LineageEdge>).to_identifier !== undefined) this.checkEdge(r as LineageEdge, file, line)
+    else this.checkResource(r as Resource, file, line)
     this.report.countRecord(r)
   }
 
@@ -102,32 +117,32 @@ export class Validator {
       report.error('FIELD_ENUM', `entity_type must be one of ${ENTITY_TYPES.join(', ')}, got ${JSON.stringify(type)}`, at('entity_type'))
       typeOk = false
     }
-    for (const f of STRING_FIELDS) {
-      const v = r[f]
-      if (v !== undefined && v !== null && typeof v !== 'string') report.error('FIELD_TYPE', `${f} must be a string, got ${typeof v}`, at(f))
-    }
     if (id === undefined || id === '') report.error('FIELD_REQUIRED', 'databuilder_id is required and must be a non-empty string', at('databuilder_id'))
-    if (r.sort_order !== undefined && r.sort_order !== null && !Number.isInteger(r.sort_order)) report.error('FIELD_TYPE', `sort_order must be an integer, got ${JSON.stringify(r.sort_order)}`, at('sort_order'))
-    if (r.is_pk !== undefined && r.is_pk !== null && typeof r.is_pk !== 'boolean') report.error('FIELD_TYPE', `is_pk must be true or false, got ${JSON.stringify(r.is_pk)}`, at('is_pk'))
-    if (r.hidden !== undefined && r.hidden !== null && typeof r.hidden !== 'boolean') report.error('FIELD_TYPE', `hidden must be true or false, got ${JSON.stringify(r.hidden)}`, at('hidden'))
-    if (typeof r.external_updated_at === 'string' && !ISO_WITH_OFFSET.test(r.external_updated_at)) {
-      report.error('FIELD_TYPE', `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(r.external_updated_at)}`, at('external_updated_at'))
-    }
-    if (this.options.unknownFields) {
-      for (const k in r) {
-        if (!KNOWN_RESOURCE_FIELDS.has(k)) report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`, at(k))
+    // one pass over the keys the record has (usually 6-9) instead of a lookup per known field
+    const obj = r as unknown as Record<string, unknown>
+    for (const k in obj) {
+      const v = obj[k]
+      if (v === undefined || v === null) continue
+      const kind = FIELD_KIND[k]
+      if (kind === STRING) {
+        if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, at(k))
+        else if (k === 'external_updated_at' && !ISO_WITH_OFFSET.test(v)) report.error('FIELD_TYPE', `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(v)}`, at(k))
+      } else if (kind === BOOLEAN) {
+        if (typeof v !== 'boolean') report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, at(k))
+      } else if (kind === INTEGER) {
+        if (!Number.isInteger(v)) report.error('FIELD_TYPE', `${k} must be an integer, got ${JSON.stringify(v)}`, at(k))
+      } else if (kind === undefined && this.options.unknownFields) {
+        report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`, at(k))
       }
     }
     const parent = typeof r.parent_databuilder_id === 'string' && r.parent_databuilder_id !== '' ? r.parent_databuilder_id : undefined
     if (typeOk) {
-      const need = (f: keyof Resource): void => {
+      const required = REQUIRED_FIELDS[type]
+      for (let i = 0; i < required.length; i++) {
+        const f = required[i]!
         const v = r[f]
         if (v === undefined || v === null || v === '') report.error('FIELD_REQUIRED', `${f} is required for a ${type}`, at(f))
       }
-      if (type === 'column' || type === 'chart') need('parent_databuilder_id')
-      if (type === 'table') { need('database'); need('schema') }
-      if (type === 'dashboard') need('group')
-      if (type === 'chart') need('product')
       if (this.options.forCsv) this.checkCsvNames(r, at)
     }
     if (!this.options.references || id === undefined || id === '') return

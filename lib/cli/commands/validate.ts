@@ -3,7 +3,7 @@
 import { type Argv, type CommandModule } from 'yargs'
 import { Writable } from 'node:stream'
 import { runConversion } from '../../pipeline.js'
-import { readSecodaFiles } from '../../read-records.js'
+import { estimateIds, readSecodaFiles } from '../../read-records.js'
 import { type Summary } from '../../report.js'
 import { type GlobalArgs, createReport, formatSummary, idsFrom, policyOptions, reportFailure } from '../common.js'
 import { toSecodaError } from '../../pipeline.js'
@@ -40,7 +40,8 @@ export const validateCommand: CommandModule<GlobalArgs, ValidateArgs> = {
     let code = 0
     try {
       const records = readSecodaFiles(argv.files, { report, ids: idsFrom(argv), signal: io.signal, format: argv.format, maxLineLength: argv['max-line-length'], stdin: io.stdin })
-      summary = await runConversion(records, { report, sink: discard(), signal: io.signal, output: { to: argv.csv ? 'csv' : 'jsonl' } })
+      const expectedIds = await estimateIds(argv.files)
+      summary = await runConversion(records, { report, sink: discard(), signal: io.signal, output: { to: argv.csv ? 'csv' : 'jsonl' }, validate: { expectedIds } })
     } catch (err) {
       summary = report.summary()
       if (argv.json) {
