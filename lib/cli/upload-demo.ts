@@ -25,7 +25,7 @@ export async function demoUpload(argv: GlobalArgs, dir: string): Promise<void> {
       'resources-part': 'resources_file', 'lineage-part': 'lineages_file', 'csv-part': 'file', timeout: 30, retries: 0,
     }
     argv.io.stderr.write(`upload ${dir}/ to the bundled test server at ${server.url}\n`)
-    await runUpload(args, readSecodaFiles([dir], { report }), report, 'jsonl')
+    await runUpload(args, () => readSecodaFiles([dir], { report }), report, 'jsonl')
     for (const u of await server.waitForUploads(1)) argv.io.stderr.write(`server received: ${describeUpload(u)}\n`)
   } finally {
     rmSync(stateDir, { recursive: true, force: true })

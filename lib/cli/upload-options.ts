@@ -62,6 +62,9 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
     .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<T & UploadArgs>
 }
 
+/** Records to upload: a stream, or an async iterable. */
+export type RecordSource = Readable | AsyncIterable<SecodaRecord>
+
 /** For conversion commands: `--upload` plus the upload flags. */
 export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { upload?: boolean }> {
   return uploadOptions(y).option('upload', { type: 'boolean', describe: 'Upload the validated output to Secoda instead of writing it (needs --integration or --integration-name)', group: 'Upload:' }) as unknown as Argv<T & UploadArgs & { upload?: boolean }>
@@ -72,10 +75,12 @@ export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { 
  * of `upload`. Prints the result (or that nothing was synced) on stderr; rethrows failures
  * for the caller's reportFailure.
  */
-export async function runUpload(argv: UploadArgs, source: Readable | AsyncIterable<SecodaRecord>, report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
+export async function runUpload(argv: UploadArgs, source: RecordSource | (() => RecordSource), report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
   const prepared = await prepareUpload(argv, format, report)
   try {
-    const summary = await runConversion(source, { report, sink: prepared.sink, signal: argv.io.signal, output: { to: format } })
+    // A factory is called only now: inputs are opened once the target is known to exist.
+    const records = typeof source === 'function' ? source() : source
+    const summary = await runConversion(records, { report, sink: prepared.sink, signal: argv.io.signal, output: { to: format } })
     prepared.printResult()
     return summary
   } catch (err) {

@@ -42,7 +42,7 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
     const io = argv.io
     const format = argv.to ?? defaultUploadFormat(argv.files)
     try {
-      const records = readSecodaFiles(argv.files, { report, ids: idsFrom(argv), signal: io.signal, format: argv.format, maxLineLength: argv['max-line-length'], stdin: io.stdin })
+      const records = () => readSecodaFiles(argv.files, { report, ids: idsFrom(argv), signal: io.signal, format: argv.format, maxLineLength: argv['max-line-length'], stdin: io.stdin })
       const summary = await runUpload(argv, records, report, format)
       if (!argv.quiet) io.stderr.write(formatSummary(summary))
       argv.run.exitCode = 0
