@@ -17,3 +17,7 @@ export { createSecodaCsvReader, SecodaCsvMapper, type SecodaCsvReaderOptions } f
 export { createValidator, Validator, type ValidatorOptions } from './transforms/validate.js'
 export { createJsonlWriter, createSplitJsonlWriter, SPLIT_FILES, type JsonlKind, type JsonlWriterOptions } from './transforms/to-jsonl.js'
 export { createCsvWriter, CsvWriter, csvHeader, csvField, isViewType, type CsvWriterOptions, type SortOrderHeader, type CsvDropped } from './transforms/to-csv.js'
+export { SqlSplitter, splitSql, type SqlSplitterOptions, type SqlStatement, type SqlDialect, type StatementKind } from './transforms/sql-splitter.js'
+export { PgDumpConverter, createPgDumpTransform, pgDumpRecords, loadPgParser, type PgDumpOptions } from './transforms/pg-dump.js'
+export { MysqlDumpConverter, createMysqlDumpTransform, mysqlDumpRecords, tokenizeMysql, type MysqlDumpOptions } from './transforms/mysql-dump.js'
+export { SqlCatalog, sqlDefinition, type RelationState, type ColumnState, type RelationKind } from './lib/sql-catalog.js'

@@ -52,6 +52,10 @@ export const CODES = {
   CSV_NO_PARENT: { summary: 'A column cannot be written to CSV because its table is missing or lacks database/schema', exit: 1 },
   CSV_DROPPED: { summary: 'Records the CSV format cannot carry (lineage, non-table entities, tables without columns) were dropped (warning)', exit: 1 },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
+  // SQL dumps: pg_dump / mysqldump (issue 4, transforms/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
+  SQL_UNTERMINATED: { summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)', exit: 1 },
+  SQL_UNPARSED: { summary: 'A dump statement the grammar cannot read was skipped (warning with its line and first words)', exit: 1 },
+  SQL_NO_DATABASE: { summary: 'The dump names no database (no CREATE DATABASE, \\connect or USE) and no --database/--schema was given', exit: 2 },
   // upload (issue 5): configuration, HTTP, integration lookup, stale guard
   UPLOAD_CONFIG: { summary: 'Upload settings are missing or unsafe: no API key, bad --api-url/--region, plain http:// to a non-loopback host', exit: 2 },
   UPLOAD_AUTH: { summary: 'Secoda refused the API key (401/403): check the key, the region/API URL, and the key owner\'s rights', exit: 2 },

@@ -4,9 +4,9 @@
 
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { Readable } from 'node:stream'
+import { PassThrough, Readable, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import { SecodaError } from './errors.js'
+import { SecodaError, isSecodaError } from './errors.js'
 
 /** Options of {@link openInput}. */
 export interface InputOptions {
@@ -37,67 +37,67 @@ function ioError(err: NodeJS.ErrnoException, name: string): SecodaError {
   return new SecodaError('INPUT_READ', `cannot read input: ${err.message}: ${name}`, { file: name, cause: err })
 }
 
-/** A Buffer view of the bytes (no copy). */
-function asBuffer(v: Uint8Array): Buffer {
-  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+/** Wait for the first bytes of a paused stream (at least `n`, or all there is). */
+function peek(stream: Readable, n: number): Promise<{ head: Buffer, ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let length = 0
+    const done = (ended: boolean): void => {
+      cleanup()
+      const head = Buffer.concat(parts, length)
+      // at end of stream the bytes cannot be put back: the caller takes them as they are
+      if (!ended && head.length > 0) stream.unshift(head)
+      resolve({ head, ended })
+    }
+    const onEnd = (): void => done(true)
+    const onReadable = (): void => {
+      let c: Buffer | null
+      while (length < n && (c = stream.read() as Buffer | null) !== null) { parts.push(c); length += c.length }
+      if (length >= n) done(false)
+    }
+    const onError = (err: Error): void => { cleanup(); reject(err) }
+    const cleanup = (): void => {
+      stream.off('readable', onReadable)
+      stream.off('end', onEnd)
+      stream.off('error', onError)
+    }
+    stream.on('readable', onReadable)
+    stream.once('end', onEnd)
+    stream.once('error', onError)
+  })
 }
 
 /**
  * Bytes in, bytes out, gzip decompressed when the first two bytes are its signature
  * (peeked across chunks, so a first chunk of one byte is fine). Concatenated gzip members
- * are decompressed as one stream, as gunzip(1) does.
+ * are decompressed as one stream, as gunzip(1) does. Destroying the result destroys the
+ * source (stdin included), so an interrupted run does not hang on a pending read.
  */
-export async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array>, name = '<input>'): AsyncGenerator<Buffer> {
-  const it = source[Symbol.asyncIterator]()
-  let head: Buffer = Buffer.alloc(0)
-  try {
-    while (head.length < 2) {
-      const r = await it.next()
-      if (r.done) {
-        if (head.length > 0) yield head
-        return
-      }
-      head = head.length === 0 ? asBuffer(r.value) : Buffer.concat([head, r.value])
-    }
-    if (!isGzip(head)) {
-      yield head
-      for (;;) {
-        const r = await it.next()
-        if (r.done) return
-        yield asBuffer(r.value)
-      }
-    }
-    const compressed = Readable.from((async function* () {
-      yield head
-      for (;;) {
-        const r = await it.next()
-        if (r.done) return
-        yield r.value
-      }
-    })(), { objectMode: false })
-    const gunzip = createGunzip()
-    compressed.on('error', (err) => gunzip.destroy(err))
-    compressed.pipe(gunzip)
-    try {
-      for await (const chunk of gunzip) yield chunk as Buffer
-    } catch (err) {
-      if (err instanceof SecodaError) throw err
-      throw new SecodaError('INPUT_GZIP', `cannot decompress gzip input: ${(err as Error).message}, in ${name}`, { file: name, cause: err })
-    } finally {
-      compressed.destroy()
-      gunzip.destroy()
-    }
-  } finally {
-    await it.return?.()
+export function gunzipIfNeeded(source: Readable, name = '<input>'): Readable {
+  const out = new PassThrough({ highWaterMark: source.readableHighWaterMark })
+  const fail = (err: unknown): void => {
+    if (!out.destroyed) out.destroy(err as Error)
   }
-}
-
-async function* readRaw(raw: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of raw) yield chunk
-  } catch (err) {
-    throw ioError(err as NodeJS.ErrnoException, name)
-  }
+  out.once('close', () => { if (!source.destroyed) source.destroy() })
+  peek(source, 2).then(({ head, ended }) => {
+    if (out.destroyed) return
+    const from = ended ? Readable.from([head], { objectMode: false }) : source
+    if (isGzip(head)) {
+      // the gunzip stream's own error listener comes first, so the coded error is the one
+      // the reader sees (pipeline() would otherwise pass zlib's raw error on)
+      const gunzip = createGunzip()
+      gunzip.on('error', (err) => {
+        fail(isSecodaError(err) ? err : new SecodaError('INPUT_GZIP', `cannot decompress gzip input: ${err.message}, in ${name}`, { file: name, cause: err }))
+      })
+      pipeline(from, gunzip, (err) => { if (err) fail(err) })
+      gunzip.pipe(out)
+    } else if (ended) {
+      out.end(head)
+    } else {
+      pipeline(source, out, (err) => { if (err) fail(err) })
+    }
+  }, fail)
+  return out
 }
 
 /**
@@ -107,10 +107,29 @@ async function* readRaw(raw: AsyncIterable<Uint8Array>, name: string): AsyncGene
 export function openInput(file: string, options: InputOptions = {}): Readable {
   const name = displayName(file)
   const hwm = options.highWaterMark ?? 256 * 1024
-  const raw: AsyncIterable<Uint8Array> = file === '-'
-    ? (options.stdin ?? process.stdin) as AsyncIterable<Uint8Array>
-    : createReadStream(file, { highWaterMark: hwm, signal: options.signal })
-  return Readable.from(gunzipIfNeeded(readRaw(raw, name), name), { objectMode: false, highWaterMark: hwm, signal: options.signal } as never)
+  const raw: Readable = file === '-'
+    ? asReadable(options.stdin ?? process.stdin)
+    : createReadStream(file, { highWaterMark: hwm })
+  // map I/O errors to coded ones where they happen, before anything else sees them
+  const mapped = new PassThrough({ highWaterMark: hwm })
+  raw.on('error', (err) => mapped.destroy(ioError(err as NodeJS.ErrnoException, name)))
+  mapped.once('close', () => { if (!raw.destroyed) raw.destroy() })
+  raw.pipe(mapped)
+  const out = gunzipIfNeeded(mapped, name)
+  if (options.signal !== undefined) {
+    const signal = options.signal
+    const abort = (): void => { out.destroy(new SecodaError('ABORTED', 'interrupted', { file: name })) }
+    if (signal.aborted) abort()
+    else {
+      signal.addEventListener('abort', abort, { once: true })
+      out.once('close', () => signal.removeEventListener('abort', abort))
+    }
+  }
+  return out
+}
+
+function asReadable(s: NodeJS.ReadableStream): Readable {
+  return s instanceof Readable ? s : Readable.from(s as AsyncIterable<Buffer>, { objectMode: false })
 }
 
 /** Size in bytes of a regular file, or undefined for stdin, pipes and missing files. */

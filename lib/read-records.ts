@@ -66,48 +66,50 @@ export async function estimateIds(files: readonly string[]): Promise<number | un
   return total > 0 ? Math.ceil(total) : undefined
 }
 
-/**
- * Read the first bytes of a byte stream (past a BOM and whitespace) without consuming them,
- * and tell JSONL (`{`) from CSV (anything else). Empty input counts as JSONL.
- */
-export async function detectFormat(stream: Readable): Promise<SecodaFormat> {
-  const seen: Buffer[] = []
-  let format: SecodaFormat | undefined
-  try {
-    for (;;) {
-      const chunk = await readChunk(stream)
-      if (chunk === null) break
-      seen.push(chunk)
-      const all = seen.length === 1 ? chunk : Buffer.concat(seen)
-      let i = all.length >= 3 && all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0
-      while (i < all.length && (all[i] === 0x20 || all[i] === 0x09 || all[i] === 0x0a || all[i] === 0x0d)) i++
-      if (i < all.length) { format = all[i] === 0x7b ? 'jsonl' : 'csv'; break }
-      if (all.length > 1 << 20) { format = 'jsonl'; break }
-    }
-  } finally {
-    for (let i = seen.length - 1; i >= 0; i--) stream.unshift(seen[i])
-  }
-  return format ?? 'jsonl'
+/** The format the first significant byte says: `{` is JSONL, anything else CSV. */
+function formatOf(bytes: Buffer): SecodaFormat | undefined {
+  let i = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++
+  if (i < bytes.length) return bytes[i] === 0x7b ? 'jsonl' : 'csv'
+  return bytes.length > 1 << 20 ? 'jsonl' : undefined
 }
 
-function readChunk(stream: Readable): Promise<Buffer | null> {
+/**
+ * Tell JSONL (`{`) from CSV (anything else) by the first bytes of a byte stream past a BOM
+ * and whitespace, without consuming them. Empty input counts as JSONL. The bytes read are
+ * put back in the same tick they are read in: a stream that ended meanwhile would refuse them.
+ */
+export function detectFormat(stream: Readable): Promise<SecodaFormat> {
   return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const c = stream.read() as Buffer | null
-      if (c !== null) { cleanup(); resolve(c) }
-      else if (stream.readableEnded) { cleanup(); resolve(null) }
+    const seen: Buffer[] = []
+    const finish = (format: SecodaFormat, putBack: boolean): void => {
+      cleanup()
+      if (putBack && seen.length > 0) stream.unshift(Buffer.concat(seen))
+      resolve(format)
     }
-    const onEnd = (): void => { cleanup(); resolve(null) }
+    const onReadable = (): void => {
+      let c: Buffer | null
+      while ((c = stream.read() as Buffer | null) !== null) {
+        seen.push(c)
+        const format = formatOf(seen.length === 1 ? c : Buffer.concat(seen))
+        if (format !== undefined) return finish(format, true)
+      }
+    }
+    // ended before a significant byte: the input was empty or whitespace only, which
+    // reads as empty JSONL (the whitespace consumed here holds no record)
+    const onEnd = (): void => {
+      cleanup()
+      resolve('jsonl')
+    }
     const onError = (err: Error): void => { cleanup(); reject(err) }
     const cleanup = (): void => {
-      stream.off('readable', attempt)
+      stream.off('readable', onReadable)
       stream.off('end', onEnd)
       stream.off('error', onError)
     }
-    stream.on('readable', attempt)
+    stream.on('readable', onReadable)
     stream.once('end', onEnd)
     stream.once('error', onError)
-    attempt()
   })
 }
 
@@ -115,14 +117,20 @@ function readChunk(stream: Readable): Promise<Buffer | null> {
 export async function openSecodaFile(file: string, options: ReadOptions): Promise<Readable> {
   const name = displayName(file)
   const bytes = openInput(file, { signal: options.signal, stdin: options.stdin })
+  // one listener for the stream's whole life: errors while peeking and while reading
+  let failed: Error | undefined
+  let reader: Readable | undefined
+  bytes.on('error', (err) => {
+    failed ??= err
+    reader?.destroy(err)
+  })
   const format = options.format === undefined || options.format === 'auto' ? await detectFormat(bytes) : options.format
-  const reader = format === 'jsonl'
+  if (failed !== undefined) throw failed
+  reader = format === 'jsonl'
     ? createJsonlReader({ report: options.report, file: name, maxLineLength: options.maxLineLength })
     : createSecodaCsvReader({ report: options.report, file: name, ids: options.ids })
-  // errors of either stage surface on the reader
-  bytes.once('error', (err) => reader.destroy(err))
   reader.once('close', () => bytes.destroy())
-  return bytes.pipe(reader)
+  return bytes.pipe(reader as NodeJS.WritableStream & Readable) as Readable
 }
 
 /** One file (or '-') → its records, as an async iterable. */
@@ -139,7 +147,15 @@ export function readSecodaFiles(files: readonly string[], options: ReadOptions):
   const out = new PassThrough({ objectMode: true, highWaterMark: 256 })
   let current: Readable | undefined
   out.once('close', () => current?.destroy())
-  void (async () => {
+  // start reading when the consumer first asks: an open error must not fire before the
+  // caller has attached its pipeline (it would be an unhandled 'error')
+  const read = out._read.bind(out)
+  let started = false
+  out._read = (size: number): void => {
+    if (!started) { started = true; run() }
+    read(size)
+  }
+  const run = (): void => void (async () => {
     for (const f of await expandInputs(files)) {
       if (out.destroyed) return
       const reader = await openSecodaFile(f, options)

@@ -118,3 +118,23 @@ t.test('demo (npm start) converts the bundled sample into out/ and validates it'
   t.equal(readFileSync(join(dir, 'columns.csv'), 'utf8'), readFileSync(fixture('samples', 'warehouse-columns.csv'), 'utf8'), 'CSV → JSONL → CSV round trip of the sample')
   t.match(r.stderr, /3 tables, 9 columns, 0 lineage edges; 0 errors, 0 warnings/)
 })
+
+t.test('Ctrl-C aborts cleanly: exit 130, no output file, no temporary file, no stack trace', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const bin = join(root, 'dist', 'bin', 'secoda-convert.js')
+  const dir = tmp()
+  const out = join(dir, 'out.jsonl')
+  const child = spawn(process.execPath, [bin, 'convert', '-', '-o', out], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c) => { stderr += c })
+  child.stdin.write('{"entity_type":"table","databuilder_id":"a","database":"d","schema":"s"}\n')
+  // wait until the run is under way (its temporary output file exists)
+  for (let i = 0; i < 200 && readdirSync(dir).length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+  t.equal(readdirSync(dir).length, 1, 'the temporary output file exists while the run is going')
+  child.kill('SIGINT')
+  const code = await new Promise((r) => child.on('close', (c) => r(c)))
+  t.equal(code, 130)
+  t.same(readdirSync(dir), [], 'nothing written')
+  t.match(stderr, /error ABORTED interrupted/)
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace')
+})

@@ -7,6 +7,8 @@ import { type CliIO, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
 import { demoCommand } from './commands/demo.js'
 import { validateCommand } from './commands/validate.js'
+import { pgDumpCommand } from './commands/pg-dump.js'
+import { mysqlDumpCommand } from './commands/mysql-dump.js'
 import { uploadCommand } from './commands/upload.js'
 import { testServerCommand } from './commands/test-server.js'
 
@@ -14,6 +16,8 @@ import { testServerCommand } from './commands/test-server.js'
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   validateCommand,
   convertCommand,
+  pgDumpCommand,
+  mysqlDumpCommand,
   uploadCommand,
   demoCommand,
   testServerCommand,

@@ -1,0 +1,29 @@
+// `secoda-convert mysql-dump [file|-] [--database NAME] [--schema NAME]`: mysqldump / MariaDB dump SQL → Secoda records.
+
+import { type Argv, type CommandModule } from 'yargs'
+import { displayName, openInput } from '../../input.js'
+import { mysqlDumpRecords } from '../../../transforms/mysql-dump.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+
+interface MysqlDumpArgs extends ConversionArgs {
+  file: string
+  database?: string
+  schema?: string
+}
+
+export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
+  command: 'mysql-dump [file]',
+  describe: 'Convert a mysqldump / MariaDB dump (tables, views, columns, comments, keys, view lineage)',
+  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
+    .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
+    .option('schema', { type: 'string', describe: 'Secoda schema = the MySQL database name (default: from CREATE DATABASE / USE / the dump header)' })
+    .option('database', { type: 'string', describe: 'Secoda database name (default: the same as the schema)' })
+    .example('$0 mysql-dump shop.sql --out-dir out/', 'mysqldump output → out/resources.jsonl + out/lineage.jsonl')
+    .example('mysqldump --no-data shop | $0 mysql-dump - --database warehouse', 'MySQL database shop as schema shop of Secoda database warehouse') as unknown as Argv<MysqlDumpArgs>,
+  handler: async (argv) => {
+    argv.run.exitCode = await runSourceCommand(argv, (ctx) =>
+      mysqlDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+        database: argv.database, schema: argv.schema, ids: ctx.ids, report: ctx.report, file: displayName(argv.file),
+      }))
+  },
+}

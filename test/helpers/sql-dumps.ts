@@ -1,0 +1,105 @@
+// Shared by the pg-dump and mysql-dump tests: run a converter over bytes in a chunking,
+// summarise records per relation for comparison with a server's catalog, fixtures.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { isLineage, type LineageEdge, type Resource, type SecodaRecord } from '../../lib/records.js'
+import { chunks, type PushCore } from './chunking.js'
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const samplesDir = path.resolve(repoRoot, '..', 'shared', 'samples')
+// the worktree layout (/work/wt/<name>) puts shared/ two levels up; CI puts it beside the clone
+const altSamples = path.resolve(repoRoot, '..', '..', 'shared', 'samples')
+
+/** Sample files of one kind, or [] when the samples folder is absent. */
+export function samples(kind: string): string[] {
+  for (const dir of [samplesDir, altSamples]) {
+    const d = path.join(dir, kind)
+    if (existsSync(d)) return readdirSync(d).filter((f) => f.endsWith('.sql')).map((f) => path.join(d, f))
+  }
+  return []
+}
+
+/** A converter with push(): void and end(): records. */
+export interface Converter {
+  push(chunk: Buffer): void
+  end(): SecodaRecord[]
+}
+
+/** Adapt a converter to the chunking helper's push/end shape. */
+export function asCore(c: Converter): PushCore<SecodaRecord> {
+  return { push: (b) => { c.push(b); return [] }, end: () => c.end() }
+}
+
+/** Run a fresh converter over `buf` in a chunking. */
+export function convert(make: () => Converter, buf: Buffer, how: Parameters<typeof chunks>[1] = 'whole'): SecodaRecord[] {
+  const c = make()
+  for (const x of chunks(buf, how)) c.push(Buffer.from(x))
+  return c.end()
+}
+
+/** One relation as the records describe it. */
+export interface RelSummary {
+  kind: string | undefined
+  description: string | null
+  columns: { name: string; type: string | null; description: string | null; pk: boolean }[]
+  reads: string[]
+}
+
+/** Relations keyed `schema.table` (original case), with columns in sort order and view reads. */
+export function summarise(records: SecodaRecord[]): { relations: Map<string, RelSummary>; schemas: Map<string, Resource>; databases: Resource[] } {
+  const byId = new Map<string, { key: string; rel: RelSummary }>()
+  const relations = new Map<string, RelSummary>()
+  const schemas = new Map<string, Resource>()
+  const databases: Resource[] = []
+  const cols: Resource[] = []
+  const edges: LineageEdge[] = []
+  for (const r of records) {
+    if (isLineage(r)) { edges.push(r); continue }
+    if (r.entity_type === 'table') {
+      const key = `${r.schema}.${r.title}`
+      const rel: RelSummary = { kind: r.native_type, description: r.description ?? null, columns: [], reads: [] }
+      relations.set(key, rel)
+      byId.set(r.databuilder_id, { key, rel })
+    } else if (r.entity_type === 'column') cols.push(r)
+    else if (r.entity_type === 'schema') schemas.set(r.title!, r)
+    else if (r.entity_type === 'database') databases.push(r)
+  }
+  for (const c of cols.sort((a, b) => a.sort_order! - b.sort_order!)) {
+    byId.get(c.parent_databuilder_id!)!.rel.columns.push({ name: c.title!, type: c.type ?? null, description: c.description ?? null, pk: c.is_pk === true })
+  }
+  for (const e of edges) {
+    const to = byId.get((e.to_identifier as { databuilder_id: string }).databuilder_id)!
+    const f = e.from_identifier
+    const from = f.type === 'internal_resource' ? byId.get(f.databuilder_id)!.key : f.type === 'external_table' ? `${f.schema}.${f.table}` : '?'
+    to.rel.reads.push(from)
+  }
+  for (const r of relations.values()) r.reads.sort()
+  return { relations, schemas, databases }
+}
+
+/** Fixture cases under fixtures/<source>/: folders with input.sql and expected.jsonl. */
+export function fixtureCases(source: string): { name: string; dir: string; input: Buffer; options: Record<string, string> }[] {
+  const root = path.join(repoRoot, 'fixtures', source)
+  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => {
+    const dir = path.join(root, d.name)
+    const opt = path.join(dir, 'options.json')
+    return { name: d.name, dir, input: readFileSync(path.join(dir, 'input.sql')), options: existsSync(opt) ? JSON.parse(readFileSync(opt, 'utf8')) as Record<string, string> : {} }
+  })
+}
+
+/**
+ * Run main's validator over records (JSONL rules, or CSV rules with forCsv); returns its
+ * diagnostics except LINEAGE_EXTERNAL_PARTIAL: a dump cannot know the cluster of a table
+ * outside it, so that warning is expected on every external_table edge.
+ */
+export async function validate(records: SecodaRecord[], forCsv = false): Promise<unknown[]> {
+  const { Validator } = await import('../../transforms/validate.js')
+  const { Report } = await import('../../lib/report.js')
+  const report = new Report({ maxErrors: 1_000_000 })
+  const v = new Validator({ report, forCsv })
+  for (const r of records) v.check(r)
+  v.finish()
+  return report.diagnostics.filter((d) => d.code !== 'LINEAGE_EXTERNAL_PARTIAL')
+}
