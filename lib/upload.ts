@@ -190,19 +190,14 @@ export class UploadSink extends Writable {
     if (this.#format === 'csv') this.#csv = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader })
     if (this.#live) {
       this.#body = new PassThrough({ highWaterMark: 256 * 1024 })
+      // destroy(err) also destroys the body; before the request is open nobody else listens,
+      // and the error reaches the caller through the sink anyway.
+      this.#body.on('error', () => {})
       this.#main = new ChunkWriter(this.#body, chunk, failed)
       const first = this.#format === 'csv'
         ? this.#mp.first(this.#names.csv, this.#names.csvFilename, 'text/csv')
         : this.#mp.first(this.#names.resources, this.#names.resourcesFilename, 'application/x-ndjson')
       void this.#main.raw(first)
-      this.#response = options.client.send({
-        method: 'POST', path: this.#path(), headers: { 'content-type': this.#mp.contentType },
-        body: { replayable: false, stream: this.#body }, signal: this.#abort.signal,
-      })
-      this.#response.then(
-        () => this.#rejectFailed(new SecodaError('UPLOAD_HTTP', 'the server answered before the upload body was complete')),
-        (e: unknown) => this.#rejectFailed(e),
-      )
     } else {
       this.#mainFile = createWriteStream(path.join(this.#tmp, 'part1'))
       this.#main = new ChunkWriter(options.dryRun && !options.spool ? nullSink() : this.#mainFile, chunk, failed)
@@ -218,6 +213,22 @@ export class UploadSink extends Writable {
       if (signal.aborted) queueMicrotask(this.#onSignal)
       else signal.addEventListener('abort', this.#onSignal, { once: true })
     }
+  }
+
+  /**
+   * Open the live request. Called with the first record (or at the end of an empty input),
+   * not at construction: an input that cannot even be opened then costs no request.
+   */
+  #start(): void {
+    if (this.#response || !this.#live) return
+    this.#response = this.options.client.send({
+      method: 'POST', path: this.#path(), headers: { 'content-type': this.#mp.contentType },
+      body: { replayable: false, stream: this.#body! }, signal: this.#abort.signal,
+    })
+    this.#response.then(
+      () => this.#rejectFailed(new SecodaError('UPLOAD_HTTP', 'the server answered before the upload body was complete')),
+      (e: unknown) => this.#rejectFailed(e),
+    )
   }
 
   /** A spool file's I/O error fails the upload; after the sink is gone it is moot. */
@@ -258,6 +269,7 @@ export class UploadSink extends Writable {
 
   /** One record into its part; a promise when the part's stream wants us to wait. */
   #take(r: SecodaRecord): Promise<void> | undefined {
+    if (this.#response === undefined) this.#start()
     if (isLineage(r)) {
       this.#edges++
       // CSV cannot carry lineage: the CSV writer counts the drop and warns at the end.
@@ -290,6 +302,7 @@ export class UploadSink extends Writable {
   }
 
   async #finish(): Promise<void> {
+    this.#start()
     if (this.#csv) {
       const tail = this.#csv.end()
       if (tail) await this.#main.add(tail)

@@ -14,9 +14,11 @@ t.test('docs/upload.md walk-through: test server, demo, JSONL and CSV upload, dr
     .filter((l) => l.trim() && !/^(npm ci|npx tsc)/.test(l))
     .map((l) => l.replace(/\s+#.*$/, '').replaceAll('node dist/bin/secoda-convert.js', `node ${join(root, 'dist', 'bin', 'secoda-convert.js')}`))
     .join('\n')
+  // If a step fails, bash -e exits before the walk-through's own `kill`: stop the server anyway.
+  const guarded = `trap 'kill -INT $(jobs -p) 2>/dev/null || true' EXIT\n${script}`
   const dir = mkdtempSync(join(tmpdir(), 'sc-walkthrough-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const r = spawnSync('bash', ['-e', '-c', script], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SECODA_API_KEY: '', SECODA_API_URL: '' } })
+  const r = spawnSync('bash', ['-e', '-c', guarded], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SECODA_API_KEY: '', SECODA_API_URL: '' } })
   t.equal(r.status, 0, r.stderr)
   t.match(r.stderr, /uploaded 12 resources and 0 lineage edges \(\d+ bytes, chunked\)/)
   t.match(r.stderr, /uploaded 12 resources \(\d+ bytes, content-length\)/)

@@ -327,3 +327,21 @@ t.test('large records against a stalling server: one drain wait at a time, no li
   t.equal(result.resources, 2000)
   t.same(warnings.map((w) => w.name), [])
 })
+
+t.test('an input that fails before its first record costs no request', async (t) => {
+  const { server, options } = await setup(t)
+  const failing = new Readable({ objectMode: true, read() { this.destroy(new SecodaError('INPUT_NOT_FOUND', 'cannot open input: no such file: x.jsonl', { file: 'x.jsonl' })) } })
+  const err = await uploadRecords(failing, options()).catch((e: unknown) => e)
+  t.match(err, { code: 'INPUT_NOT_FOUND' })
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal(server.uploads.length, 0)
+})
+
+t.test('an empty input is uploaded as two empty files (a deliberate empty sync is refused by the stale guard only when something was there before)', async (t) => {
+  const { server, options } = await setup(t)
+  const result = await uploadRecords(Readable.from([]), options())
+  t.equal(result.resources, 0)
+  const [u] = await server.waitForUploads(1)
+  t.ok(u!.synced)
+  t.same(u!.parts.map((p) => p.bytes), [0, 0])
+})

@@ -75,11 +75,11 @@ export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { 
  * of `upload`. Prints the result (or that nothing was synced) on stderr; rethrows failures
  * for the caller's reportFailure.
  */
-export async function runUpload(argv: UploadArgs, source: RecordSource | (() => RecordSource), report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
+export async function runUpload(argv: UploadArgs, source: RecordSource | (() => RecordSource | Promise<RecordSource>), report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
   const prepared = await prepareUpload(argv, format, report)
   try {
     // A factory is called only now: inputs are opened once the target is known to exist.
-    const records = typeof source === 'function' ? source() : source
+    const records = typeof source === 'function' ? await source() : source
     const summary = await runConversion(records, { report, sink: prepared.sink, signal: argv.io.signal, output: { to: format } })
     prepared.printResult()
     return summary
