@@ -27,3 +27,8 @@ export { JsonSectionScanner, jsonErrorPosition, findJsonError, type SectionMode,
 export { InfoSchemaColumns, createInfoSchemaColumnsReader, readTablesExport, formatColumnType, nativeTableType, type InfoSchemaOptions, type TableInfo, type TablesInfo, type ExportFormat } from './transforms/info-schema-columns.js'
 export { CsvScanner, parseCsv, quoteCsvField, type CsvRow, type CsvScannerOptions } from './lib/csv-scan.js'
 export { MysqlBatchScanner, unescapeMysqlBatch, type MysqlBatchOptions } from './lib/mysql-batch.js'
+export { createUploadSink, uploadRecords, UploadSink, type UploadOptions, type UploadResult, type PartNames } from './lib/upload.js'
+export { SecodaClient, ApiKey, resolveApiSettings, isLoopbackHost, parseRetryAfter, REGION_URLS, type ApiSettings, type ApiSettingsInput, type ClientOptions, type Region, type ReplayableBody, type LiveBody, type SendRequest, type SendResult } from './lib/http.js'
+export { findOrCreateIntegration, listIntegrations, type Integration, type FindIntegrationOptions, type FoundIntegration } from './lib/integrations.js'
+export { StaleGuard, IdHashSet, compareSorted, defaultStateDir, type StaleCounts, type StaleGuardOptions } from './lib/stale-guard.js'
+export { runUpload, prepareUpload, uploadOptions, conversionUploadOptions, type UploadArgs } from './lib/cli/upload-options.js'

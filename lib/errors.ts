@@ -65,6 +65,15 @@ export const CODES = {
   SQL_UNTERMINATED: { summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)', exit: 1 },
   SQL_UNPARSED: { summary: 'A dump statement the grammar cannot read was skipped (warning with its line and first words)', exit: 1 },
   SQL_NO_DATABASE: { summary: 'The dump names no database (no CREATE DATABASE, \\connect or USE) and no --database/--schema was given', exit: 2 },
+  // upload (issue 5): configuration, HTTP, integration lookup, stale guard
+  UPLOAD_CONFIG: { summary: 'Upload settings are missing or unsafe: no API key, bad --api-url/--region, plain http:// to a non-loopback host', exit: 2 },
+  UPLOAD_AUTH: { summary: 'Secoda refused the API key (401/403): check the key, the region/API URL, and the key owner\'s rights', exit: 2 },
+  UPLOAD_HTTP: { summary: 'Secoda answered with an error status (400, 404, 5xx, or 429/502/503/504 after the last retry)', exit: 2 },
+  UPLOAD_NETWORK: { summary: 'The connection failed, was reset or timed out (live streams are not retried: use --spool)', exit: 2 },
+  INTEGRATION_NOT_FOUND: { summary: 'No integration has the --integration-name given (add --create to create it)', exit: 2 },
+  INTEGRATION_AMBIGUOUS: { summary: 'Several integrations share the --integration-name given: pass --integration ID', exit: 2 },
+  UPLOAD_STALE: { summary: 'The upload would archive more than --max-stale of the ids the previous upload sent (override with --allow-stale)', exit: 1 },
+  UPLOAD_STATE: { summary: 'The stale-guard state file cannot be read or written (see --state-dir)', exit: 2 },
 } as const satisfies Record<string, CodeInfo>
 
 /** The closed union of codes. */

@@ -115,8 +115,11 @@ t.test('demo (npm start) converts the bundled sample into out/ and validates it'
   const dir = join(tmp(), 'out')
   const r = await runCli(['demo', '--out-dir', dir])
   t.equal(r.code, 0, r.stderr)
-  t.equal(readFileSync(join(dir, 'columns.csv'), 'utf8'), readFileSync(fixture('samples', 'warehouse-columns.csv'), 'utf8'), 'CSV → JSONL → CSV round trip of the sample')
+  t.equal(readFileSync(join(dir, 'warehouse', 'columns.csv'), 'utf8'), readFileSync(fixture('samples', 'warehouse-columns.csv'), 'utf8'), 'CSV → JSONL → CSV round trip of the sample')
   t.match(r.stderr, /3 tables, 9 columns, 0 lineage edges; 0 errors, 0 warnings/)
+  t.match(r.stderr, /validate .*\n.*18 tables, 51 columns, 2 dashboards, 14 lineage edges; 0 errors/, 'everything written validates')
+  t.match(r.stderr, /server received: upload #1 .*: 200 complete, synced; resources_file=resources.jsonl \d+ bytes, lineages_file=lineage.jsonl \d+ bytes/, 'the bundled server got the dbt output')
+  t.equal(r.stdout, '', 'nothing on stdout')
 })
 
 t.test('Ctrl-C aborts cleanly: exit 130, no output file, no temporary file, no stack trace', async (t) => {

@@ -10,6 +10,7 @@ import { BrokenPipeError, runConversion, toSecodaError, type OutputOptions } fro
 import { Report, type Summary } from '../report.js'
 import { ENTITY_TYPES, type SecodaRecord } from '../records.js'
 import { type CliIO } from './io.js'
+import { type UploadArgs, conversionUploadOptions, runUpload } from './upload-options.js'
 
 /** Flags every command has. */
 export interface GlobalArgs {
@@ -29,6 +30,8 @@ export interface ConversionArgs extends GlobalArgs {
   'sort-order-header': 'col_sort_order' | 'sort_order'
   'id-prefix'?: string
   'keep-case'?: boolean
+  /** Upload instead of writing (the upload flags come with it). */
+  upload?: boolean
 }
 
 /** Add --max-errors (every command that reads input has it). */
@@ -44,9 +47,10 @@ export function policyOptions<T>(y: Argv<T>): Argv<T & { 'max-errors': number }>
   }) as Argv<T & { 'max-errors': number }>
 }
 
-/** Add the output flags every conversion command has. */
+/** Add the output flags every conversion command has (and --upload with its flags). */
 export function conversionOptions<T>(y: Argv<T>): Argv<T & ConversionArgs> {
-  return policyOptions(y)
+  return conversionUploadOptions(policyOptions(y))
+    .conflicts('upload', ['output', 'out-dir'])
     .option('to', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const, describe: 'Output format: Secoda JSONL or the Secoda columns CSV' })
     .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (atomically) instead of stdout' })
     .option('out-dir', { type: 'string', describe: 'Write resources.jsonl + lineage.jsonl (or columns.csv with --to csv) into this directory' })
@@ -140,8 +144,11 @@ export async function runSourceCommand(
     stdout: argv.io.stdout,
   }
   try {
-    const source = await build(ctx)
-    const summary = await runConversion(source, { report, output, signal: argv.io.signal })
+    // --upload: the integration is looked up first, then the source is opened and streamed
+    // through validation into the request body
+    const summary = argv.upload
+      ? await runUpload(argv as unknown as UploadArgs, () => build(ctx), report, argv.to)
+      : await runConversion(await build(ctx), { report, output, signal: argv.io.signal })
     if (!argv.quiet) argv.io.stderr.write(formatSummary(summary))
     return 0
   } catch (err) {

@@ -11,6 +11,8 @@ import { validateCommand } from './commands/validate.js'
 import { pgDumpCommand } from './commands/pg-dump.js'
 import { mysqlDumpCommand } from './commands/mysql-dump.js'
 import { columnsCommand } from './commands/columns.js'
+import { uploadCommand } from './commands/upload.js'
+import { testServerCommand } from './commands/test-server.js'
 
 /** Every command, in the order --help lists them. */
 export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -20,7 +22,9 @@ export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-li
   pgDumpCommand,
   mysqlDumpCommand,
   columnsCommand,
+  uploadCommand,
   demoCommand,
+  testServerCommand,
 ]
 
 const EPILOG = `Data goes to stdout, diagnostics and the summary to stderr.

@@ -1,0 +1,186 @@
+// The upload flags (shared by `upload` and every conversion command's `--upload`), and
+// turning them into a ready upload sink: settings and key resolved, integration found or
+// created, stale guard configured. Printing of the outcome lives here too.
+
+import { type Argv } from 'yargs'
+import { SecodaError } from '../errors.js'
+import { SecodaClient, resolveApiSettings } from '../http.js'
+import { findOrCreateIntegration } from '../integrations.js'
+import { runConversion } from '../pipeline.js'
+import { type Report, type Summary } from '../report.js'
+import { type SecodaRecord } from '../records.js'
+import { type Readable } from 'node:stream'
+import { createUploadSink, type UploadResult, type UploadSink } from '../upload.js'
+import { type GlobalArgs } from './common.js'
+
+/** The upload flags. */
+export interface UploadArgs extends GlobalArgs {
+  integration?: string
+  'integration-name'?: string
+  create?: boolean
+  team?: string[]
+  'api-url'?: string
+  region?: 'us' | 'eu' | 'apac'
+  'api-key-file'?: string
+  'api-key'?: string
+  spool?: boolean
+  'dry-run'?: boolean
+  'state-dir'?: string
+  'max-stale': string
+  'allow-stale'?: boolean
+  'resources-part': string
+  'lineage-part': string
+  'csv-part': string
+  timeout: number
+  retries: number
+  json?: boolean
+}
+
+/** Add the upload flags to a command. */
+export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
+  return y
+    .option('integration', { type: 'string', describe: 'Id of the custom integration to upload to', group: 'Upload:' })
+    .option('integration-name', { type: 'string', describe: 'Find the integration by name instead (paged lookup)', group: 'Upload:' })
+    .conflicts('integration', 'integration-name')
+    .option('create', { type: 'boolean', describe: 'With --integration-name: create the custom integration when missing', group: 'Upload:' })
+    .option('team', { type: 'string', array: true, describe: 'With --create: team id(s) for the new integration', group: 'Upload:' })
+    .option('api-url', { type: 'string', describe: 'API base URL, e.g. https://secoda.example.com/api/v1 (default: SECODA_API_URL, else the US region)', group: 'Upload:' })
+    .option('region', { choices: ['us', 'eu', 'apac'] as const, describe: 'Secoda region (api / eapi / aapi.secoda.co)', group: 'Upload:' })
+    .conflicts('api-url', 'region')
+    .option('api-key-file', { type: 'string', describe: 'File holding the API key (default: SECODA_API_KEY)', group: 'Upload:' })
+    .option('api-key', { type: 'string', describe: 'API key (discouraged: visible in shell history and process lists)', group: 'Upload:', hidden: true })
+    .option('spool', { type: 'boolean', describe: 'Write the upload to temporary files first, then send it with Content-Length (retryable; for proxies that reject chunked bodies)', group: 'Upload:' })
+    .option('dry-run', { type: 'boolean', describe: 'Do everything but send: validate, encode, run the stale check, report', group: 'Upload:' })
+    .option('state-dir', { type: 'string', describe: 'Where the stale guard keeps what each integration last received (default: $XDG_CACHE_HOME/secoda-convert or ~/.cache/secoda-convert)', group: 'Upload:' })
+    .option('max-stale', { type: 'string', default: '10%', describe: 'Refuse an upload that would archive more than this share of the previous upload\'s resources (e.g. 10% or 0.1)', group: 'Upload:' })
+    .option('allow-stale', { type: 'boolean', describe: 'Upload even when the stale guard objects', group: 'Upload:' })
+    .option('resources-part', { type: 'string', default: 'resources_file', describe: 'Multipart field name of resources.jsonl', group: 'Upload:' })
+    .option('lineage-part', { type: 'string', default: 'lineages_file', describe: 'Multipart field name of lineage.jsonl', group: 'Upload:' })
+    .option('csv-part', { type: 'string', default: 'file', describe: 'Multipart field name of the CSV', group: 'Upload:' })
+    .option('timeout', { type: 'number', default: 300, describe: 'Seconds to wait for the server (answer headers, and between answer chunks)', group: 'Upload:' })
+    .option('retries', { type: 'number', default: 4, describe: 'Retries of 429/502/503/504 and connection resets (replayable bodies only: --spool)', group: 'Upload:' })
+    .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<T & UploadArgs>
+}
+
+/** Records to upload: a stream, or an async iterable. */
+export type RecordSource = Readable | AsyncIterable<SecodaRecord>
+
+/** For conversion commands: `--upload` plus the upload flags. */
+export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { upload?: boolean }> {
+  return uploadOptions(y).option('upload', { type: 'boolean', describe: 'Upload the validated output to Secoda instead of writing it (needs --integration or --integration-name)', group: 'Upload:' }) as unknown as Argv<T & UploadArgs & { upload?: boolean }>
+}
+
+/**
+ * Validate `source` and upload it: the `--upload` path of a conversion command and the body
+ * of `upload`. Prints the result (or that nothing was synced) on stderr; rethrows failures
+ * for the caller's reportFailure.
+ */
+export async function runUpload(argv: UploadArgs, source: RecordSource | (() => RecordSource | Promise<RecordSource>), report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
+  const prepared = await prepareUpload(argv, format, report)
+  try {
+    // A factory is called only now: inputs are opened once the target is known to exist.
+    const records = typeof source === 'function' ? await source() : source
+    const summary = await runConversion(records, { report, sink: prepared.sink, signal: argv.io.signal, output: { to: format } })
+    prepared.printResult()
+    return summary
+  } catch (err) {
+    // Accepted by the server but the stale-guard state failed: say what was uploaded.
+    if (prepared.sink.result) prepared.printResult()
+    else if (!argv.quiet && !argv['dry-run']) argv.io.stderr.write('nothing was synced: the upload was stopped before its end\n')
+    throw err
+  } finally {
+    await prepared.close()
+  }
+}
+
+/** Parse --max-stale: `10%`, `0.1`, or `10` (read as percent when > 1). */
+export function parseMaxStale(v: string | number): number {
+  const s = String(v).trim()
+  const n = Number(s.endsWith('%') ? s.slice(0, -1) : s)
+  if (s === '' || !Number.isFinite(n) || n < 0) throw new SecodaError('USAGE', `--max-stale must be a share like 10% or 0.1: got "${s}"`)
+  const share = s.endsWith('%') || n > 1 ? n / 100 : n
+  if (share > 1) throw new SecodaError('USAGE', `--max-stale cannot exceed 100%: got "${s}"`)
+  return share
+}
+
+/** What {@link prepareUpload} returns. */
+export interface PreparedUpload {
+  sink: UploadSink
+  client: SecodaClient
+  integrationId: string
+  /** Print the result (call after the pipeline resolved). */
+  printResult(): void
+  /** Close the client's connections. */
+  close(): Promise<void>
+}
+
+/**
+ * Resolve settings, find or create the integration, and build the upload sink. For the
+ * `--upload` flag of conversion commands: put `sink` into runConversion's `sink` option.
+ */
+export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', report?: Report): Promise<PreparedUpload> {
+  const { stderr, stdout, env, signal } = argv.io
+  if (argv.integration === undefined && argv['integration-name'] === undefined) {
+    throw new SecodaError('USAGE', 'say where to upload: --integration ID or --integration-name NAME')
+  }
+  if (argv.create && argv['integration-name'] === undefined) throw new SecodaError('USAGE', '--create needs --integration-name')
+  if (!(argv.retries >= 0) || !(argv.timeout > 0)) throw new SecodaError('USAGE', '--retries must be ≥ 0 and --timeout > 0')
+  const maxStale = parseMaxStale(argv['max-stale'])
+  const settings = resolveApiSettings({
+    apiUrl: argv['api-url'], region: argv.region, apiKeyFile: argv['api-key-file'], apiKey: argv['api-key'], env,
+    // A dry run to a known integration id talks to no server, so it needs no key.
+    keyOptional: argv['dry-run'] === true && argv.integration !== undefined,
+  })
+  for (const w of settings.warnings) stderr.write(`warning UPLOAD_CONFIG ${w}\n`)
+  const client = new SecodaClient(settings, {
+    maxAttempts: argv.retries + 1,
+    headersTimeoutMs: argv.timeout * 1000,
+    bodyTimeoutMs: argv.timeout * 1000,
+    debug: argv.verbose ? (line) => stderr.write(`debug ${line}\n`) : undefined,
+  })
+  try {
+    let integrationId = argv.integration
+    if (integrationId === undefined) {
+      const name = argv['integration-name']!
+      const found = await findOrCreateIntegration(client, name, { create: argv.create, teams: argv.team, dryRun: argv['dry-run'], signal })
+      integrationId = found.id
+      if (!argv.quiet) stderr.write(`integration "${name}": ${found.id}${found.created ? (argv['dry-run'] ? '' : ' (created)') : ''}\n`)
+    }
+    const sink = createUploadSink({
+      client, integrationId, format, report, signal,
+      parts: { resources: argv['resources-part'], lineage: argv['lineage-part'], csv: argv['csv-part'] },
+      spool: argv.spool, dryRun: argv['dry-run'],
+      stale: { stateDir: argv['state-dir'], maxStale, allowStale: argv['allow-stale'] },
+    })
+    const id = integrationId
+    return {
+      sink, client, integrationId: id,
+      printResult() {
+        const r = sink.result
+        if (!r) return
+        if (argv.json) stdout.write(JSON.stringify(r, null, 2) + '\n')
+        if (!argv.quiet) stderr.write(formatUploadResult(r))
+      },
+      close: () => client.close(),
+    }
+  } catch (e) {
+    await client.close()
+    throw e
+  }
+}
+
+/** The human summary of an upload, for stderr. */
+export function formatUploadResult(r: UploadResult): string {
+  const what = `${r.resources} resource${r.resources === 1 ? '' : 's'}${r.endpoint === 'import_jsonl_metadata' ? ` and ${r.lineage} lineage edge${r.lineage === 1 ? '' : 's'}` : ''}`
+  let s = r.dryRun
+    ? `dry run: would upload ${what} (${r.bytes} bytes) to integration ${r.integrationId} (${r.endpoint}/); nothing was sent\n`
+    : `uploaded ${what} (${r.bytes} bytes, ${r.framing}${r.attempts > 1 ? `, ${r.attempts} attempts` : ''}) to integration ${r.integrationId}: HTTP ${r.status}\n`
+  if (r.stale) {
+    s += `stale guard: ${r.stale.added} added, ${r.stale.kept} kept, ${r.stale.archived} ${r.dryRun ? 'would be archived' : 'will be archived by Secoda'}${r.stale.previous === 0 ? ' (first upload recorded for this integration)' : ''}\n`
+  }
+  if (r.response) {
+    const text = r.response.replace(/\s+/g, ' ').trim()
+    s += `server: ${text.length > 500 ? text.slice(0, 500) + '…' : text}\n`
+  }
+  return s
+}
