@@ -178,3 +178,34 @@ t.test('demoUpload (the npm start step) uploads a directory to a fresh server an
   t.match(err, /uploaded 4 resources and 0 lineage edges/)
   t.match(err, /server received: upload #1 to [\w-]+\/import_jsonl_metadata\/: 200 complete, synced; resources_file=resources\.jsonl \d+ bytes, lineages_file=lineage\.jsonl 0 bytes/)
 })
+
+t.test('--upload on a conversion command: dbt → validation → upload in one stream', async (t) => {
+  const { server, env, state } = await setup(t)
+  const r = await runCli(['dbt', fixture('samples', 'dbt', 'manifest.json'), '--catalog', fixture('samples', 'dbt', 'catalog.json'), '--upload', '--integration-name', 'warehouse', ...state], { env })
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, '', 'nothing written to stdout')
+  t.match(r.stderr, /uploaded 14 resources and 7 lineage edges \(\d+ bytes, chunked\) to integration int-1: HTTP 200/)
+  const [u] = await server.waitForUploads(1)
+  t.ok(u!.complete && u!.synced)
+  t.equal(readFileSync(u!.parts[0]!.path!, 'utf8'), readFileSync(fixture('dbt', 'v7-exposures', 'expected.resources.jsonl'), 'utf8'), 'the server got exactly the converted resources')
+  t.equal(readFileSync(u!.parts[1]!.path!, 'utf8'), readFileSync(fixture('dbt', 'v7-exposures', 'expected.lineage.jsonl'), 'utf8'), 'and the lineage')
+})
+
+t.test('--upload on a conversion that fails: nothing is synced', async (t) => {
+  const { server, env, state, file } = await setup(t)
+  // a pg_dump whose view reads a table, then a statement cut off in a string: SQL_UNTERMINATED at the end
+  const dump = file('bad.sql', 'CREATE TABLE public.a (id integer);\nCOMMENT ON TABLE public.a IS \'unterminated;\n')
+  const r = await runCli(['pg-dump', dump, '--database', 'shop', '--upload', '--integration', 'int-1', ...state], { env })
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, /SQL_UNTERMINATED/)
+  t.match(r.stderr, /nothing was synced/)
+  await allEnded(server)
+  t.notOk(server.uploads.some((u) => u.synced), 'no sync')
+  t.notOk(server.uploads.some((u) => u.complete), 'no complete body reached the server')
+})
+
+t.test('--upload conflicts with file outputs', async (t) => {
+  const r = await runCli(['convert', fixture('samples', 'warehouse-columns.csv'), '--upload', '--integration', 'x', '-o', 'f.jsonl'])
+  t.equal(r.code, 2)
+  t.match(r.stderr, /error USAGE .*mutually exclusive/)
+})
