@@ -1,8 +1,19 @@
 #!/usr/bin/env node
 // The command-line entry: wire Ctrl-C to an AbortSignal, run the CLI, exit with its status.
 
+import { setFlagsFromString } from 'node:v8'
 import { main } from '../lib/cli/main.js'
 import { processIO } from '../lib/cli/io.js'
+
+// Every command streams with a small live heap (tens of MB) but allocates fast; V8's
+// default lets the old generation grow up to ~4x its live size between full collections
+// (its factor rises when GC is cheap, as it is here), which made the peak RSS of a 1 GB
+// dbt run vary between ~190 and ~230 MB from run to run. A fixed 10% growth keeps the heap
+// close to what is live (peaks 185-195 MB) at no measurable CPU cost; the flag is read at
+// each collection, so setting it at start-up takes effect. NODE_OPTIONS can override it.
+if (!/--heap-growing-percent/.test(process.env.NODE_OPTIONS ?? '') && !process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) {
+  setFlagsFromString('--heap-growing-percent=10')
+}
 
 const controller = new AbortController()
 let interrupted = false

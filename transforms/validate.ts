@@ -79,7 +79,7 @@ export class Validator {
       references: options.references ?? true,
       unknownFields: options.unknownFields ?? true,
     })
-    this.ids = new IdIndex(Math.ceil((options.expectedIds ?? 40_000) / 0.7))
+    this.ids = new IdIndex(Math.ceil((options.expectedIds ?? 40_000) / 0.7) + 1)
   }
 
   /** Bytes held by the id index (for benchmarks). */
