@@ -66,6 +66,8 @@ export interface SourceContext {
   ids: IdBuilder
   signal?: AbortSignal
   io: CliIO
+  /** Set by a source that can guess how many ids its input holds (sizes the validator's index). */
+  expectedIds?: number
 }
 
 /** A report that prints diagnostics on stderr as they happen (unless --json). */
@@ -148,7 +150,7 @@ export async function runSourceCommand(
     // through validation into the request body
     const summary = argv.upload
       ? await runUpload(argv as unknown as UploadArgs, () => build(ctx), report, argv.to)
-      : await runConversion(await build(ctx), { report, output, signal: argv.io.signal })
+      : await runConversion(await build(ctx), { report, output, signal: argv.io.signal, validate: ctx.expectedIds === undefined ? undefined : { expectedIds: ctx.expectedIds } })
     if (!argv.quiet) argv.io.stderr.write(formatSummary(summary))
     return 0
   } catch (err) {
