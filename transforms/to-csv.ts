@@ -169,7 +169,14 @@ export function createCsvWriter(options: CsvTransformOptions = {}): Transform & 
   const check = options.check
   let buf = Buffer.allocUnsafe(OUT_BUFFER_BYTES)
   let used = 0
+  // rows are gathered into a string of a few KiB before encoding: one encode call per
+  // batch instead of per row
+  let pending = ''
   const add = (t: Transform, s: string): void => {
+    pending += s
+    if (pending.length >= 8192) { encode(t, pending); pending = '' }
+  }
+  const encode = (t: Transform, s: string): void => {
     if (s.length === 0) return
     // a UTF-16 code unit takes at most 3 UTF-8 bytes
     if (used + s.length * 3 > buf.length) {
@@ -192,7 +199,7 @@ export function createCsvWriter(options: CsvTransformOptions = {}): Transform & 
     flush(cb: TransformCallback) {
       try {
         options.finish?.()
-        add(this, w.end())
+        encode(this, pending + w.end())
         if (used > 0) this.push(buf.subarray(0, used))
         cb()
       } catch (err) {
