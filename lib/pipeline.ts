@@ -111,10 +111,29 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
       dest = createSplitJsonlWriter(out.outDir)
       await pipeline(src, validator, dest, { signal: options.signal })
     } else {
-      const writer = to === 'csv' ? createCsvWriter({ report, sortOrderHeader: out.sortOrderHeader }) : createJsonlWriter()
       const target = out.output ?? (out.outDir !== undefined ? join(out.outDir, CSV_FILE_NAME) : undefined)
       dest = target === undefined ? stdoutWriter(stdout) : createAtomicWriteStream(target)
-      await pipeline(src, validator, writer, dest, { signal: options.signal })
+      if (to === 'csv') {
+        // the validator runs inside the CSV stage (same checks, same end-of-stream failure)
+        // to save a stream crossing per record
+        const v = validator.validator
+        const writer = createCsvWriter({
+          report,
+          sortOrderHeader: out.sortOrderHeader,
+          check: (r) => {
+            const before = report.errors
+            v.check(r)
+            return report.errors === before
+          },
+          finish: () => {
+            v.finish()
+            report.throwIfFailed()
+          },
+        })
+        await pipeline(src, writer, dest, { signal: options.signal })
+      } else {
+        await pipeline(src, validator, createJsonlWriter(), dest, { signal: options.signal })
+      }
     }
   } catch (err) {
     // pipeline() settles as soon as a stage fails; wait until the sink has cleaned up

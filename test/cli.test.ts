@@ -54,6 +54,25 @@ t.test('convert: CSV → mixed JSONL on stdout; --out-dir split; --to csv -o; di
   t.match(s.stdout, /^col_name,col_description,col_type,sort_order,/)
 })
 
+t.test('--to csv: validation runs in the CSV stage: errors with lines, no output file', async (t) => {
+  const dir = tmp()
+  const bad = join(dir, 'bad.jsonl')
+  writeFileSync(bad, [
+    '{"entity_type":"table","databuilder_id":"t","database":"d","schema":"s","title":"t"}',
+    '{"entity_type":"column","databuilder_id":"t.a","parent_databuilder_id":"t","title":"a"}',
+    '{"entity_type":"column","databuilder_id":"t.a","parent_databuilder_id":"t","title":"a"}',
+    '{"entity_type":"column","databuilder_id":"t.b","parent_databuilder_id":"t.missing","title":"b"}',
+    '{"entity_type":"column","databuilder_id":"t.c","parent_databuilder_id":"t","title":"c.d"}',
+  ].join('\n') + '\n')
+  const r = await runCli(['convert', bad, '--to', 'csv', '-o', join(dir, 'out.csv')])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /bad\.jsonl:3: error ID_DUPLICATE/)
+  t.match(r.stderr, /bad\.jsonl:5: error CSV_NAME_PERIOD/)
+  t.match(r.stderr, /bad\.jsonl:4: error PARENT_MISSING/)
+  t.match(r.stderr, /input is invalid: 3 errors/)
+  t.same(readdirSync(dir), ['bad.jsonl'], 'no output or temporary file left')
+})
+
 t.test('a failed conversion leaves no output file and ends stdout JSONL with the abort marker', async (t) => {
   const dir = tmp()
   const bad = join(dir, 'bad.jsonl')

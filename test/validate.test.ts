@@ -130,3 +130,19 @@ t.test('fail fast: the first error stops the stream', async (t) => {
   t.equal(report.errors, 1)
   t.ok(n < 1000, 'stopped early')
 })
+
+t.test('a parent named by consecutive records is checked for each of them (cached lookup)', async (t) => {
+  const r = check([
+    { entity_type: 'dashboard_group', databuilder_id: 'g' } as SecodaRecord,
+    column('g.a', 'g'),
+    column('g.b', 'g'),
+    table('db.s.t'),
+    column('db.s.t.a', 'db.s.t'),
+    column('db.s.t.b', 'db.s.t'),
+    column('db.s.u.a', 'db.s.u'),
+    column('db.s.u.b', 'db.s.u'),
+    { entity_type: 'chart', databuilder_id: 'ch', parent_databuilder_id: 'g', product: 'x' } as SecodaRecord,
+    { entity_type: 'chart', databuilder_id: 'ch2', parent_databuilder_id: 'g', product: 'x' } as SecodaRecord,
+  ])
+  t.same(codes(r), ['PARENT_TYPE@2', 'PARENT_TYPE@3', 'PARENT_TYPE@9', 'PARENT_TYPE@10', 'PARENT_MISSING@7', 'PARENT_MISSING@8'])
+})

@@ -71,6 +71,9 @@ export class Validator {
   private readonly fileNames: string[] = ['']
   private readonly h: Hash64 = { hi: 0, lo: 0 }
   private records = 0
+  /** The last reference target found in the index, and its type (see reference()). */
+  private lastParent: string | undefined
+  private lastParentType = 0
 
   constructor(options: ValidatorOptions) {
     this.report = options.report
@@ -168,8 +171,16 @@ export class Validator {
   }
 
   private reference(target: string, mask: number, kind: number, fileIdx: number, file: string | undefined, line: number | undefined, from: string | undefined): void {
+    // the columns of a table name the same parent one after another: once that parent is in
+    // the index its type cannot change, so its lookup is reused instead of hashed again
+    if (target === this.lastParent) {
+      const t = this.lastParentType
+      if (kind === 0 && mask !== ANY_TYPE && t !== 0 && (mask & (1 << t)) === 0) this.checkParentType(t, mask, target, this.pos(file, line, 'parent_databuilder_id', from))
+      return
+    }
     const h = hash64(target, this.h)
     const slot = this.ids.find(h)
+    if (slot !== -1) { this.lastParent = target; this.lastParentType = this.ids.typeAt(slot) }
     if (slot === -1) {
       if (this.pending.size < KEEP_REF_TEXT) this.pendingText.set(this.pending.size, target)
       this.pending.push(h, mask, kind, fileIdx, line ?? 0, this.records)

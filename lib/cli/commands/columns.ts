@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream'
 import { type Argv, type CommandModule } from 'yargs'
 import { displayName, openInput } from '../../input.js'
 import { createInfoSchemaColumnsReader, readTablesExport, type ExportFormat, type InfoSchemaOptions } from '../../../transforms/info-schema-columns.js'
+import { estimateIds } from '../../read-records.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
 interface ColumnsArgs extends ConversionArgs {
@@ -35,6 +36,8 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
       const tables = argv.tables === undefined
         ? undefined
         : await readTablesExport(openInput(argv.tables, { signal: ctx.signal, stdin: ctx.io.stdin }), { ...base, file: displayName(argv.tables) })
+      // sizing the id index from the file size up front saves rehashing it as it grows
+      if (argv.file !== '-') ctx.expectedIds = await estimateIds([argv.file])
       // pipeline() returns the reader and destroys it with the first error of either stream,
       // so runConversion sees input errors as the source's errors.
       return pipeline(
