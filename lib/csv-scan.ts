@@ -11,6 +11,7 @@
 
 import { isAscii, isUtf8 } from 'node:buffer'
 import { SecodaError } from './errors.js'
+import { incompleteTail } from './utf8.js'
 
 /** One parsed row. */
 export interface CsvRow {
@@ -365,18 +366,6 @@ export class CsvScanner {
       if (size > this.maxRowChars) throw this.tooLong()
     }
   }
-}
-
-/** Number of bytes at the end of `buf` that begin a UTF-8 character `buf` does not complete. */
-function incompleteTail(buf: Uint8Array): number {
-  const n = buf.length
-  for (let back = 1; back <= Math.min(3, n); back++) {
-    const c = buf[n - back]!
-    if ((c & 0xc0) === 0x80) continue // continuation byte: look further back
-    const width = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1
-    return width > back ? back : 0
-  }
-  return 0
 }
 
 /** Lines (LFs) before the first invalid UTF-8 sequence of a chunk (the chunk starts on a character). */
