@@ -49,7 +49,8 @@ export async function main(args: string[], io: CliIO = processIO()): Promise<num
     .strict()
     .recommendCommands()
     .epilog(EPILOG)
-    .wrap(Math.min(100, (io.stdout as NodeJS.WriteStream).columns ?? 100))
+    // no hard wrapping: yargs (cliui) breaks words in the middle at any fixed width
+    .wrap(null)
     .exitProcess(false)
     .fail((msg, err) => {
       // handlers catch their own errors, so what reaches here is a flag check's failure
