@@ -37,23 +37,30 @@ function ioError(err: NodeJS.ErrnoException, name: string): SecodaError {
   return new SecodaError('INPUT_READ', `cannot read input: ${err.message}: ${name}`, { file: name, cause: err })
 }
 
-/** Wait for the first bytes of a paused stream (at least `n`, or all there is). */
-function peek(stream: Readable, n: number): Promise<{ head: Buffer, ended: boolean }> {
+/**
+ * Read the first bytes of a paused stream until `enough(head)` says so (or the stream ends),
+ * without consuming them: they are put back in the same tick they were read in, since a
+ * stream that ended meanwhile would refuse them. At the end of the stream they cannot be put
+ * back, and the caller takes them as they are (`ended`).
+ */
+export function peekUntil(stream: Readable, enough: (head: Buffer) => boolean): Promise<{ head: Buffer, ended: boolean }> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = []
     let length = 0
     const done = (ended: boolean): void => {
       cleanup()
       const head = Buffer.concat(parts, length)
-      // at end of stream the bytes cannot be put back: the caller takes them as they are
       if (!ended && head.length > 0) stream.unshift(head)
       resolve({ head, ended })
     }
     const onEnd = (): void => done(true)
     const onReadable = (): void => {
       let c: Buffer | null
-      while (length < n && (c = stream.read() as Buffer | null) !== null) { parts.push(c); length += c.length }
-      if (length >= n) done(false)
+      while ((c = stream.read() as Buffer | null) !== null) {
+        parts.push(c)
+        length += c.length
+        if (enough(parts.length === 1 ? c : Buffer.concat(parts, length))) return done(false)
+      }
     }
     const onError = (err: Error): void => { cleanup(); reject(err) }
     const cleanup = (): void => {
@@ -79,7 +86,7 @@ export function gunzipIfNeeded(source: Readable, name = '<input>'): Readable {
     if (!out.destroyed) out.destroy(err as Error)
   }
   out.once('close', () => { if (!source.destroyed) source.destroy() })
-  peek(source, 2).then(({ head, ended }) => {
+  peekUntil(source, (head) => head.length >= 2).then(({ head, ended }) => {
     if (out.destroyed) return
     const from = ended ? Readable.from([head], { objectMode: false }) : source
     if (isGzip(head)) {

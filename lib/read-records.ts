@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { SecodaError } from './errors.js'
 import { type IdBuilder } from './ids.js'
-import { displayName, inputSize, openInput } from './input.js'
+import { displayName, inputSize, openInput, peekUntil } from './input.js'
 import { type Report } from './report.js'
 import { type SecodaRecord } from './records.js'
 import { createJsonlReader } from '../transforms/from-jsonl.js'
@@ -76,41 +76,12 @@ function formatOf(bytes: Buffer): SecodaFormat | undefined {
 
 /**
  * Tell JSONL (`{`) from CSV (anything else) by the first bytes of a byte stream past a BOM
- * and whitespace, without consuming them. Empty input counts as JSONL. The bytes read are
- * put back in the same tick they are read in: a stream that ended meanwhile would refuse them.
+ * and whitespace, without consuming them. Empty input, or input of whitespace only (which is
+ * consumed: it holds no record), reads as JSONL.
  */
-export function detectFormat(stream: Readable): Promise<SecodaFormat> {
-  return new Promise((resolve, reject) => {
-    const seen: Buffer[] = []
-    const finish = (format: SecodaFormat, putBack: boolean): void => {
-      cleanup()
-      if (putBack && seen.length > 0) stream.unshift(Buffer.concat(seen))
-      resolve(format)
-    }
-    const onReadable = (): void => {
-      let c: Buffer | null
-      while ((c = stream.read() as Buffer | null) !== null) {
-        seen.push(c)
-        const format = formatOf(seen.length === 1 ? c : Buffer.concat(seen))
-        if (format !== undefined) return finish(format, true)
-      }
-    }
-    // ended before a significant byte: the input was empty or whitespace only, which
-    // reads as empty JSONL (the whitespace consumed here holds no record)
-    const onEnd = (): void => {
-      cleanup()
-      resolve('jsonl')
-    }
-    const onError = (err: Error): void => { cleanup(); reject(err) }
-    const cleanup = (): void => {
-      stream.off('readable', onReadable)
-      stream.off('end', onEnd)
-      stream.off('error', onError)
-    }
-    stream.on('readable', onReadable)
-    stream.once('end', onEnd)
-    stream.once('error', onError)
-  })
+export async function detectFormat(stream: Readable): Promise<SecodaFormat> {
+  const { head } = await peekUntil(stream, (bytes) => formatOf(bytes) !== undefined)
+  return formatOf(head) ?? 'jsonl'
 }
 
 /** One file (or '-') → a Readable of its records, format detected unless given. */
