@@ -3,7 +3,7 @@
 // work on bytes so that UTF-8 split across chunks is never mis-decoded.
 
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { PassThrough, Readable, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { SecodaError, isSecodaError } from './errors.js'
@@ -149,3 +149,32 @@ export async function inputSize(file: string): Promise<number | undefined> {
     return undefined
   }
 }
+
+/**
+ * About how many resource ids some input files hold, from their sizes at `bytesPerId` bytes
+ * an id, for sizing the validator's id index up front (growing it rehashes, and briefly holds
+ * the old and the new index). stdin, non-files, unreadable and gzip-compressed files count as
+ * unknown (the index then grows as needed); undefined when nothing is known.
+ */
+export async function estimateIdsFromSize(files: readonly string[], bytesPerId: number): Promise<number | undefined> {
+  let total = 0
+  for (const f of files) {
+    if (f === '-') continue
+    try {
+      const fh = await open(f, 'r')
+      try {
+        const st = await fh.stat()
+        if (!st.isFile()) continue
+        const head = Buffer.alloc(2)
+        await fh.read(head, 0, 2, 0)
+        if (!isGzip(head)) total += st.size / bytesPerId
+      } finally {
+        await fh.close()
+      }
+    } catch {
+      // unreadable: the conversion itself reports it
+    }
+  }
+  return total > 0 ? Math.max(1024, Math.ceil(total)) : undefined
+}
+

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { SecodaError } from './errors.js'
 import { type IdBuilder } from './ids.js'
-import { displayName, inputSize, openInput, peekUntil } from './input.js'
+import { displayName, estimateIdsFromSize, openInput, peekUntil } from './input.js'
 import { type Report } from './report.js'
 import { type SecodaRecord } from './records.js'
 import { createJsonlReader } from '../transforms/from-jsonl.js'
@@ -53,17 +53,11 @@ export async function expandInputs(files: readonly string[]): Promise<string[]> 
 }
 
 /**
- * A guess at how many ids the inputs hold (for sizing the validator's id index up front,
- * which saves rehashing): ~1 per 200 bytes of the files (gzip: ~1 per 40 bytes). Streams
- * of unknown size count as nothing; the index still grows as needed.
+ * A guess at how many ids Secoda files hold (~1 per 200 bytes; see
+ * {@link estimateIdsFromSize}), directories expanded.
  */
 export async function estimateIds(files: readonly string[]): Promise<number | undefined> {
-  let total = 0
-  for (const f of await expandInputs(files).catch(() => [] as string[])) {
-    const size = await inputSize(f)
-    if (size !== undefined) total += f.endsWith('.gz') ? size / 40 : size / 200
-  }
-  return total > 0 ? Math.ceil(total) : undefined
+  return estimateIdsFromSize(await expandInputs(files).catch(() => [] as string[]), 200)
 }
 
 /** The format the first significant byte says: `{` is JSONL, anything else CSV. */

@@ -1,11 +1,10 @@
 // `secoda-convert dbt <manifest.json> [--catalog catalog.json]`: dbt artifacts → Secoda
 // tables, columns, exposure dashboards and lineage (transforms/dbt-manifest.ts).
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { pipeline } from 'node:stream'
 import { type Argv, type CommandModule } from 'yargs'
 import { SecodaError } from '../../errors.js'
-import { displayName, openInput } from '../../input.js'
+import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
 import { readDbtCatalog } from '../../../transforms/dbt-catalog.js'
 import { createDbtManifestStream } from '../../../transforms/dbt-manifest.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
@@ -21,25 +20,6 @@ interface DbtArgs extends ConversionArgs {
  * so fewer ids per byte), so that the validator's id index rarely has to grow.
  */
 const MANIFEST_BYTES_PER_ID = 850
-
-/**
- * About how many resource ids a manifest file converts to, from its size; undefined when
- * that cannot be known cheaply (not a regular file, gzip-compressed, unreadable: the
- * conversion then reports what is wrong).
- */
-export function estimateManifestIds(file: string): number | undefined {
-  try {
-    const st = statSync(file)
-    if (!st.isFile()) return undefined
-    const fd = openSync(file, 'r')
-    const head = Buffer.alloc(2)
-    try { readSync(fd, head, 0, 2, 0) } finally { closeSync(fd) }
-    if (head[0] === 0x1f && head[1] === 0x8b) return undefined
-    return Math.max(1024, Math.ceil(st.size / MANIFEST_BYTES_PER_ID))
-  } catch {
-    return undefined
-  }
-}
 
 export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
   command: 'dbt [manifest]',
@@ -61,7 +41,7 @@ export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
         ? undefined
         : await readDbtCatalog(openInput(argv.catalog, inputOptions), { report: ctx.report, file: displayName(argv.catalog) })
       if (catalog?.schemaVersion !== undefined) ctx.report.notes['dbt.catalog_schema_version'] = catalog.schemaVersion
-      const expectedIds = manifest === '-' ? undefined : estimateManifestIds(manifest)
+      const expectedIds = await estimateIdsFromSize([manifest], MANIFEST_BYTES_PER_ID)
       if (expectedIds !== undefined) ctx.expectedIds = expectedIds
       const converter = createDbtManifestStream({ report: ctx.report, ids: ctx.ids, file: displayName(manifest), ...(catalog !== undefined ? { catalog } : {}) })
       // pipeline() destroys the converter with the input's error (missing file, bad gzip).
