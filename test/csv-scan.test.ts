@@ -112,3 +112,85 @@ t.test('project: unneeded fields come back empty, chunking-invariant, row length
     t.same(rows.map((r) => r.fields), [['a', 'b', 'c'], ['x,é', '', 'z"é'], ['1', '', '3']], `chunks of ${size}`)
   }
 })
+
+/**
+ * A plain character-at-a-time reading of the same dialect (RFC 4180 plus LF / bare CR line
+ * ends, empty lines skipped, a quote inside an unquoted field kept), for the randomized test.
+ */
+function reference(text: string): { fields: string[], line: number }[] {
+  const rows: { fields: string[], line: number }[] = []
+  let line = 1
+  let i = 0
+  const n = text.length
+  while (i < n) {
+    const c0 = text[i]
+    if (c0 === '\n') { line++; i++; continue }
+    if (c0 === '\r') { line++; i++; if (text[i] === '\n') i++; continue }
+    const start = line
+    const fields: string[] = []
+    for (;;) {
+      let v = ''
+      if (text[i] === '"') {
+        i++
+        for (;;) {
+          const c = text[i]!
+          if (c === '"' && text[i + 1] === '"') { v += '"'; i += 2; continue }
+          if (c === '"') { i++; break }
+          if (c === '\n') line++
+          v += c
+          i++
+        }
+      } else {
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') v += text[i++]
+      }
+      fields.push(v)
+      if (i < n && text[i] === ',') { i++; continue }
+      if (i < n) { line++; i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1 }
+      break
+    }
+    rows.push({ fields, line: start })
+  }
+  return rows
+}
+
+t.test('randomized: whole, byte at a time and random chunks agree with a plain reading', async (t) => {
+  const r = rng(7)
+  const pieces = ['a', 'bc', 'é', '€', '😀', ' ', 'x"y', 'select,insert', 'l1\nl2', 'cr\rlf\r\n', '"q"', '']
+  const ends = ['\n', '\r\n', '\r', '\n\n']
+  for (let trial = 0; trial < 300; trial++) {
+    const rows: string[] = []
+    const nrows = 1 + Math.floor(r() * 6)
+    for (let k = 0; k < nrows; k++) {
+      const nf = 1 + Math.floor(r() * 5)
+      const fs: string[] = []
+      for (let f = 0; f < nf; f++) {
+        let v = ''
+        for (let p = Math.floor(r() * 3); p > 0; p--) v += pieces[Math.floor(r() * pieces.length)]
+        // quote when needed, and sometimes when not
+        fs.push(/[",\r\n]/.test(v) || r() < 0.2 ? '"' + v.replaceAll('"', '""') + '"' : v)
+      }
+      // a row that is one empty field would read as an empty line: give it a second field
+      rows.push((fs.length === 1 && fs[0] === '' ? ',' : fs.join(',')) + ends[Math.floor(r() * ends.length)])
+    }
+    const text = rows.join('').replace(/[\r\n]+$/, r() < 0.5 ? '' : '\n')
+    const want = reference(text)
+    const bytes = new TextEncoder().encode(text)
+    const got = parseCsv(bytes)
+    if (JSON.stringify(got) !== JSON.stringify(want)) { t.same(got, want, `whole, trial ${trial}: ${JSON.stringify(text)}`); return }
+    const sizes = Array.from({ length: 5 }, () => 1 + Math.floor(r() * 7))
+    const chunked = feed(bytes, sizes)
+    if (JSON.stringify(chunked) !== JSON.stringify(want)) { t.same(chunked, want, `chunks ${sizes}, trial ${trial}: ${JSON.stringify(text)}`); return }
+    const single = feed(bytes, [1])
+    if (JSON.stringify(single) !== JSON.stringify(want)) { t.same(single, want, `bytes, trial ${trial}: ${JSON.stringify(text)}`); return }
+  }
+  t.pass('300 random inputs read alike whole, in random chunks and byte by byte')
+})
+
+t.test('fast path and general path report the same errors', async (t) => {
+  // text after a closing quote, found by the fast path (whole row in one window) and by the
+  // state machine (row split across chunks)
+  const input = 'a,b\n"x"y,1\n'
+  t.throws(() => parseCsv(input), { code: 'CSV_SYNTAX', line: 2 })
+  t.throws(() => feed(new TextEncoder().encode(input), [1]), { code: 'CSV_SYNTAX', line: 2 })
+  t.same(parseCsv('"a\n""b"""\r\nc\rd\n').map((x) => [x.fields, x.line]), [[['a\n"b"'], 1], [['c'], 3], [['d'], 4]])
+})
