@@ -1,6 +1,10 @@
 // Benchmark: information_schema.columns CSV export → Secoda columns CSV, ours against Python's
 // csv module doing the same mapping, measured in the same run (issue 4 target: ≥ 2×), plus
 // the CSV parsers we considered (csv-parse, papaparse, uDSV) with the same mapping and writer.
+// Two Python baselines, same mapping, same output bytes: `python` (csv.reader with header
+// indexes → csv.writer: the fastest plain script) and `python-dict` (csv.DictReader → a dict
+// per row → csv.DictWriter: how most scripts map columns by name; the issue's reference
+// figure, 22.8 MB/s, lies in its range here). Ratios are printed against both.
 // Two export layouts, each with its own Python baseline, because the shape decides the speed:
 //   mysql     MySQL 8 `SELECT * FROM information_schema.columns`: 22 columns, column_type
 //             holds the full type, ~1 in 3 columns commented.
@@ -247,6 +251,60 @@ with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline=''
         schema = row[sch]
         database = schema if catalog in ('', 'def') else catalog
         w.writerow([row[col], '', type_of(row), row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
+`
+
+/**
+ * The same mapping written the way most Python scripts map CSV by header name: csv.DictReader
+ * → a dict per output row → csv.DictWriter, for either layout. A second baseline: the issue's
+ * reference figure (Python 22.8 MB/s on a 371 MB export) is in this script's range here, not
+ * in the csv.reader one's (see bench/results-info-schema-csv.md). Output identical to both.
+ */
+const PYTHON_DICT = String.raw`
+import csv, re, sys, time, resource
+src, dst = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = ru0.ru_utime + ru0.ru_stime
+rows = 0
+CHAR = {'character varying', 'varchar', 'character', 'char', 'nvarchar', 'nchar', 'varbinary', 'binary', 'bit varying', 'bit', 'varchar2', 'nvarchar2'}
+DEC = {'numeric', 'decimal', 'number'}
+INT = re.compile(r'-?[0-9]+\Z')
+def int_of(s):
+    return int(s) if s and INT.match(s) else None
+def type_of(row):
+    ct = row.get('column_type') or ''
+    if ct: return ct
+    d = row.get('data_type') or ''
+    if not d: return ''
+    udt = row.get('udt_name') or ''
+    if d == 'USER-DEFINED' and udt: return udt
+    if d == 'ARRAY' and udt: return (udt[1:] if udt.startswith('_') else udt) + '[]'
+    if '(' in d or '<' in d: return d
+    lower = d.lower()
+    if lower in CHAR:
+        n = int_of(row.get('character_maximum_length'))
+        if n == -1: return d + '(max)'
+        if n is not None and n > 0: return '%s(%d)' % (d, n)
+    if lower in DEC:
+        p = int_of(row.get('numeric_precision'))
+        if p is not None:
+            s = int_of(row.get('numeric_scale'))
+            return '%s(%d,%d)' % (d, p, 0 if s is None else s)
+    return d
+OUT = ['col_name','col_description','col_type','col_sort_order','database','schema','name','description','is_view','last_updated_time']
+with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
+    names = [x.strip().lower() for x in next(csv.reader(f))]
+    w = csv.DictWriter(o, fieldnames=OUT, lineterminator='\n')
+    w.writeheader()
+    for row in csv.DictReader(f, fieldnames=names):
+        rows += 1
+        catalog = row.get('table_catalog') or ''
+        schema = row['table_schema']
+        w.writerow({'col_name': row['column_name'], 'col_description': row.get('column_comment') or '', 'col_type': type_of(row),
+                    'col_sort_order': row.get('ordinal_position') or '', 'database': schema if catalog in ('', 'def') else catalog,
+                    'schema': schema, 'name': row['table_name'], 'description': '', 'is_view': '', 'last_updated_time': ''})
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
 `
@@ -561,12 +619,14 @@ async function benchLayout(layout: Layout, mb: number, reps: number, names: stri
   const results: Record<string, Result> = {}
   const script = path.join(dataDir, `baseline-${layout}.py`)
   writeFileSync(script, layout === 'mysql' ? PYTHON_MYSQL : PYTHON_POSTGRES)
+  const dictScript = path.join(dataDir, 'baseline-dict.py')
+  writeFileSync(dictScript, PYTHON_DICT)
   const outOf = (n: string): string => path.join(dataDir, `out-${layout}-${n}.csv`)
   for (let rep = 1; rep <= reps; rep++) {
     for (const n of names) {
       process.stderr.write(`${layout} round ${rep}: ${n} ...\n`)
-      const r = n === 'python'
-        ? run('python3', [script, input, outOf('python')])
+      const r = n === 'python' || n === 'python-dict'
+        ? run('python3', [n === 'python' ? script : dictScript, input, outOf(n)])
         : run(process.execPath, [fileURLToPath(import.meta.url), '--child', n, layout])
       const best = results[n]
       results[n] = best === undefined ? r : { seconds: Math.min(r.seconds, best.seconds), cpuSeconds: Math.min(r.cpuSeconds, best.cpuSeconds), rows: r.rows, maxRssKiB: Math.max(r.maxRssKiB, best.maxRssKiB) }
@@ -606,18 +666,21 @@ async function main(): Promise<void> {
   const layouts = which === 'both' ? LAYOUTS : LAYOUTS.filter((l) => l === which)
   if (layouts.length === 0) throw new Error(`BENCH_LAYOUT must be mysql, postgres or both; got ${JSON.stringify(which)}`)
   const only = process.env.BENCH_ONLY?.split(',')
-  const names = ['python', 'ours', 'cli', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
+  const names = ['python', 'python-dict', 'ours', 'cli', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
   const summary: string[] = []
   let failed = false
   for (const layout of layouts) {
     const { size, results, failed: f } = await benchLayout(layout, mb, reps, names)
     failed ||= f
     const py = results.python!
-    const ratio = (n: string): string => {
+    const ratio = (n: string, base: string): string => {
       const r = results[n]
-      return r === undefined ? '' : `${n} / python = ${(py.seconds / r.seconds).toFixed(2)} wall, ${(py.cpuSeconds / r.cpuSeconds).toFixed(2)} CPU`
+      const b = results[base]
+      return r === undefined || b === undefined ? '' : `${n} / ${base} = ${(b.seconds / r.seconds).toFixed(2)} wall, ${(b.cpuSeconds / r.cpuSeconds).toFixed(2)} CPU`
     }
-    summary.push(`${layout} (Python ${(size / 1e6 / py.seconds).toFixed(1)} MB/s): ` + ['ours', 'cli'].map(ratio).filter(Boolean).join('; ') + ' (target ≥ 2)')
+    const pd = results['python-dict']
+    summary.push(`${layout} (python ${(size / 1e6 / py.seconds).toFixed(1)} MB/s${pd ? `, python-dict ${(size / 1e6 / pd.seconds).toFixed(1)} MB/s` : ''}): ` +
+      [ratio('ours', 'python'), ratio('cli', 'python'), ratio('cli', 'python-dict')].filter(Boolean).join('; ') + ' (target ≥ 2)')
   }
   process.stdout.write('\n' + summary.join('\n') + '\n')
   if (failed) {
