@@ -147,6 +147,8 @@ t.test('layout and row errors carry code and line', async (t) => {
   t.equal(report.errors, 2)
   t.same(report.diagnostics.map((d) => [d.code, d.line]), [['CSV_VALUE', 2], ['CSV_SYNTAX', 4]])
   t.same(out.map((r) => r.databuilder_id), ['d.s.t', 'd.s.t.d', 'd.s.t.c'], 'a column without a valid ordinal goes after the others')
+  const shuffled = run('table_name,column_name,ordinal_position\nt,c,3\nt,a,1\nt,b,2\nu,z,1\nu,y,2\n')
+  t.same(shuffled.map((r) => r.databuilder_id), ['d.s.t', 'd.s.t.a', 'd.s.t.b', 'd.s.t.c', 'd.s.u', 'd.s.u.z', 'd.s.u.y'], 'columns in ordinal order within each table')
 })
 
 t.test('tables export errors', async (t) => {

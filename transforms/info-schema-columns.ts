@@ -248,6 +248,17 @@ function resolveNames(catalog: string, schemaField: string, layout: { mysql: boo
   return { database, schema }
 }
 
+/** Whether the columns' ordinals ascend (no ordinal counting as the largest). */
+function inOrder(columns: Resource[]): boolean {
+  let prev = -1
+  for (let i = 0; i < columns.length; i++) {
+    const o = columns[i]!.sort_order ?? Infinity
+    if (o < prev) return false
+    prev = o
+  }
+  return true
+}
+
 /** One table held open while its rows arrive. */
 interface OpenTable {
   key: string
@@ -347,8 +358,9 @@ export class InfoSchemaColumns {
       out.push(t.table)
       this.tablesOut++
     }
-    // Stable sort: columns without an ordinal keep their input order after the others.
-    t.columns.sort((a, b) => (a.sort_order ?? Infinity) - (b.sort_order ?? Infinity))
+    // Stable sort: columns without an ordinal keep their input order after the others. Most
+    // exports list a table's columns in ordinal order already: then there is nothing to do.
+    if (!inOrder(t.columns)) t.columns.sort((a, b) => (a.sort_order ?? Infinity) - (b.sort_order ?? Infinity))
     for (const c of t.columns) out.push(c)
     this.columnsOut += t.columns.length
     t.columns = []
