@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { readSecodaFiles } from '../read-records.js'
-import { describeUpload, startTestServer } from '../testing/server.js'
 import { createReport, type GlobalArgs } from './common.js'
 import { runUpload, type UploadArgs } from './upload-options.js'
 
@@ -14,6 +13,7 @@ import { runUpload, type UploadArgs } from './upload-options.js'
  * the server received on stderr. For the demo command: `await demoUpload(argv, 'out')`.
  */
 export async function demoUpload(argv: GlobalArgs, dir: string): Promise<void> {
+  const { describeUpload, startTestServer } = await import('../testing/server.js')
   const server = await startTestServer({ integrations: [{ name: 'demo' }] })
   const stateDir = mkdtempSync(path.join(tmpdir(), 'secoda-demo-state-'))
   try {

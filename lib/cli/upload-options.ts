@@ -5,12 +5,11 @@
 import { type Argv } from 'yargs'
 import { SecodaError } from '../errors.js'
 import type { SecodaClient } from '../http.js'
-import { findOrCreateIntegration } from '../integrations.js'
 import { runConversion } from '../pipeline.js'
 import { type Report, type Summary } from '../report.js'
 import { type SecodaRecord } from '../records.js'
 import { type Readable } from 'node:stream'
-import { createUploadSink, type UploadResult, type UploadSink } from '../upload.js'
+import type { UploadResult, UploadSink } from '../upload.js'
 import { type GlobalArgs } from './common.js'
 
 /** The upload flags. */
@@ -129,6 +128,7 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
   // loaded only now: the HTTP client (undici) takes ~0.2 s of CPU to load, which every
   // conversion without --upload would otherwise pay at startup
   const { SecodaClient, resolveApiSettings } = await import('../http.js')
+  const { createUploadSink } = await import('../upload.js')
   const settings = resolveApiSettings({
     apiUrl: argv['api-url'], region: argv.region, apiKeyFile: argv['api-key-file'], apiKey: argv['api-key'], env,
     // A dry run to a known integration id talks to no server, so it needs no key.
@@ -145,6 +145,7 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
     let integrationId = argv.integration
     if (integrationId === undefined) {
       const name = argv['integration-name']!
+      const { findOrCreateIntegration } = await import('../integrations.js') // on use, like http.js
       const found = await findOrCreateIntegration(client, name, { create: argv.create, teams: argv.team, dryRun: argv['dry-run'], signal })
       integrationId = found.id
       if (!argv.quiet) stderr.write(`integration "${name}": ${found.id}${found.created ? (argv['dry-run'] ? '' : ' (created)') : ''}\n`)

@@ -8,7 +8,6 @@ import { join } from 'node:path'
 import { samplePath } from '../../paths.js'
 import { type GlobalArgs, reportFailure } from '../common.js'
 import { main } from '../main.js'
-import { demoUpload } from '../upload-demo.js'
 
 interface DemoArgs extends GlobalArgs {
   'out-dir': string
@@ -40,6 +39,7 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
       }
       if (argv.upload) {
         stderr.write(`\n${steps.length + 1}. upload the dbt output to the bundled Secoda-compatible test server\n`)
+        const { demoUpload } = await import('../upload-demo.js')
         await demoUpload(argv, join(dir, 'dbt'))
       }
       stderr.write(`\nDone: see ${dir}/. Against Secoda itself: secoda-convert upload ${join(dir, 'dbt')} --integration-name NAME (key in SECODA_API_KEY).\n`)

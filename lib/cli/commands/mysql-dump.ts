@@ -2,7 +2,6 @@
 
 import { type Argv, type CommandModule } from 'yargs'
 import { displayName, openInput } from '../../input.js'
-import { mysqlDumpRecords } from '../../../transforms/mysql-dump.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
 interface MysqlDumpArgs extends ConversionArgs {
@@ -21,9 +20,12 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
     .example('$0 mysql-dump shop.sql --out-dir out/', 'mysqldump output → out/resources.jsonl + out/lineage.jsonl')
     .example('mysqldump --no-data shop | $0 mysql-dump - --database warehouse', 'MySQL database shop as schema shop of Secoda database warehouse') as unknown as Argv<MysqlDumpArgs>,
   handler: async (argv) => {
-    argv.run.exitCode = await runSourceCommand(argv, (ctx) =>
-      mysqlDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+      // loaded on use, like every source with a heavy module graph (start-up of other commands)
+      const { mysqlDumpRecords } = await import('../../../transforms/mysql-dump.js')
+      return mysqlDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
         database: argv.database, schema: argv.schema, ids: ctx.ids, report: ctx.report, file: displayName(argv.file),
-      }))
+      })
+    })
   },
 }

@@ -2,7 +2,6 @@
 
 import { type Argv, type CommandModule } from 'yargs'
 import { displayName, openInput } from '../../input.js'
-import { pgDumpRecords } from '../../../transforms/pg-dump.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
 interface PgDumpArgs extends ConversionArgs {
@@ -19,9 +18,12 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
     .example('$0 pg-dump schema.sql --database shop --out-dir out/', 'pg_dump --schema-only output → out/resources.jsonl + out/lineage.jsonl')
     .example('pg_dump --create shop | $0 pg-dump - > resources.jsonl', 'straight from pg_dump (the name comes from the dump)') as unknown as Argv<PgDumpArgs>,
   handler: async (argv) => {
-    argv.run.exitCode = await runSourceCommand(argv, (ctx) =>
-      pgDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+      // loaded on use: the parser (WASM) would slow every other command's start-up
+      const { pgDumpRecords } = await import('../../../transforms/pg-dump.js')
+      return pgDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
         database: argv.database, ids: ctx.ids, report: ctx.report, file: displayName(argv.file),
-      }))
+      })
+    })
   },
 }

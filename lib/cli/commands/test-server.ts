@@ -3,7 +3,6 @@
 
 import { type Argv, type CommandModule } from 'yargs'
 import { type GlobalArgs } from '../common.js'
-import { describeUpload, startTestServer } from '../../testing/server.js'
 
 interface TestServerArgs extends GlobalArgs {
   integration: string[]
@@ -18,6 +17,7 @@ export const testServerCommand: CommandModule<GlobalArgs, TestServerArgs> = {
     .option('dir', { type: 'string', describe: 'Where received parts are written (default: a temporary directory, removed on exit)' }) as unknown as Argv<TestServerArgs>,
   handler: async (argv) => {
     const { stdout, stderr, signal } = argv.io
+    const { describeUpload, startTestServer } = await import('../../testing/server.js')
     const server = await startTestServer({ integrations: argv.integration.map((name) => ({ name })), dir: argv.dir })
     // The test server's own, freshly generated key: printing it is the point of this command.
     stdout.write(`export SECODA_API_URL=${server.url}\nexport SECODA_API_KEY=${server.apiKey}\n`)
