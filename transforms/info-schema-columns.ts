@@ -174,10 +174,23 @@ export function nativeTableType(tableType: string): string | undefined {
 
 const CHAR_TYPES = new Set(['character varying', 'varchar', 'character', 'char', 'nvarchar', 'nchar', 'varbinary', 'binary', 'bit varying', 'bit', 'varchar2', 'nvarchar2'])
 const DECIMAL_TYPES = new Set(['numeric', 'decimal', 'number'])
+const KIND_PLAIN = 0
+const KIND_FULL = 1
+const KIND_CHAR = 2
+const KIND_DECIMAL = 3
+/**
+ * data_type → which of the rules below applies, found once per distinct data_type (a few
+ * dozen in any export) instead of a regex test and a lower-casing per row. Bounded, so an
+ * export of odd types cannot grow it without limit.
+ */
+const TYPE_KINDS = new Map<string, number>()
 
+/** An integer written in decimal digits with an optional minus, else undefined. */
 function intOf(s: string | undefined): number | undefined {
-  if (s === undefined || !/^-?\d+$/.test(s)) return undefined
-  return Number(s)
+  if (s === undefined) return undefined
+  if (s.charCodeAt(0) !== 45) return ordinalOf(s)
+  const v = ordinalOf(s.slice(1))
+  return v === undefined ? undefined : -v
 }
 
 /**
@@ -195,14 +208,20 @@ function typeOf(columnType: string | undefined, dt: string | undefined, udtName:
   if (!dt) return undefined
   if (dt === 'USER-DEFINED' && udtName) return udtName
   if (dt === 'ARRAY' && udtName) return udtName.replace(/^_/, '') + '[]'
-  if (/[(<]/.test(dt)) return dt // BigQuery and others write the full type
-  const lower = dt.toLowerCase()
-  if (CHAR_TYPES.has(lower)) {
+  let kind = TYPE_KINDS.get(dt)
+  if (kind === undefined) {
+    const lower = dt.toLowerCase()
+    // BigQuery and others write the full type
+    kind = /[(<]/.test(dt) ? KIND_FULL : CHAR_TYPES.has(lower) ? KIND_CHAR : DECIMAL_TYPES.has(lower) ? KIND_DECIMAL : KIND_PLAIN
+    if (TYPE_KINDS.size < 10_000) TYPE_KINDS.set(dt, kind)
+  }
+  if (kind === KIND_FULL) return dt
+  if (kind === KIND_CHAR) {
     const len = intOf(charLength)
     if (len === -1) return `${dt}(max)` // SQL Server varchar(max)
     if (len !== undefined && len > 0) return `${dt}(${len})`
   }
-  if (DECIMAL_TYPES.has(lower)) {
+  if (kind === KIND_DECIMAL) {
     const p = intOf(precision)
     const s = intOf(scale)
     if (p !== undefined) return `${dt}(${p},${s ?? 0})`
