@@ -171,97 +171,8 @@ async function generate(layout: Layout, bytes: number): Promise<void> {
 }
 
 // ------------------------------------------------------------------ the Python baselines
-/** MySQL layout: column_type holds the type, column_comment the description. */
-const PYTHON_MYSQL = String.raw`
-import csv, sys, time, resource
-src, dst = sys.argv[1], sys.argv[2]
-t0 = time.perf_counter()
-ru0 = resource.getrusage(resource.RUSAGE_SELF)
-cpu0 = ru0.ru_utime + ru0.ru_stime
-rows = 0
-with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
-    r = csv.reader(f)
-    h = [x.strip().lower() for x in next(r)]
-    ix = {n: i for i, n in enumerate(h)}
-    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
-    ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')
-    w = csv.writer(o, lineterminator='\n')
-    w.writerow(['col_name','col_description','col_type','col_sort_order','database','schema','name','description','is_view','last_updated_time'])
-    for row in r:
-        if not row: continue
-        rows += 1
-        catalog = row[cat] if cat is not None else ''
-        schema = row[sch]
-        database = schema if catalog in ('', 'def') else catalog
-        typ = (row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')
-        w.writerow([row[col], row[com] if com is not None else '', typ, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
-ru = resource.getrusage(resource.RUSAGE_SELF)
-print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
-`
-
-/**
- * PostgreSQL layout (and any export without column_type): the type assembled as our reader's
- * formatColumnType does it (transforms/info-schema-columns.ts): USER-DEFINED → udt_name,
- * ARRAY → udt_name less its leading `_` plus `[]`, a data_type with `(` or `<` as is,
- * character types with their length, numeric/decimal with precision and scale. No comments.
- */
-const PYTHON_POSTGRES = String.raw`
-import csv, re, sys, time, resource
-src, dst = sys.argv[1], sys.argv[2]
-t0 = time.perf_counter()
-ru0 = resource.getrusage(resource.RUSAGE_SELF)
-cpu0 = ru0.ru_utime + ru0.ru_stime
-rows = 0
-CHAR = {'character varying', 'varchar', 'character', 'char', 'nvarchar', 'nchar', 'varbinary', 'binary', 'bit varying', 'bit', 'varchar2', 'nvarchar2'}
-DEC = {'numeric', 'decimal', 'number'}
-INT = re.compile(r'-?[0-9]+\Z')
-def int_of(s):
-    return int(s) if INT.match(s) else None
-with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
-    r = csv.reader(f)
-    h = [x.strip().lower() for x in next(r)]
-    ix = {n: i for i, n in enumerate(h)}
-    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
-    dt, udt, ln, pr, sc = ix['data_type'], ix['udt_name'], ix['character_maximum_length'], ix['numeric_precision'], ix['numeric_scale']
-    def type_of(row):
-        d = row[dt]
-        if not d: return ''
-        if d == 'USER-DEFINED' and row[udt]: return row[udt]
-        if d == 'ARRAY' and row[udt]:
-            u = row[udt]
-            return (u[1:] if u.startswith('_') else u) + '[]'
-        if '(' in d or '<' in d: return d
-        lower = d.lower()
-        if lower in CHAR:
-            n = int_of(row[ln])
-            if n == -1: return d + '(max)'
-            if n is not None and n > 0: return '%s(%d)' % (d, n)
-        if lower in DEC:
-            p = int_of(row[pr])
-            if p is not None:
-                s = int_of(row[sc])
-                return '%s(%d,%d)' % (d, p, 0 if s is None else s)
-        return d
-    w = csv.writer(o, lineterminator='\n')
-    w.writerow(['col_name','col_description','col_type','col_sort_order','database','schema','name','description','is_view','last_updated_time'])
-    for row in r:
-        if not row: continue
-        rows += 1
-        catalog = row[cat] if cat is not None else ''
-        schema = row[sch]
-        database = schema if catalog in ('', 'def') else catalog
-        w.writerow([row[col], '', type_of(row), row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
-ru = resource.getrusage(resource.RUSAGE_SELF)
-print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
-`
-
-/**
- * The same mapping written the way most Python scripts map CSV by header name: csv.DictReader
- * → a dict per output row → csv.DictWriter, for either layout. A second baseline: the issue's
- * reference figure (Python 22.8 MB/s on a 371 MB export) is in this script's range here, not
- * in the csv.reader one's (see bench/results-info-schema-csv.md). Output identical to both.
- */
-const PYTHON_DICT = String.raw`
+/** What every Python baseline starts with: imports, the clock, the type rules. */
+const PY_PRELUDE = String.raw`
 import csv, re, sys, time, resource
 src, dst = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
@@ -273,27 +184,83 @@ DEC = {'numeric', 'decimal', 'number'}
 INT = re.compile(r'-?[0-9]+\Z')
 def int_of(s):
     return int(s) if s and INT.match(s) else None
-def type_of(row):
-    ct = row.get('column_type') or ''
-    if ct: return ct
-    d = row.get('data_type') or ''
+# the type as our reader's formatColumnType assembles it (transforms/info-schema-columns.ts)
+def format_type(d, udt, ln, pr, sc):
     if not d: return ''
-    udt = row.get('udt_name') or ''
     if d == 'USER-DEFINED' and udt: return udt
     if d == 'ARRAY' and udt: return (udt[1:] if udt.startswith('_') else udt) + '[]'
     if '(' in d or '<' in d: return d
     lower = d.lower()
     if lower in CHAR:
-        n = int_of(row.get('character_maximum_length'))
+        n = int_of(ln)
         if n == -1: return d + '(max)'
         if n is not None and n > 0: return '%s(%d)' % (d, n)
     if lower in DEC:
-        p = int_of(row.get('numeric_precision'))
+        p = int_of(pr)
         if p is not None:
-            s = int_of(row.get('numeric_scale'))
+            s = int_of(sc)
             return '%s(%d,%d)' % (d, p, 0 if s is None else s)
     return d
 OUT = ['col_name','col_description','col_type','col_sort_order','database','schema','name','description','is_view','last_updated_time']
+`
+
+/** ... and end with: the figures the driver reads. */
+const PY_EPILOGUE = String.raw`
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
+`
+
+/** MySQL layout: column_type holds the type, column_comment the description. */
+const PYTHON_MYSQL = PY_PRELUDE + String.raw`
+with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
+    r = csv.reader(f)
+    h = [x.strip().lower() for x in next(r)]
+    ix = {n: i for i, n in enumerate(h)}
+    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
+    ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')
+    w = csv.writer(o, lineterminator='\n')
+    w.writerow(OUT)
+    for row in r:
+        if not row: continue
+        rows += 1
+        catalog = row[cat] if cat is not None else ''
+        schema = row[sch]
+        database = schema if catalog in ('', 'def') else catalog
+        typ = (row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')
+        w.writerow([row[col], row[com] if com is not None else '', typ, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
+` + PY_EPILOGUE
+
+/**
+ * PostgreSQL layout (and any export without column_type): the type assembled as our reader's
+ * formatColumnType does it: USER-DEFINED → udt_name, ARRAY → udt_name less its leading `_`
+ * plus `[]`, a data_type with `(` or `<` as is, character types with their length,
+ * numeric/decimal with precision and scale. No comments.
+ */
+const PYTHON_POSTGRES = PY_PRELUDE + String.raw`
+with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
+    r = csv.reader(f)
+    h = [x.strip().lower() for x in next(r)]
+    ix = {n: i for i, n in enumerate(h)}
+    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
+    dt, udt, ln, pr, sc = ix['data_type'], ix['udt_name'], ix['character_maximum_length'], ix['numeric_precision'], ix['numeric_scale']
+    w = csv.writer(o, lineterminator='\n')
+    w.writerow(OUT)
+    for row in r:
+        if not row: continue
+        rows += 1
+        catalog = row[cat] if cat is not None else ''
+        schema = row[sch]
+        database = schema if catalog in ('', 'def') else catalog
+        w.writerow([row[col], '', format_type(row[dt], row[udt], row[ln], row[pr], row[sc]), row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
+` + PY_EPILOGUE
+
+/**
+ * The same mapping written the way most Python scripts map CSV by header name: csv.DictReader
+ * → a dict per output row → csv.DictWriter, for either layout. A second baseline: the issue's
+ * reference figure (Python 22.8 MB/s on a 371 MB export) is in this script's range here, not
+ * in the csv.reader one's (see bench/results-info-schema-csv.md). Output identical to both.
+ */
+const PYTHON_DICT = PY_PRELUDE + String.raw`
 with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
     names = [x.strip().lower() for x in next(csv.reader(f))]
     w = csv.DictWriter(o, fieldnames=OUT, lineterminator='\n')
@@ -302,12 +269,11 @@ with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline=''
         rows += 1
         catalog = row.get('table_catalog') or ''
         schema = row['table_schema']
-        w.writerow({'col_name': row['column_name'], 'col_description': row.get('column_comment') or '', 'col_type': type_of(row),
+        typ = row.get('column_type') or format_type(row.get('data_type') or '', row.get('udt_name') or '', row.get('character_maximum_length'), row.get('numeric_precision'), row.get('numeric_scale'))
+        w.writerow({'col_name': row['column_name'], 'col_description': row.get('column_comment') or '', 'col_type': typ,
                     'col_sort_order': row.get('ordinal_position') or '', 'database': schema if catalog in ('', 'def') else catalog,
                     'schema': schema, 'name': row['table_name'], 'description': '', 'is_view': '', 'last_updated_time': ''})
-ru = resource.getrusage(resource.RUSAGE_SELF)
-print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
-`
+` + PY_EPILOGUE
 
 // ------------------------------------------------------------------ shared writer side
 /**
