@@ -57,3 +57,12 @@ t.test('a column whose table never comes is CSV_NO_PARENT', async (t) => {
 t.test('empty input still writes the header', async (t) => {
   t.equal(new CsvWriter({ eol: '\r\n' }).end(), csvHeader().join(',') + '\r\n')
 })
+
+t.test('a table written again: its later columns carry the later table fields', async (t) => {
+  const w = new CsvWriter()
+  const t1 = table('d.s.t', { description: 'first' })
+  const t2 = table('d.s.t', { description: 'second' })
+  const rows = (w.write(t1) + w.write(column('a', 'd.s.t')) + w.write(t2) + w.write(column('b', 'd.s.t')) + w.end()).split('\n')
+  t.match(rows[1], /^a,.*,first,/)
+  t.match(rows[2], /^b,.*,second,/)
+})

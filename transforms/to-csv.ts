@@ -69,6 +69,9 @@ export class CsvWriter {
   /** columns whose table has not arrived yet, by table id. */
   private readonly waiting = new Map<string, Resource[]>()
   private started = false
+  /** The table the last column row used (see write). */
+  private lastId = ''
+  private lastTable: { fields: string, used: boolean } | undefined
 
   constructor(options: CsvWriterOptions = {}) {
     this.eol = options.eol ?? '\n'
@@ -87,6 +90,7 @@ export class CsvWriter {
         .map(csvField).join(',')
       const table = { fields, used: false }
       this.tables.set(r.databuilder_id, table)
+      if (r.databuilder_id === this.lastId) this.lastTable = table // a table given twice: the later one counts
       const cols = this.waiting.get(r.databuilder_id)
       if (cols !== undefined) {
         this.waiting.delete(r.databuilder_id)
@@ -96,8 +100,14 @@ export class CsvWriter {
     }
     if (r.entity_type === 'column') {
       const parent = r.parent_databuilder_id ?? ''
+      // a table's columns come one after another: its entry is looked up once for them all
+      if (parent === this.lastId && this.lastTable !== undefined) return out + this.row(r, this.lastTable)
       const table = this.tables.get(parent)
-      if (table !== undefined) return out + this.row(r, table)
+      if (table !== undefined) {
+        this.lastId = parent
+        this.lastTable = table
+        return out + this.row(r, table)
+      }
       let list = this.waiting.get(parent)
       if (list === undefined) this.waiting.set(parent, (list = []))
       list.push(r)
