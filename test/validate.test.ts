@@ -195,3 +195,13 @@ t.test('per-record diagnostics do not depend on the records before (key-sequence
   t.same(run(records), alone, 'in sequence, each record gets what it gets alone')
   t.same(run([...records].reverse()), [...records].reverse().flatMap((r) => run([r])), 'and in reverse order')
 })
+
+t.test('an entity_type naming an Object.prototype property is not a type', async (t) => {
+  const r = check([
+    { entity_type: 'toString', databuilder_id: 'a' } as unknown as SecodaRecord,
+    { entity_type: 'constructor', databuilder_id: 'b' } as unknown as SecodaRecord,
+    { entity_type: '__proto__', databuilder_id: 'c' } as unknown as SecodaRecord,
+  ])
+  t.same(codes(r), ['FIELD_ENUM@1', 'FIELD_ENUM@2', 'FIELD_ENUM@3'])
+  t.match(r.diagnostics[0], { path: 'entity_type', message: /got "toString"/ })
+})
