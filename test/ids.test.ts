@@ -88,3 +88,55 @@ t.test('hash64: no collisions among a million similar ids (regression: the first
   const single = hash64('a', { hi: 0, lo: 0 })
   t.not(`${single.hi}:${single.lo}`, '0:0')
 })
+
+t.test('hash64 group: the id up to its last period places it; the hash itself does not change', async (t) => {
+  const g = (s: string): number | undefined => hash64(s, { hi: 0, lo: 0 }).group
+  t.equal(g('db.s.t.a'), g('db.s.t.bb'), 'columns of one table share a group')
+  t.equal(g('db.s.table_0.x'), g('db.s.table_0.column_2'), 'period at an odd position')
+  t.equal(g('db.s.tab.x'), g('db.s.tab.yy'), 'period at an even position')
+  t.not(g('db.s.table_0.x'), g('db.s.table_1.x'), 'tables differing in the last unit before the period')
+  t.not(g('db.s.t.a'), g('db.s.u.a'))
+  for (const s of ['a', 'db.s.t.a', 'x.', '.']) {
+    const v = g(s)!
+    t.ok(Number.isInteger(v) && v >= 0 && v < 65536, `16-bit group for ${JSON.stringify(s)}`)
+  }
+  const a = hash64('db.s.t.a', { hi: 0, lo: 0 })
+  const b = hash64('db.s.t.a', { hi: 0, lo: 0, group: 123 })
+  t.same([a.hi, a.lo, a.group], [b.hi, b.lo, b.group], 'the result depends on the string only')
+})
+
+t.test('id index with groups: small and huge groups, growth, absent ids, duplicates (against a Set)', async (t) => {
+  // groups of 1 to 40 members (columns of tables), one group of 30000 (the tables of one
+  // schema, far beyond a window), and ids without a period; inserted interleaved, from a
+  // tiny index that grows many times
+  const ids: string[] = []
+  for (let tb = 0; tb < 3000; tb++) {
+    ids.push(`db.big.t${tb}`)
+    for (let c = 0; c < (tb * 7) % 41; c++) ids.push(`db.big.t${tb}.c${c}`)
+  }
+  for (let i = 3000; i < 30000; i++) ids.push(`db.big.t${i}`)
+  for (let i = 0; i < 2000; i++) ids.push(`nodot${i}`)
+  const idx = new IdIndex(16)
+  const h = { hi: 0, lo: 0, group: 0 }
+  let fresh = 0
+  ids.forEach((id, i) => { if (idx.add(hash64(id, h), (i % 7) + 1, i % 3, i + 1) === -1) fresh++ })
+  t.equal(fresh, ids.length, 'every id is new')
+  t.equal(idx.size, ids.length)
+  let lost = 0
+  let wrong = 0
+  ids.forEach((id, i) => {
+    const slot = idx.find(hash64(id, h))
+    if (slot === -1) lost++
+    else if (idx.entryAt(slot).line !== i + 1 || idx.typeAt(slot) !== (i % 7) + 1 || idx.entryAt(slot).file !== i % 3) wrong++
+  })
+  t.equal(lost, 0, 'every id is found')
+  t.equal(wrong, 0, 'with its own payload')
+  let phantom = 0
+  for (let tb = 0; tb < 3000; tb++) if (idx.find(hash64(`db.big.t${tb}.absent`, h)) !== -1) phantom++
+  for (let i = 30000; i < 33000; i++) if (idx.find(hash64(`db.big.t${i}`, h)) !== -1) phantom++
+  t.equal(phantom, 0, 'absent ids are not found')
+  const dup = idx.add(hash64('db.big.t5.c3', h), 1, 0, 999999)
+  t.not(dup, -1, 'a duplicate is found')
+  t.equal(idx.entryAt(dup).line, ids.indexOf('db.big.t5.c3') + 1, 'the first entry is kept')
+  t.equal(idx.size, ids.length)
+})

@@ -146,3 +146,62 @@ t.test('a parent named by consecutive records is checked for each of them (cache
   ])
   t.same(codes(r), ['PARENT_TYPE@2', 'PARENT_TYPE@3', 'PARENT_TYPE@9', 'PARENT_TYPE@10', 'PARENT_MISSING@7', 'PARENT_MISSING@8'])
 })
+
+t.test('the parent added just before a record is checked like any other (lastAdded shortcut)', async (t) => {
+  const r = check([
+    { entity_type: 'dashboard', databuilder_id: 'd', group: 'g' } as SecodaRecord,
+    column('d.a', 'd'),
+    table('db.s.t'),
+    // a duplicate is not "added": the index keeps the table, so the column's parent stays a table
+    { entity_type: 'dashboard', databuilder_id: 'db.s.t', group: 'g' } as SecodaRecord,
+    column('db.s.t.a', 'db.s.t'),
+    table('db.s.u'),
+    { entity_type: 'chart', databuilder_id: 'ch', parent_databuilder_id: 'db.s.u', product: 'x' } as SecodaRecord,
+    column('self', 'self'),
+  ])
+  t.same(codes(r), ['PARENT_TYPE@2', 'ID_DUPLICATE@4', 'PARENT_TYPE@7'])
+  t.match(r.diagnostics[0], { path: 'parent_databuilder_id', databuilderId: 'd.a', message: /parent "d" is a dashboard, expected a table or column/ })
+  t.match(r.diagnostics[2], { line: 7, message: /parent "db.s.u" is a table, expected a dashboard/ })
+})
+
+t.test('per-record diagnostics do not depend on the records before (key-sequence cache)', async (t) => {
+  // records of one type whose keys differ in set, order and value types, so that each one
+  // meets a remembered key sequence that matches it fully, partly, or is longer or shorter
+  const records: object[] = [
+    { entity_type: 'column', databuilder_id: 'a', parent_databuilder_id: 'p', title: 'x', sort_order: 1 },
+    { entity_type: 'column', databuilder_id: 'b', parent_databuilder_id: 'p', title: 'x', sort_order: 1.5 },
+    { entity_type: 'column', databuilder_id: 'c', parent_databuilder_id: 'p', title: 'x' },
+    { entity_type: 'column', databuilder_id: 'd', parent_databuilder_id: 'p', title: 'x', sort_order: 2, colour: 'red' },
+    { entity_type: 'column', databuilder_id: 'e', parent_databuilder_id: 'p', title: 7, colour: 'red', sort_order: 'x' },
+    { databuilder_id: 'f', entity_type: 'column', parent_databuilder_id: 'p', is_pk: 'no' },
+    { entity_type: 'column', databuilder_id: 'g', parent_databuilder_id: 'p', title: 'x', sort_order: 1 },
+    { entity_type: 'column', databuilder_id: 'h', parent_databuilder_id: 'p', title: 'x', sort_order: 1, hidden: 0, external_updated_at: 'yesterday' },
+    { entity_type: 'column', databuilder_id: 'i', parent_databuilder_id: 'p', title: 'x', sort_order: 1, hidden: true, external_updated_at: 5 },
+    { entity_type: 'column', databuilder_id: 'j', parent_databuilder_id: 'p', title: 'x', description: undefined, type: null, sort_order: 1 },
+    { entity_type: 'table', databuilder_id: 'k', title: 'x', database: 'db', schema: 's', colour: 1 },
+    { entity_type: 'table', databuilder_id: 'l', title: 'x', database: 'db' },
+    { entity_type: 'view', databuilder_id: 'm', title: 5 },
+    { entity_type: 'view', databuilder_id: 'n', colour: 'red', title: 'x' },
+    { entity_type: 'column', databuilder_id: 'o', parent_databuilder_id: 'p', title: 'x', sort_order: 1 },
+  ]
+  const run = (rs: object[]): object[] => {
+    const report = new Report({ maxErrors: 1000 })
+    const v = new Validator({ report, references: false })
+    rs.forEach((r) => v.check(withSource({ ...r } as SecodaRecord, { file: 'f.jsonl', line: records.indexOf(r) + 1 })))
+    return report.diagnostics.map(({ code, severity, message, file, line, path, databuilderId }) => ({ code, severity, message, file, line, path, databuilderId }))
+  }
+  const alone = records.flatMap((r) => run([r]))
+  t.ok(alone.length >= 15, `the records have diagnostics of their own (${alone.length})`)
+  t.same(run(records), alone, 'in sequence, each record gets what it gets alone')
+  t.same(run([...records].reverse()), [...records].reverse().flatMap((r) => run([r])), 'and in reverse order')
+})
+
+t.test('an entity_type naming an Object.prototype property is not a type', async (t) => {
+  const r = check([
+    { entity_type: 'toString', databuilder_id: 'a' } as unknown as SecodaRecord,
+    { entity_type: 'constructor', databuilder_id: 'b' } as unknown as SecodaRecord,
+    { entity_type: '__proto__', databuilder_id: 'c' } as unknown as SecodaRecord,
+  ])
+  t.same(codes(r), ['FIELD_ENUM@1', 'FIELD_ENUM@2', 'FIELD_ENUM@3'])
+  t.match(r.diagnostics[0], { path: 'entity_type', message: /got "toString"/ })
+})

@@ -25,29 +25,37 @@ export interface ValidatorOptions {
 
 const TYPE_CODE: Record<string, number> = Object.fromEntries(ENTITY_TYPES.map((t, i) => [t, i + 1]))
 const bit = (t: EntityType): number => 1 << TYPE_CODE[t]!
-/** Which entity types a parent may have, per child type; absent = any. */
-const PARENT_TYPES: Partial<Record<EntityType, number>> = {
-  column: bit('table') | bit('column'),
-  chart: bit('dashboard'),
-  dashboard: bit('dashboard_group'),
-}
 const ANY_TYPE = 0xffff
+/** Which entity types a parent may have, per child type code (index 0: invalid type). */
+const PARENT_TYPES: readonly number[] = [ANY_TYPE, ...ENTITY_TYPES.map((t) =>
+  t === 'column' ? bit('table') | bit('column') : t === 'chart' ? bit('dashboard') : t === 'dashboard' ? bit('dashboard_group') : ANY_TYPE)]
+const TABLE = TYPE_CODE.table!
+const COLUMN = TYPE_CODE.column!
+const DASHBOARD = TYPE_CODE.dashboard!
+const CHART = TYPE_CODE.chart!
+/** Value kinds of resource fields (entity_type is checked against its enum apart). */
+const ENUM = 0
 const STRING = 1
 const BOOLEAN = 2
 const INTEGER = 3
-/** The value kind of each resource field (entity_type is checked against its enum). */
+const DATETIME = 4
+const UNKNOWN = 5
+/** The value kind of each resource field. */
 const FIELD_KIND: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(RESOURCE_FIELDS.map((f) => [f,
-  f === 'entity_type' ? 0 : f === 'is_pk' || f === 'hidden' ? BOOLEAN : f === 'sort_order' ? INTEGER : STRING])))
-/** Fields required per entity type, beyond entity_type and databuilder_id. */
-const REQUIRED_FIELDS: Record<EntityType, readonly (keyof Resource)[]> = {
-  database: [],
-  schema: [],
-  table: ['database', 'schema'],
-  column: ['parent_databuilder_id'],
-  dashboard_group: [],
-  dashboard: ['group'],
-  chart: ['parent_databuilder_id', 'product'],
+  f === 'entity_type' ? ENUM : f === 'is_pk' || f === 'hidden' ? BOOLEAN : f === 'sort_order' ? INTEGER : f === 'external_updated_at' ? DATETIME : STRING])))
+
+/**
+ * The keys a record of some entity type was last seen with, in for-in order, and the kind
+ * of each. A source emits records of one shape per type (the same keys in the same order),
+ * so comparing each key to the remembered one (a pointer comparison of internalized
+ * strings) replaces a dictionary lookup per key; on the first key that differs the
+ * validator looks the rest up and remembers the new sequence.
+ */
+interface Shape {
+  keys: string[]
+  kinds: number[]
 }
+const NO_SHAPE: Shape = { keys: [], kinds: [] }
 const KNOWN_EDGE_FIELDS = new Set(['from_identifier', 'to_identifier'])
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/
 /** Dangling references whose id text is kept for the message (the rest are reported by line). */
@@ -69,11 +77,22 @@ export class Validator {
   private readonly pendingText = new Map<number, string>()
   private readonly files = new Map<string, number>()
   private readonly fileNames: string[] = ['']
-  private readonly h: Hash64 = { hi: 0, lo: 0 }
+  private readonly h: Hash64 = { hi: 0, lo: 0, group: 0 }
   private records = 0
   /** The last reference target found in the index, and its type (see reference()). */
   private lastParent: string | undefined
   private lastParentType = 0
+  /** The id the last record added to the index (not a duplicate), and its type. */
+  private lastAdded: string | undefined
+  private lastAddedType = 0
+  /** The last file name seen and its index (see fileIndex()). */
+  private lastFile: string | undefined
+  private lastFileIdx = 0
+  /** The last valid entity_type value seen and its code. */
+  private lastType: unknown = undefined
+  private lastTypeCode = 0
+  /** Per entity type code (0: invalid type), the last key sequence seen (see Shape). */
+  private readonly shapes: Shape[] = Array.from({ length: ENTITY_TYPES.length + 1 }, () => NO_SHAPE)
 
   constructor(options: ValidatorOptions) {
     this.report = options.report
@@ -113,60 +132,94 @@ export class Validator {
   private checkResource(r: Resource, file: string | undefined, line: number | undefined): void {
     const report = this.report
     const id = typeof r.databuilder_id === 'string' ? r.databuilder_id : undefined
-    const at = (path?: string): Position => this.pos(file, line, path, id)
     const type = r.entity_type
-    let typeOk = true
-    if (typeof type !== 'string' || TYPE_CODE[type] === undefined) {
-      report.error('FIELD_ENUM', `entity_type must be one of ${ENTITY_TYPES.join(', ')}, got ${JSON.stringify(type)}`, at('entity_type'))
-      typeOk = false
+    // the last entity type seen is remembered: consecutive records mostly share it, and a
+    // comparison of the same string is cheaper than a lookup by a varying key
+    let typeCode: number
+    if (type === this.lastType) typeCode = this.lastTypeCode
+    else {
+      typeCode = (ENTITY_TYPES as readonly unknown[]).indexOf(type) + 1
+      if (typeCode !== 0) { this.lastType = type; this.lastTypeCode = typeCode }
     }
-    if (id === undefined || id === '') report.error('FIELD_REQUIRED', 'databuilder_id is required and must be a non-empty string', at('databuilder_id'))
-    // one pass over the keys the record has (usually 6-9) instead of a lookup per known field
+    if (typeCode === 0) report.error('FIELD_ENUM', `entity_type must be one of ${ENTITY_TYPES.join(', ')}, got ${JSON.stringify(type)}`, this.pos(file, line, 'entity_type', id))
+    if (id === undefined || id === '') report.error('FIELD_REQUIRED', 'databuilder_id is required and must be a non-empty string', this.pos(file, line, 'databuilder_id', id))
+    // one pass over the keys the record has (usually 6-9), each compared with the key at the
+    // same place in the last record of this type (see Shape)
     const obj = r as unknown as Record<string, unknown>
+    const shape = this.shapes[typeCode]!
+    let keys = shape.keys
+    let kinds = shape.kinds
+    let learning = false
+    let i = 0
     for (const k in obj) {
+      let kind: number
+      if (k === keys[i]) kind = kinds[i]!
+      else {
+        if (!learning) { keys = keys.slice(0, i); kinds = kinds.slice(0, i); learning = true }
+        kind = FIELD_KIND[k] ?? UNKNOWN
+        keys.push(k)
+        kinds.push(kind)
+      }
+      i++
       const v = obj[k]
       if (v === undefined || v === null) continue
-      const kind = FIELD_KIND[k]
       if (kind === STRING) {
-        if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, at(k))
-        else if (k === 'external_updated_at' && !ISO_WITH_OFFSET.test(v)) report.error('FIELD_TYPE', `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(v)}`, at(k))
+        if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, this.pos(file, line, k, id))
       } else if (kind === BOOLEAN) {
-        if (typeof v !== 'boolean') report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, at(k))
+        if (typeof v !== 'boolean') report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
       } else if (kind === INTEGER) {
-        if (!Number.isInteger(v)) report.error('FIELD_TYPE', `${k} must be an integer, got ${JSON.stringify(v)}`, at(k))
-      } else if (kind === undefined && this.options.unknownFields) {
-        report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`, at(k))
+        if (!Number.isInteger(v)) report.error('FIELD_TYPE', `${k} must be an integer, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
+      } else if (kind === DATETIME) {
+        if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, this.pos(file, line, k, id))
+        else if (!ISO_WITH_OFFSET.test(v)) report.error('FIELD_TYPE', `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
+      } else if (kind === UNKNOWN && this.options.unknownFields) {
+        report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`, this.pos(file, line, k, id))
       }
     }
+    if (learning || i !== keys.length) this.shapes[typeCode] = { keys: learning ? keys : keys.slice(0, i), kinds: learning ? kinds : kinds.slice(0, i) }
     const parent = typeof r.parent_databuilder_id === 'string' && r.parent_databuilder_id !== '' ? r.parent_databuilder_id : undefined
-    if (typeOk) {
-      const required = REQUIRED_FIELDS[type]
-      for (let i = 0; i < required.length; i++) {
-        const f = required[i]!
-        const v = r[f]
-        if (v === undefined || v === null || v === '') report.error('FIELD_REQUIRED', `${f} is required for a ${type}`, at(f))
+    if (typeCode !== 0) {
+      // the fields each type requires beyond entity_type and databuilder_id, in this order
+      if (typeCode === TABLE) {
+        this.required(r.database, 'database', type, file, line, id)
+        this.required(r.schema, 'schema', type, file, line, id)
+      } else if (typeCode === COLUMN) {
+        this.required(r.parent_databuilder_id, 'parent_databuilder_id', type, file, line, id)
+      } else if (typeCode === DASHBOARD) {
+        this.required(r.group, 'group', type, file, line, id)
+      } else if (typeCode === CHART) {
+        this.required(r.parent_databuilder_id, 'parent_databuilder_id', type, file, line, id)
+        this.required(r.product, 'product', type, file, line, id)
       }
-      if (this.options.forCsv) this.checkCsvNames(r, at)
+      if (this.options.forCsv) {
+        if (typeCode === TABLE) {
+          this.csvName(r.database, 'database name', 'database', file, line, id)
+          this.csvName(r.schema, 'schema name', 'schema', file, line, id)
+          this.csvName(r.title, 'table name', 'title', file, line, id)
+        } else if (typeCode === COLUMN) this.csvName(r.title, 'column name', 'title', file, line, id)
+      }
     }
     if (!this.options.references || id === undefined || id === '') return
     const fileIdx = this.fileIndex(file)
-    const prev = this.ids.add(hash64(id, this.h), typeOk ? TYPE_CODE[type]! : 0, fileIdx, line ?? 0)
+    const prev = this.ids.add(hash64(id, this.h), typeCode, fileIdx, line ?? 0)
     if (prev !== -1) {
       const first = this.ids.entryAt(prev)
       const where = first.line > 0 ? ` (first at ${this.fileNames[first.file] ? this.fileNames[first.file] + ':' : 'line '}${first.line})` : ''
-      report.error('ID_DUPLICATE', `duplicate databuilder_id ${JSON.stringify(id)}${where}`, at('databuilder_id'))
+      report.error('ID_DUPLICATE', `duplicate databuilder_id ${JSON.stringify(id)}${where}`, this.pos(file, line, 'databuilder_id', id))
     }
-    if (parent !== undefined) this.reference(parent, typeOk ? (PARENT_TYPES[type] ?? ANY_TYPE) : ANY_TYPE, 0, fileIdx, file, line, id)
+    if (parent !== undefined) this.reference(parent, PARENT_TYPES[typeCode]!, 0, fileIdx, file, line, id)
+    // remembered after the reference check, which wants the id added before this record
+    if (prev === -1) { this.lastAdded = id; this.lastAddedType = typeCode }
   }
 
-  private checkCsvNames(r: Resource, at: (path?: string) => Position): void {
-    const fields: (keyof Resource)[] = r.entity_type === 'table' ? ['database', 'schema', 'title'] : r.entity_type === 'column' ? ['title'] : []
-    for (const f of fields) {
-      const v = r[f]
-      if (typeof v === 'string' && v.includes('.')) {
-        const what = f === 'title' ? `${r.entity_type} name` : `${f} name`
-        this.report.error('CSV_NAME_PERIOD', `${what} ${JSON.stringify(v)} contains a period, which the Secoda CSV format forbids (write JSONL instead)`, at(f))
-      }
+  private required(v: unknown, field: string, type: string, file: string | undefined, line: number | undefined, id: string | undefined): void {
+    if (v === undefined || v === null || v === '') this.report.error('FIELD_REQUIRED', `${field} is required for a ${type}`, this.pos(file, line, field, id))
+  }
+
+  /** CSV rule: the Secoda CSV format has no quoting for periods in names. */
+  private csvName(v: unknown, what: string, field: string, file: string | undefined, line: number | undefined, id: string | undefined): void {
+    if (typeof v === 'string' && v.includes('.')) {
+      this.report.error('CSV_NAME_PERIOD', `${what} ${JSON.stringify(v)} contains a period, which the Secoda CSV format forbids (write JSONL instead)`, this.pos(file, line, field, id))
     }
   }
 
@@ -176,6 +229,13 @@ export class Validator {
     if (target === this.lastParent) {
       const t = this.lastParentType
       if (kind === 0 && mask !== ANY_TYPE && t !== 0 && (mask & (1 << t)) === 0) this.checkParentType(t, mask, target, this.pos(file, line, 'parent_databuilder_id', from))
+      return
+    }
+    // a table's first column names the id added just before it: known without a lookup
+    if (target === this.lastAdded) {
+      this.lastParent = target
+      this.lastParentType = this.lastAddedType
+      if (kind === 0) this.checkParentType(this.lastAddedType, mask, target, this.pos(file, line, 'parent_databuilder_id', from))
       return
     }
     const h = hash64(target, this.h)
@@ -252,11 +312,14 @@ export class Validator {
 
   private fileIndex(file: string | undefined): number {
     if (file === undefined) return 0
+    if (file === this.lastFile) return this.lastFileIdx
     let i = this.files.get(file)
     if (i === undefined) {
       i = this.fileNames.length < 255 ? this.fileNames.length : 0
       if (i !== 0) { this.files.set(file, i); this.fileNames.push(file) }
     }
+    this.lastFile = file
+    this.lastFileIdx = i
     return i
   }
 
