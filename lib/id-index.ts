@@ -1,7 +1,7 @@
 // A compact set of databuilder ids for cross-record checks: each id is kept as a 64-bit
 // hash (two 32-bit lanes) in open-addressing typed arrays, with its entity type and the
-// line it was first seen on. 16 bytes per slot at ≤ 0.7 load instead of the ~150 bytes a
-// Set<string> entry costs, so 3 million ids fit in ~70 MB.
+// line it was first seen on. ~14 bytes per slot at ≤ 0.7 load instead of the ~150 bytes a
+// Set<string> entry costs, so 3 million ids fit in ~60 MB.
 //
 // What a hash collision (two different ids with equal 64-bit hashes) can cause: the second
 // id is taken for a duplicate of the first (a false ID_DUPLICATE error), and a reference to
@@ -13,11 +13,6 @@
 export interface Hash64 {
   hi: number
   lo: number
-  /**
-   * A 16-bit hash of the string up to its last period (see {@link hash64}): where the index
-   * places the id (absent: placed by hi alone). Not part of the id's identity.
-   */
-  group?: number
 }
 
 function fmix32(h: number): number {
@@ -34,27 +29,15 @@ function fmix32(h: number): number {
  * every block, and the x86_128 finalization that mixes the lanes. (A plain
  * multiply-xor loop without rotations lets high input bits reach only high hash bits; an
  * earlier version of this function built that way collided within a million dbt column ids.)
- *
- * Also sets `out.group`, a hash of the string before its last period (`db.s.t` for `db.s.t.a`):
- * the columns of one table (`db.s.t.a`, `db.s.t.b`) share it, and the index places ids of
- * one group near each other (see {@link IdIndex}). Writes into `out` to avoid allocation.
+ * Writes into `out` to avoid allocation.
  */
 export function hash64(s: string, out: Hash64): Hash64 {
   const n = s.length
   let h1 = 0x9747b28c
   let h2 = 0x2f8d6e1b
-  let g1 = 0
-  let g2 = 0
-  let g = -1
-  let gc = 0
   let i = 0
   for (; i + 1 < n; i += 2) {
-    const c0 = s.charCodeAt(i)
-    const c1 = s.charCodeAt(i + 1)
-    // the group takes the prefix's whole blocks (the lanes before this one) and, when the
-    // period is the block's second unit, the unit before it
-    if (c1 === 46) { g1 = h1; g2 = h2; g = i + 1; gc = c0 + 1 } else if (c0 === 46) { g1 = h1; g2 = h2; g = i; gc = 0 }
-    const k = c0 | (c1 << 16)
+    const k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)
     let k1 = Math.imul(k, 0xcc9e2d51)
     k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593)
     h1 ^= k1
@@ -68,7 +51,6 @@ export function hash64(s: string, out: Hash64): Hash64 {
   }
   if (i < n) {
     const k = s.charCodeAt(i)
-    if (k === 46) { g1 = h1; g2 = h2; g = i; gc = 0 }
     let k1 = Math.imul(k, 0xcc9e2d51)
     h1 ^= Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593)
     let k2 = Math.imul(k, 0x239b961b)
@@ -86,7 +68,6 @@ export function hash64(s: string, out: Hash64): Hash64 {
   out.lo = h2 >>> 0
   // (0,0) marks an empty slot
   if (out.hi === 0 && out.lo === 0) out.lo = 1
-  out.group = (g === -1 ? out.hi : fmix32((g1 ^ Math.imul(g2 ^ gc, 0x85ebca6b)) + g)) >>> 16
   return out
 }
 
@@ -105,41 +86,30 @@ const MAX_LOAD = 0.7
  */
 const GROWTH = 1.5
 const TWO_32 = 4294967296
-/** Slots of a group's window (a power of two), and how many of them an id tries first. */
-const WINDOW = 64
-const WINDOW_PROBES = 8
-const TWO_16 = 65536
 
 /**
  * Open-addressing hash set of 64-bit id hashes with a small payload per entry. The capacity
  * is any size (not a power of two), so a caller that knows about how many ids to expect
  * gets an index of about that size, and growth can be by less than doubling.
- *
- * Where an id goes: first up to {@link WINDOW_PROBES} slots of a 64-slot window that its
- * group (a hash of the id up to its last period) selects, then, if those are taken, linear
- * probing from where its full hash points. With every id at a random slot, the cache and
- * TLB misses of that one random access per id were about half the validator's time on a
- * 100 MB information_schema export; the columns of one table now share a window, so after
- * the first they mostly hit memory just touched. Large groups (the tables of one schema)
- * fill their window and fall back to the random probe, as every id did before.
  */
 export class IdIndex {
   private hi: Uint32Array
   private lo: Uint32Array
+  private types: Uint8Array
+  private files: Uint8Array
   private lines: Uint32Array
-  /** group << 16 | file << 8 | entity type */
-  private meta: Uint32Array
   private cap: number
   private limit: number
   private count = 0
 
   constructor(initialCapacity = 1 << 16) {
-    this.cap = Math.max(WINDOW, Math.ceil(initialCapacity))
+    this.cap = Math.max(16, Math.ceil(initialCapacity))
     this.limit = Math.floor(this.cap * MAX_LOAD)
     this.hi = new Uint32Array(this.cap)
     this.lo = new Uint32Array(this.cap)
+    this.types = new Uint8Array(this.cap)
+    this.files = new Uint8Array(this.cap)
     this.lines = new Uint32Array(this.cap)
-    this.meta = new Uint32Array(this.cap)
   }
 
   /** Number of ids held. */
@@ -154,29 +124,14 @@ export class IdIndex {
 
   /** Bytes held by the index's arrays. */
   get byteLength(): number {
-    return this.cap * 16
+    return this.cap * 14
   }
 
-  /**
-   * The slot holding the hash, or the empty slot where it goes. The probe sequence depends
-   * only on the hash and the group, and slots are never emptied, so a lookup walks past the
-   * same taken slots its insertion did.
-   */
-  private slot(hi: number, lo: number, group: number): number {
-    const cap = this.cap
-    // multiply-high range reduction: maps 16 or 32 bits onto [0, cap) without a power of
-    // two or a division (the guards cover float rounding at the top end); cap ≥ WINDOW
-    let base = Math.floor((group * cap) / TWO_16)
-    if (base >= cap) base = cap - 1
-    const off = lo & (WINDOW - 1)
-    for (let j = 0; j < WINDOW_PROBES; j++) {
-      let w = base + ((off + j) & (WINDOW - 1))
-      if (w >= cap) w -= cap
-      const h = this.hi[w]!
-      const l = this.lo[w]!
-      if ((h === 0 && l === 0) || (h === hi && l === lo)) return w
-    }
+  private slot(hi: number, lo: number): number {
+    // multiply-high range reduction: maps the mixed 32 bits onto [0, cap) without a power
+    // of two or a division (the guard covers float rounding at the top end)
     const mix = (lo ^ Math.imul(hi, 0x9e3779b1)) >>> 0
+    const cap = this.cap
     let i = Math.floor((mix * cap) / TWO_32)
     if (i >= cap) i = cap - 1
     for (;;) {
@@ -192,67 +147,61 @@ export class IdIndex {
    * with {@link IdIndex.entryAt}) when the hash was already there.
    */
   add(h: Hash64, type: number, file: number, line: number): number {
-    const group = groupOf(h)
-    const i = this.slot(h.hi, h.lo, group)
+    const i = this.slot(h.hi, h.lo)
     if (this.hi[i] !== 0 || this.lo[i] !== 0) return i
     this.hi[i] = h.hi
     this.lo[i] = h.lo
+    this.types[i] = type
+    this.files[i] = file
     this.lines[i] = line
-    this.meta[i] = ((group << 16) | ((file & 0xff) << 8) | (type & 0xff)) >>> 0
     if (++this.count > this.limit) this.grow()
     return -1
   }
 
   /** Slot holding the hash, or -1. */
   find(h: Hash64): number {
-    const i = this.slot(h.hi, h.lo, groupOf(h))
+    const i = this.slot(h.hi, h.lo)
     return this.hi[i] === 0 && this.lo[i] === 0 ? -1 : i
   }
 
   /** The payload stored at a slot returned by add/find. */
   entryAt(slot: number): IdEntry {
-    const m = this.meta[slot]!
-    return { type: m & 0xff, file: (m >>> 8) & 0xff, line: this.lines[slot]! }
+    return { type: this.types[slot]!, file: this.files[slot]!, line: this.lines[slot]! }
   }
 
   /** Entity type stored at a slot. */
   typeAt(slot: number): number {
-    return this.meta[slot]! & 0xff
+    return this.types[slot]!
   }
 
   private grow(): void {
-    const { hi, lo, lines, meta } = this
+    const { hi, lo, types, files, lines } = this
     const cap = Math.ceil(this.cap * GROWTH)
     this.cap = cap
     this.limit = Math.floor(cap * MAX_LOAD)
     this.hi = new Uint32Array(cap)
     this.lo = new Uint32Array(cap)
+    this.types = new Uint8Array(cap)
+    this.files = new Uint8Array(cap)
     this.lines = new Uint32Array(cap)
-    this.meta = new Uint32Array(cap)
     for (let j = 0; j < hi.length; j++) {
       if (hi[j] === 0 && lo[j] === 0) continue
-      const i = this.slot(hi[j]!, lo[j]!, meta[j]! >>> 16)
+      const i = this.slot(hi[j]!, lo[j]!)
       this.hi[i] = hi[j]!
       this.lo[i] = lo[j]!
+      this.types[i] = types[j]!
+      this.files[i] = files[j]!
       this.lines[i] = lines[j]!
-      this.meta[i] = meta[j]!
     }
   }
 }
 
-/** The 16-bit group that places a hash (see {@link hash64}); hashes made elsewhere use hi. */
-function groupOf(h: Hash64): number {
-  return h.group ?? h.hi >>> 16
-}
-
-const STRIDE = 6
-
 /**
  * A growable list of references not yet resolvable (the id they name had not been seen
- * when they were read), kept as hashes plus what is needed to report them: 24 bytes each.
+ * when they were read), kept as hashes plus what is needed to report them: 20 bytes each.
  */
 export class PendingRefs {
-  private data: Uint32Array = new Uint32Array(STRIDE * 1024)
+  private data: Uint32Array = new Uint32Array(5 * 1024)
   private n = 0
 
   get size(): number {
@@ -261,29 +210,27 @@ export class PendingRefs {
 
   /** Remember a reference: hash, allowed-type mask, kind (0 parent, 1 lineage), file, line. */
   push(h: Hash64, typeMask: number, kind: number, file: number, line: number, record: number): void {
-    if ((this.n + 1) * STRIDE > this.data.length) {
+    if ((this.n + 1) * 5 > this.data.length) {
       const next = new Uint32Array(this.data.length * 2)
       next.set(this.data)
       this.data = next
     }
-    const o = this.n * STRIDE
+    const o = this.n * 5
     this.data[o] = h.hi
     this.data[o + 1] = h.lo
     this.data[o + 2] = (typeMask & 0xffff) | (kind << 16) | (file << 24)
     this.data[o + 3] = line
     this.data[o + 4] = record
-    this.data[o + 5] = groupOf(h)
     this.n++
   }
 
   /** Visit every reference. */
   forEach(fn: (h: Hash64, typeMask: number, kind: number, file: number, line: number, record: number) => void): void {
-    const h: Hash64 = { hi: 0, lo: 0, group: 0 }
+    const h: Hash64 = { hi: 0, lo: 0 }
     for (let i = 0; i < this.n; i++) {
-      const o = i * STRIDE
+      const o = i * 5
       h.hi = this.data[o]!
       h.lo = this.data[o + 1]!
-      h.group = this.data[o + 5]!
       const packed = this.data[o + 2]!
       fn(h, packed & 0xffff, (packed >>> 16) & 0xff, packed >>> 24, this.data[o + 3]!, this.data[o + 4]!)
     }

@@ -77,7 +77,7 @@ export class Validator {
   private readonly pendingText = new Map<number, string>()
   private readonly files = new Map<string, number>()
   private readonly fileNames: string[] = ['']
-  private readonly h: Hash64 = { hi: 0, lo: 0, group: 0 }
+  private readonly h: Hash64 = { hi: 0, lo: 0 }
   private records = 0
   /** The last reference target found in the index, and its type (see reference()). */
   private lastParent: string | undefined
