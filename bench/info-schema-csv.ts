@@ -49,21 +49,49 @@ const READ_SIZE = Number(process.env.BENCH_READ_KB ?? 256) * 1024
 const HEADER = 'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n'
 
 // ------------------------------------------------------------------ input
+/** The generators' output: CSV rows gathered in memory and written ~1 MiB at a time. */
+class RowFile {
+  /** Bytes written so far. */
+  size = 0
+  private readonly out: WriteStream
+  private buf: string
+  constructor(file: string, header: string) {
+    this.out = createWriteStream(file)
+    this.buf = header + '\n'
+  }
+
+  add(row: string[]): void {
+    this.buf += row.map(quoteCsvField).join(',') + '\n'
+  }
+
+  /** Write what has gathered once it is over 1 MiB (call between tables). */
+  async flush(): Promise<void> {
+    if (this.buf.length <= 1 << 20) return
+    this.size += Buffer.byteLength(this.buf)
+    const ok = this.out.write(this.buf)
+    this.buf = ''
+    if (!ok) await once(this.out, 'drain')
+  }
+
+  async end(): Promise<void> {
+    this.out.end(this.buf)
+    await once(this.out, 'finish')
+  }
+}
+
 const MYSQL_HEADER = 'TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME,ORDINAL_POSITION,COLUMN_DEFAULT,IS_NULLABLE,DATA_TYPE,CHARACTER_MAXIMUM_LENGTH,CHARACTER_OCTET_LENGTH,NUMERIC_PRECISION,NUMERIC_SCALE,DATETIME_PRECISION,CHARACTER_SET_NAME,COLLATION_NAME,COLUMN_TYPE,COLUMN_KEY,EXTRA,PRIVILEGES,COLUMN_COMMENT,GENERATION_EXPRESSION,SRS_ID'
 
 /** A MySQL 8 style export, sorted by schema, table, ordinal; ~1 in 3 columns commented. */
 async function generateMysql(file: string, bytes: number): Promise<void> {
-  const out = createWriteStream(file)
+  const out = new RowFile(file, MYSQL_HEADER)
   const types = [
     ['int', 'int', '', '', '10', '0'], ['bigint', 'bigint unsigned', '', '', '20', '0'], ['varchar', 'varchar(255)', '255', '1020', '', ''],
     ['decimal', 'decimal(12,2)', '', '', '12', '2'], ['datetime', 'datetime', '', '', '', ''], ['text', 'text', '65535', '65535', '', ''],
     ['json', 'json', '', '', '', ''], ['enum', "enum('new','paid','shipped')", '7', '28', '', ''],
   ]
   const comments = ['', '', 'Surrogate key', 'Customer e-mail, lower-cased', 'Amount in EUR (€), "gross"', 'Free text;\nmay span lines', '', 'Créé le']
-  let size = 0
-  let buf = MYSQL_HEADER + '\n'
   let s = 0
-  for (let t = 0; size < bytes; t++) {
+  for (let t = 0; out.size < bytes; t++) {
     if (t % 500 === 0) s++
     const ncols = 4 + (t % 17)
     for (let c = 1; c <= ncols; c++) {
@@ -71,16 +99,11 @@ async function generateMysql(file: string, bytes: number): Promise<void> {
       const com = comments[(t * 7 + c) % comments.length]!
       const cs = ty[2] !== '' ? 'utf8mb4' : ''
       const row = ['def', `schema_${s}`, `table_${t}`, c === 1 ? 'id' : `column_${c}_of_table_${t}`, String(c), c === 1 ? '' : 'NULL', c === 1 ? 'NO' : 'YES', ty[0]!, ty[2]!, ty[3]!, ty[4]!, ty[5]!, '', cs, cs ? 'utf8mb4_0900_ai_ci' : '', ty[1]!, c === 1 ? 'PRI' : '', c === 1 ? 'auto_increment' : '', 'select,insert,update,references', com, '', '']
-      buf += row.map(quoteCsvField).join(',') + '\n'
+      out.add(row)
     }
-    if (buf.length > 1 << 20) {
-      size += Buffer.byteLength(buf)
-      if (!out.write(buf)) await once(out, 'drain')
-      buf = ''
-    }
+    await out.flush()
   }
-  out.end(buf)
-  await once(out, 'finish')
+  await out.end()
 }
 
 const PG_HEADER = 'table_catalog,table_schema,table_name,column_name,ordinal_position,column_default,is_nullable,data_type,character_maximum_length,character_octet_length,numeric_precision,numeric_precision_radix,numeric_scale,datetime_precision,interval_type,interval_precision,character_set_catalog,character_set_schema,character_set_name,collation_catalog,collation_schema,collation_name,domain_catalog,domain_schema,domain_name,udt_catalog,udt_schema,udt_name,scope_catalog,scope_schema,scope_name,maximum_cardinality,dtd_identifier,is_self_referencing,is_identity,identity_generation,identity_start,identity_increment,identity_maximum,identity_minimum,identity_cycle,is_generated,generation_expression,is_updatable'
@@ -123,12 +146,10 @@ const PG_TYPES: readonly (readonly string[])[] = [
  * defaults); every 13th lost its 3rd column to DROP COLUMN (ordinals skip, as PostgreSQL's do).
  */
 async function generatePostgres(file: string, bytes: number): Promise<void> {
-  const out = createWriteStream(file)
+  const out = new RowFile(file, PG_HEADER)
   const db = 'analytics'
-  let size = 0
-  let buf = PG_HEADER + '\n'
   let s = 0
-  for (let t = 0; size < bytes; t++) {
+  for (let t = 0; out.size < bytes; t++) {
     if (t % 500 === 0) s++
     const schema = `schema_${s}`
     const table = `table_${t}`
@@ -152,16 +173,11 @@ async function generatePostgres(file: string, bytes: number): Promise<void> {
         const nullable = view || (t + c) % 3 !== 0
         row = [db, schema, table, name, String(ord), view ? '' : ty[10]!, nullable ? 'YES' : 'NO', ty[1]!, ty[2]!, ty[3]!, ty[4]!, ty[5]!, ty[6]!, ty[7]!, '', '', '', '', '', '', '', '', '', '', '', db, ty[8]!, ty[9]!, '', '', '', '', String(ord), 'NO', 'NO', '', '', '', '', '', 'NO', 'NEVER', '', view ? 'NO' : 'YES']
       }
-      buf += row.map(quoteCsvField).join(',') + '\n'
+      out.add(row)
     }
-    if (buf.length > 1 << 20) {
-      size += Buffer.byteLength(buf)
-      if (!out.write(buf)) await once(out, 'drain')
-      buf = ''
-    }
+    await out.flush()
   }
-  out.end(buf)
-  await once(out, 'finish')
+  await out.end()
 }
 
 /** Generate the export of a layout, about `bytes` long. */
