@@ -226,14 +226,19 @@ ru = resource.getrusage(resource.RUSAGE_SELF)
 print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
 `
 
-/** MySQL layout: column_type holds the type, column_comment the description. */
-const PYTHON_MYSQL = PY_PRELUDE + String.raw`
+/**
+ * A csv.reader baseline: header indexes, then per row the mapping with the layout's own
+ * `typeExpr` and `commentExpr` (Python expressions over `row` and the indexes bound by
+ * `indexes`), so each layout's script does no per-row work the other layout needs.
+ */
+function csvReaderScript(indexes: string, typeExpr: string, commentExpr: string): string {
+  return PY_PRELUDE + String.raw`
 with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
     r = csv.reader(f)
     h = [x.strip().lower() for x in next(r)]
     ix = {n: i for i, n in enumerate(h)}
     cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
-    ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')
+    ${indexes}
     w = csv.writer(o, lineterminator='\n')
     w.writerow(OUT)
     for row in r:
@@ -242,9 +247,15 @@ with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline=''
         catalog = row[cat] if cat is not None else ''
         schema = row[sch]
         database = schema if catalog in ('', 'def') else catalog
-        typ = (row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')
-        w.writerow([row[col], row[com] if com is not None else '', typ, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
+        w.writerow([row[col], ${commentExpr}, ${typeExpr}, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
 ` + PY_EPILOGUE
+}
+
+/** MySQL layout: column_type holds the type, column_comment the description. */
+const PYTHON_MYSQL = csvReaderScript(
+  "ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')",
+  "(row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')",
+  "row[com] if com is not None else ''")
 
 /**
  * PostgreSQL layout (and any export without column_type): the type assembled as our reader's
@@ -252,23 +263,10 @@ with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline=''
  * plus `[]`, a data_type with `(` or `<` as is, character types with their length,
  * numeric/decimal with precision and scale. No comments.
  */
-const PYTHON_POSTGRES = PY_PRELUDE + String.raw`
-with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
-    r = csv.reader(f)
-    h = [x.strip().lower() for x in next(r)]
-    ix = {n: i for i, n in enumerate(h)}
-    cat, sch, tab, col, pos = ix.get('table_catalog'), ix['table_schema'], ix['table_name'], ix['column_name'], ix.get('ordinal_position')
-    dt, udt, ln, pr, sc = ix['data_type'], ix['udt_name'], ix['character_maximum_length'], ix['numeric_precision'], ix['numeric_scale']
-    w = csv.writer(o, lineterminator='\n')
-    w.writerow(OUT)
-    for row in r:
-        if not row: continue
-        rows += 1
-        catalog = row[cat] if cat is not None else ''
-        schema = row[sch]
-        database = schema if catalog in ('', 'def') else catalog
-        w.writerow([row[col], '', format_type(row[dt], row[udt], row[ln], row[pr], row[sc]), row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
-` + PY_EPILOGUE
+const PYTHON_POSTGRES = csvReaderScript(
+  "dt, udt, ln, pr, sc = ix['data_type'], ix['udt_name'], ix['character_maximum_length'], ix['numeric_precision'], ix['numeric_scale']",
+  'format_type(row[dt], row[udt], row[ln], row[pr], row[sc])',
+  "''")
 
 /**
  * The same mapping written the way most Python scripts map CSV by header name: csv.DictReader
