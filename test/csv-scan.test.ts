@@ -1,6 +1,7 @@
 import t from 'tap'
 import { CsvScanner, parseCsv, quoteCsvField, type CsvRow } from '../lib/csv-scan.js'
 import { isSecodaError } from '../lib/errors.js'
+import { rng } from './helpers.js'
 
 /** Feed `input` in the given chunk sizes (cycled) and collect rows. */
 function feed(input: Uint8Array, sizes: number[]): CsvRow[] {
@@ -14,12 +15,6 @@ function feed(input: Uint8Array, sizes: number[]): CsvRow[] {
   }
   rows.push(...s.end())
   return rows
-}
-
-// A small deterministic PRNG so a failing chunking can be reproduced.
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32)
 }
 
 const SAMPLE = '\uFEFFa,b,c\r\n1,"two, with comma","three ""quoted"""\r\n"multi\nline\r\nfield",é€😀,\r\n\n"",x,"y"\nlast,row,no newline'

@@ -8,6 +8,7 @@ import { InfoSchemaColumns, createInfoSchemaColumnsReader, readTablesExport, for
 import { serializeRecord, recordSource, type Resource } from '../lib/records.js'
 import { createIdBuilder } from '../lib/ids.js'
 import { Report } from '../lib/report.js'
+import { rng } from './helpers.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.join(root, 'fixtures', 'info-schema')
@@ -27,11 +28,6 @@ function convert(input: Uint8Array, options: InfoSchemaOptions, sizes: number[] 
   }
   out.push(...r.end())
   return out
-}
-
-function rng(seed: number): () => number {
-  let x = seed
-  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32)
 }
 
 async function caseOptions(dir: string): Promise<InfoSchemaOptions> {
