@@ -217,6 +217,18 @@ export class CsvScanner {
     return Buffer.from(v, 'latin1').toString('utf8')
   }
 
+  /**
+   * The ASCII field s[a, j) of column k. Exports repeat most values from row to row (catalog,
+   * schema, table name, types, YES/NO): the previous row's string for the column is reused
+   * when it is the same (compared on the window's bytes: a loop beat startsWith on the
+   * text), which saves the allocation (and the garbage) of most fields.
+   */
+  private cut(s: string, a: number, j: number, k: number): string {
+    const prev = this.last[k]
+    if (prev !== undefined && prev.length === j - a && sameAscii(this.win, a, prev)) return prev
+    return this.last[k] = s.slice(a, j)
+  }
+
   private emit(out: CsvRow[]): void {
     out.push({ fields: this.fields, line: this.rowLine })
     this.rows++
@@ -241,7 +253,6 @@ export class CsvScanner {
     const n = b.length
     const delim = this.delim
     const keep = this.keep
-    const last = this.last
     const fields: string[] = this.width > 0 ? new Array<string>(this.width) : []
     let k = 0
     let j = from
@@ -286,14 +297,7 @@ export class CsvScanner {
         }
         if (keep !== undefined && keep[k] !== true) v = ''
         else if (high > 0x7f) v = b.toString('utf8', a, j)
-        else {
-          // Exports repeat most values from row to row (catalog, schema, table name, types,
-          // YES/NO): the previous row's string for this column is reused when it is the
-          // same, which saves the allocation (and the garbage) of most fields.
-          const prev = last[k]
-          if (prev !== undefined && prev.length === j - a && sameAscii(b, a, prev)) v = prev
-          else v = last[k] = s.slice(a, j)
-        }
+        else v = this.cut(s, a, j, k)
       }
       fields[k++] = v
       // b[j] is the delimiter or line end after the field
@@ -333,7 +337,6 @@ export class CsvScanner {
       // loop, without going back through the state switch between them.
       if (state === UNQUOTED) {
         const keep = this.keep
-        const last = this.last
         let fields = this.fields
         for (;;) {
           let j = i
@@ -357,15 +360,7 @@ export class CsvScanner {
             this.partial = ''
           } else if (this.partial === '') {
             if (this.hi) fields.push(this.take(s.slice(i, j)))
-            else {
-              // Exports repeat most values from row to row (catalog, schema, table name, types,
-              // YES/NO): reuse the previous row's string for this column when it is the same,
-              // which saves the allocation (and the garbage) of most fields.
-              const k = fields.length
-              const prev = last[k]
-              if (prev !== undefined && prev.length === j - i && s.startsWith(prev, i)) fields.push(prev)
-              else fields.push(last[k] = s.slice(i, j))
-            }
+            else fields.push(this.cut(s, i, j, fields.length))
           } else {
             fields.push(this.take(this.partial + s.slice(i, j)))
             this.partial = ''
