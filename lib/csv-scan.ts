@@ -14,7 +14,7 @@
 
 import { isUtf8 } from 'node:buffer'
 import { SecodaError } from './errors.js'
-import { incompleteTail } from './utf8.js'
+import { TextToUtf8, incompleteTail } from './utf8.js'
 
 /** One parsed row. */
 export interface CsvRow {
@@ -36,6 +36,11 @@ export interface CsvScannerOptions {
    * Default 64 MiB.
    */
   maxRowChars?: number
+  /**
+   * Line number of the first byte, for a scanner that takes over in the middle of an input
+   * at a row boundary (there is then no leading BOM to skip). Default 1.
+   */
+  startLine?: number
 }
 
 /** A latin1-decoded byte ≥ 0x80: part of a UTF-8 multi-byte character. */
@@ -81,8 +86,8 @@ export class CsvScanner {
   private win: Buffer = Buffer.alloc(0)
   /** Fields of the previous row: the next row's array is allocated at that size. */
   private width = 0
-  /** A high surrogate that ended the last string chunk (its pair comes with the next one). */
-  private surrogate = ''
+  /** Text chunks to bytes (a surrogate pair split between two is held back until whole). */
+  private readonly text = new TextToUtf8()
   /** The field being scanned has bytes ≥ 0x80. */
   private hi = false
   private bomChecked = false
@@ -105,23 +110,16 @@ export class CsvScanner {
     this.delim = d.charCodeAt(0)
     this.file = options.file
     this.maxRowChars = options.maxRowChars ?? 64 * 1024 * 1024
+    if (options.startLine !== undefined) {
+      this.line = this.rowLine = this.fieldLine = options.startLine
+      this.bomChecked = true
+    }
   }
 
   /** Scan one chunk: UTF-8 bytes, or text (encoded to UTF-8 first, so both kinds mix freely). */
   push(chunk: Uint8Array | string): CsvRow[] {
     if (this.ended) throw new SecodaError('INTERNAL', 'CsvScanner.push after end')
-    let bytes: Uint8Array
-    if (typeof chunk === 'string') {
-      // A surrogate pair split between two string chunks is held back until it is whole.
-      let text = this.surrogate + chunk
-      this.surrogate = ''
-      const last = text.charCodeAt(text.length - 1)
-      if (last >= 0xd800 && last <= 0xdbff) {
-        this.surrogate = text.slice(-1)
-        text = text.slice(0, -1)
-      }
-      bytes = Buffer.from(text, 'utf8')
-    } else bytes = chunk
+    const bytes = typeof chunk === 'string' ? this.text.push(chunk) : chunk
     const out: CsvRow[] = []
     // Strings over ~128 KiB go to V8's large-object space: decoding a 256 KiB chunk in one
     // piece measured 20× slower than in 64 KiB pieces, so big chunks are scanned in slices.
@@ -135,7 +133,7 @@ export class CsvScanner {
   /** Finish: flush the last row; an open quoted field is a CSV_SYNTAX error. */
   end(): CsvRow[] {
     if (this.ended) return []
-    const out: CsvRow[] = this.surrogate === '' ? [] : this.push('')
+    const out: CsvRow[] = [] // (a lone high surrogate held back at the end is dropped)
     if (this.carry !== null) {
       throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, { file: this.file, line: this.line })
     }

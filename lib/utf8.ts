@@ -18,6 +18,26 @@ export function incompleteTail(buf: Uint8Array): number {
   return 0
 }
 
+/**
+ * Text chunks → UTF-8 bytes for a byte scanner: a surrogate pair split between two chunks is
+ * held back until it is whole (encoding half a pair would write U+FFFD). `push` returns the
+ * bytes of a chunk; a lone high surrogate at the very end is never returned.
+ */
+export class TextToUtf8 {
+  private held = ''
+
+  push(chunk: string): Buffer {
+    let text = this.held + chunk
+    this.held = ''
+    const last = text.charCodeAt(text.length - 1)
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.held = text.slice(-1)
+      text = text.slice(0, -1)
+    }
+    return Buffer.from(text, 'utf8')
+  }
+}
+
 /** Count of LF bytes in buf[start, end). */
 export function countLines(buf: Uint8Array, start = 0, end = buf.length): number {
   let n = 0
