@@ -40,6 +40,14 @@ export function isViewType(nativeType: string | undefined): boolean | undefined 
   return /view/i.test(nativeType)
 }
 
+/** A table's part of each of its column rows: database to last_updated_time, quoted. */
+export function tableFields(r: Resource): string {
+  const view = isViewType(r.native_type)
+  const epoch = r.external_updated_at === undefined ? NaN : Math.floor(Date.parse(r.external_updated_at) / 1000)
+  return csvField(r.database ?? '') + ',' + csvField(r.schema ?? '') + ',' + csvField(r.title ?? lastPart(r.databuilder_id)) + ',' +
+    csvField(r.description ?? '') + ',' + (view === undefined ? '' : String(view)) + ',' + (Number.isNaN(epoch) ? '' : String(epoch))
+}
+
 /** The last name in a dotted id (used when a table has no title). */
 function lastPart(id: string): string {
   const i = id.lastIndexOf('.')
@@ -83,21 +91,7 @@ export class CsvWriter {
     let out = this.started ? '' : this.header
     this.started = true
     if (isLineage(r)) { this.dropped.lineage++; return out }
-    if (r.entity_type === 'table') {
-      const view = isViewType(r.native_type)
-      const epoch = r.external_updated_at === undefined ? NaN : Math.floor(Date.parse(r.external_updated_at) / 1000)
-      const fields = [r.database ?? '', r.schema ?? '', r.title ?? lastPart(r.databuilder_id), r.description ?? '', view === undefined ? '' : String(view), Number.isNaN(epoch) ? '' : String(epoch)]
-        .map(csvField).join(',')
-      const table = { fields, used: false }
-      this.tables.set(r.databuilder_id, table)
-      if (r.databuilder_id === this.lastId) this.lastTable = table // a table given twice: the later one counts
-      const cols = this.waiting.get(r.databuilder_id)
-      if (cols !== undefined) {
-        this.waiting.delete(r.databuilder_id)
-        for (const c of cols) out += this.row(c, table)
-      }
-      return out
-    }
+    if (r.entity_type === 'table') return out + this.writeTable(r)
     if (r.entity_type === 'column') {
       const parent = r.parent_databuilder_id ?? ''
       // a table's columns come one after another: its entry is looked up once for them all
@@ -115,6 +109,39 @@ export class CsvWriter {
     }
     this.dropped.entities++
     return out
+  }
+
+  /**
+   * A table record: its part of the row is kept for its columns; returns the rows of columns
+   * that waited for it. (A caller other than {@link CsvWriter.write} calls start() first.)
+   */
+  writeTable(r: Resource): string {
+    const table = { fields: tableFields(r), used: false }
+    this.tables.set(r.databuilder_id, table)
+    if (r.databuilder_id === this.lastId) this.lastTable = table // a table given twice: the later one counts
+    let out = ''
+    const cols = this.waiting.get(r.databuilder_id)
+    if (cols !== undefined) {
+      this.waiting.delete(r.databuilder_id)
+      for (const c of cols) out += this.row(c, table)
+    }
+    return out
+  }
+
+  /**
+   * Tables whose rows another stage wrote (the direct path of transforms/info-schema-csv.ts,
+   * when it hands the rest of its input over): id → the table's part of the row
+   * ({@link tableFields}). Columns of theirs that come later are written with them.
+   */
+  adoptTables(tables: Iterable<[string, string]>): void {
+    for (const [id, fields] of tables) this.tables.set(id, { fields, used: true })
+  }
+
+  /** The header line, when nothing was written yet (then it counts as written). */
+  start(): string {
+    if (this.started) return ''
+    this.started = true
+    return this.header
   }
 
   private row(c: Resource, table: { fields: string, used: boolean }): string {
@@ -170,6 +197,63 @@ export interface CsvTransformOptions extends CsvWriterOptions {
 }
 
 /**
+ * Output bytes gathered into large Buffers, each handed to `push` when full: text is
+ * gathered into a string of a few KiB and encoded with one call (cheaper than one per row),
+ * and a caller that has bytes already can copy them in after {@link OutBuffer.room}.
+ */
+export class OutBuffer {
+  buf = Buffer.allocUnsafe(OUT_BUFFER_BYTES)
+  used = 0
+  private pending = ''
+
+  constructor(private readonly push: (b: Buffer) => void) {}
+
+  /** Add text. */
+  text(s: string): void {
+    this.pending += s
+    if (this.pending.length >= 8192) this.encode()
+  }
+
+  /** Make room for `n` more bytes at `used` in `buf` (text added before is encoded first). */
+  room(n: number): void {
+    if (this.pending.length > 0) this.encode()
+    if (this.used + n > this.buf.length) this.next(n)
+  }
+
+  /** Hand over everything added so far. */
+  flush(): void {
+    this.encode()
+    if (this.used > 0) {
+      this.push(this.buf.subarray(0, this.used))
+      this.buf = Buffer.allocUnsafe(OUT_BUFFER_BYTES)
+      this.used = 0
+    }
+  }
+
+  private next(n: number): void {
+    if (this.used > 0) this.push(this.buf.subarray(0, this.used))
+    this.buf = Buffer.allocUnsafe(Math.max(OUT_BUFFER_BYTES, n))
+    this.used = 0
+  }
+
+  private encode(): void {
+    const s = this.pending
+    if (s.length === 0) return
+    this.pending = ''
+    // a UTF-16 code unit takes at most 3 UTF-8 bytes
+    if (this.used + s.length * 3 > this.buf.length) {
+      if (s.length * 3 > OUT_BUFFER_BYTES) {
+        if (this.used > 0) this.next(0)
+        this.push(Buffer.from(s, 'utf8'))
+        return
+      }
+      this.next(s.length * 3)
+    }
+    this.used += this.buf.write(s, this.used, 'utf8')
+  }
+}
+
+/**
  * A Transform from Secoda records to Secoda CSV bytes. Rows are encoded straight into large
  * Buffers (pushed when full) rather than batched into a string that the stream would encode
  * again.
@@ -177,30 +261,13 @@ export interface CsvTransformOptions extends CsvWriterOptions {
 export function createCsvWriter(options: CsvTransformOptions = {}): Transform & { writer: CsvWriter } {
   const w = new CsvWriter(options)
   const check = options.check
-  let buf = Buffer.allocUnsafe(OUT_BUFFER_BYTES)
-  let used = 0
-  // rows are gathered into a string of a few KiB before encoding: one encode call per
-  // batch instead of per row
-  let pending = ''
-  const add = (t: Transform, s: string): void => {
-    pending += s
-    if (pending.length >= 8192) { encode(t, pending); pending = '' }
-  }
-  const encode = (t: Transform, s: string): void => {
-    if (s.length === 0) return
-    // a UTF-16 code unit takes at most 3 UTF-8 bytes
-    if (used + s.length * 3 > buf.length) {
-      if (used > 0) { t.push(buf.subarray(0, used)); buf = Buffer.allocUnsafe(OUT_BUFFER_BYTES); used = 0 }
-      if (s.length * 3 > buf.length) { t.push(Buffer.from(s, 'utf8')); return }
-    }
-    used += buf.write(s, used, 'utf8')
-  }
+  let out: OutBuffer
   const t = new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 256,
     transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
       try {
-        if (check === undefined || check(r)) add(this, w.write(r))
+        if (check === undefined || check(r)) out.text(w.write(r))
         cb()
       } catch (err) {
         cb(err as Error)
@@ -209,14 +276,15 @@ export function createCsvWriter(options: CsvTransformOptions = {}): Transform & 
     flush(cb: TransformCallback) {
       try {
         options.finish?.()
-        encode(this, pending + w.end())
-        if (used > 0) this.push(buf.subarray(0, used))
+        out.text(w.end())
+        out.flush()
         cb()
       } catch (err) {
         cb(err as Error)
       }
     },
   }) as Transform & { writer: CsvWriter }
+  out = new OutBuffer((b) => t.push(b))
   t.writer = w
   return t
 }
