@@ -31,7 +31,7 @@ const COLUMN_ROLES = {
   comment: ['column_comment', 'comment', 'remarks', 'description'],
   key: ['column_key'],
 } as const
-type ColumnRole = keyof typeof COLUMN_ROLES
+export type ColumnRole = keyof typeof COLUMN_ROLES
 
 const TABLE_ROLES = {
   catalog: COLUMN_ROLES.catalog,
@@ -50,7 +50,12 @@ const EXPECTED_COLUMNS = 'table_name and column_name (plus table_schema, table_c
 const EXPECTED_TABLES = 'table_name and table_type (plus table_schema, table_catalog, table_comment/comment/remarks)'
 
 /** Resolved header: role → field index (-1 when absent). */
-type Layout<R extends string> = Record<R, number> & { width: number, mysql: boolean, names: string[] }
+export type Layout<R extends string> = Record<R, number> & { width: number, mysql: boolean, names: string[] }
+
+/** The columns export's header → where each role's column is (-1: absent). */
+export function resolveColumnsLayout(header: string[]): Layout<ColumnRole> {
+  return resolveLayout(header, COLUMN_ROLES)
+}
 
 function resolveLayout<R extends string>(header: string[], roles: Record<R, readonly string[]>): Layout<R> {
   const names = header.map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase())
@@ -141,6 +146,13 @@ class RowSource {
     return out
   }
 
+  /** CSV from the middle of an input: the scanner starts at `line`, with no BOM to look for. */
+  resumeCsv(line: number): void {
+    const scanner = new CsvScanner({ file: this.options.file, delimiter: this.options.delimiter, startLine: line })
+    if (this.keep) scanner.project(this.keep)
+    this.scanner = scanner
+  }
+
   project(keep: readonly boolean[]): void {
     this.keep = keep
     this.scanner?.project?.(keep)
@@ -203,7 +215,7 @@ export function formatColumnType(f: { columnType?: string, dataType?: string, ud
 }
 
 /** {@link formatColumnType} with positional arguments (no object per row on the hot path). */
-function typeOf(columnType: string | undefined, dt: string | undefined, udtName: string | undefined, charLength: string | undefined, precision: string | undefined, scale: string | undefined): string | undefined {
+export function typeOf(columnType: string | undefined, dt: string | undefined, udtName: string | undefined, charLength: string | undefined, precision: string | undefined, scale: string | undefined): string | undefined {
   if (columnType) return columnType
   if (!dt) return undefined
   if (dt === 'USER-DEFINED' && udtName) return udtName
@@ -230,7 +242,7 @@ function typeOf(columnType: string | undefined, dt: string | undefined, udtName:
 }
 
 /** A non-negative integer written in decimal digits (ordinal_position), else undefined. */
-function ordinalOf(s: string): number | undefined {
+export function ordinalOf(s: string): number | undefined {
   const n = s.length
   if (n === 0 || n > 9) return n > 9 && /^\d+$/.test(s) ? Number(s) : undefined
   let v = 0
@@ -252,7 +264,7 @@ function fail(report: Report | undefined, code: ErrorCode, message: string, pos:
  * a catalog of `def` (MySQL's constant) or empty means none; a MySQL export's schema is the
  * MySQL database and the Secoda database defaults to it; a name given nowhere is an error.
  */
-function resolveNames(catalog: string, schemaField: string, layout: { mysql: boolean, schema: number }, opts: { database?: string, schema?: string }, pos: Position): { database: string, schema: string } {
+export function resolveNames(catalog: string, schemaField: string, layout: { mysql: boolean, schema: number }, opts: { database?: string, schema?: string }, pos: Position): { database: string, schema: string } {
   const schema = schemaField !== '' ? schemaField : opts.schema
   if (schema === undefined || schema === '') {
     const why = layout.schema === -1 ? 'the export has no table_schema column' : 'its table_schema is empty'
@@ -265,6 +277,20 @@ function resolveNames(catalog: string, schemaField: string, layout: { mysql: boo
     throw new SecodaError('COLUMNS_NAME_MISSING', `no database name: the export has no table_catalog${layout.mysql ? '' : ' and is not a MySQL export (where the schema would serve)'}; give it with --database`, pos)
   }
   return { database, schema }
+}
+
+/**
+ * The table resource of a table first seen at `src`: its type and comment come from the
+ * tables export when that lists it (and its position then is the export's line).
+ */
+export function tableRecord(id: string, database: string, schema: string, name: string, src: { file?: string, line: number }, tables: TablesInfo | undefined): Resource {
+  const info = tables?.get(id)
+  const r: Resource = { entity_type: 'table', databuilder_id: id, title: name }
+  if (info?.description !== undefined) r.description = info.description
+  if (info?.nativeType !== undefined) r.native_type = info.nativeType
+  r.database = database
+  r.schema = schema
+  return withSource(r, info ? { file: info.file, line: info.line } : src)
 }
 
 /** Whether the columns' ordinals ascend (no ordinal counting as the largest). */
@@ -317,7 +343,7 @@ export class InfoSchemaColumns {
   private readonly opts: Readonly<InfoSchemaOptions>
   private layout: Layout<ColumnRole> | undefined
   private current: OpenTable | undefined
-  private readonly finished = new Set<string>()
+  private finished = new Set<string>()
   /** Unsorted mode: every open table by key, in first-seen order. */
   private buffered: Map<string, OpenTable> | undefined
   private lastCatalog = '\u0000'
@@ -329,6 +355,17 @@ export class InfoSchemaColumns {
     this.ids = options.ids ?? createIdBuilder()
     this.report = options.report
     this.scanner = new RowSource(options)
+  }
+
+  /**
+   * Take over from another reader of the same CSV export (see transforms/info-schema-csv.ts)
+   * at a row boundary: the header it read, the keys of the tables it finished (the set is
+   * shared, not copied) and the line the next byte is on. Call before the first push.
+   */
+  resume(header: string[], finished: Set<string>, line: number): void {
+    this.scanner.resumeCsv(line)
+    this.header({ fields: header, line: 1 })
+    this.finished = finished
   }
 
   /** Feed bytes (or text); returns the records completed by them. */
@@ -363,13 +400,7 @@ export class InfoSchemaColumns {
   }
 
   private tableResource(id: string, database: string, schema: string, name: string, src: { file?: string, line: number }): Resource {
-    const info = this.opts.tables?.get(id)
-    const r: Resource = { entity_type: 'table', databuilder_id: id, title: name }
-    if (info?.description !== undefined) r.description = info.description
-    if (info?.nativeType !== undefined) r.native_type = info.nativeType
-    r.database = database
-    r.schema = schema
-    return withSource(r, info ? { file: info.file, line: info.line } : src)
+    return tableRecord(id, database, schema, name, src, this.opts.tables)
   }
 
   private flush(t: OpenTable, out: Resource[]): void {

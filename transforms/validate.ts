@@ -323,6 +323,30 @@ export class Validator {
     return i
   }
 
+  /**
+   * Ids of `count` records of one type that another stage checked and wrote itself (the
+   * direct CSV path of transforms/info-schema-csv.ts hands them over when it passes the rest
+   * of its input to this validator): records checked later are checked against them as if
+   * they had passed through here, first seen on `lines[i]` of `file`.
+   */
+  addChecked(type: EntityType, file: string | undefined, his: Uint32Array, los: Uint32Array, lines: Uint32Array, count: number): void {
+    this.records += count
+    if (!this.options.references) return
+    const code = TYPE_CODE[type]!
+    const fileIdx = this.fileIndex(file)
+    const h = this.h
+    for (let i = 0; i < count; i++) {
+      h.hi = his[i]!
+      h.lo = los[i]!
+      this.ids.add(h, code, fileIdx, lines[i]!)
+    }
+  }
+
+  /** Count `count` records checked elsewhere whose ids no later record can name (see addChecked). */
+  countChecked(count: number): void {
+    this.records += count
+  }
+
   /** End-of-stream checks: references that named ids not seen yet. Throws via the report. */
   finish(): void {
     if (this.records === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
