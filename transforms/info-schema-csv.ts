@@ -1,0 +1,921 @@
+// information_schema.columns CSV → the Secoda columns CSV, bytes to bytes: the output and
+// the diagnostics of reader → validator → CSV writer (transforms/info-schema-columns.ts,
+// validate.ts, to-csv.ts), without a string per field or a record per column. The record
+// path's stages cost more per row than the whole Python script issue 4 measures against
+// (≥ 2× its speed is the target); see docs/columns.md, "The direct path".
+//
+// How: rows are split on the input's bytes and grouped by table. A table is checked as a
+// whole once its last row is in (a row of another table, or the end): names present and
+// without periods, ordinals valid and ascending, no column twice (by the 64-bit id hash the
+// validator uses). A table that passes is written: its part of each row as the CSV writer
+// makes it from the reader's table record, and the column rows copied out of the input
+// bytes (quoted where the CSV rules need it). Anything else — a problem of any kind, a table
+// seen again (input not sorted by table), a bare CR, an empty line, invalid UTF-8 — hands
+// the rest of the input, from the first row of the open table on, to the record path:
+// reader, validator and CSV writer continue from the state the direct path reached (the
+// tables written, their ids and their columns' ids, the line), so they report what they
+// would have reported on the whole input and write the same bytes. Equal bytes and
+// diagnostics on both paths are what test/info-schema-csv.test.ts checks.
+
+import { isUtf8 } from 'node:buffer'
+import { Transform, type TransformCallback } from 'node:stream'
+import { Hash64Prefix, IdIndex, hash64, type Hash64 } from '../lib/id-index.js'
+import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
+import { type Report } from '../lib/report.js'
+import { type Resource } from '../lib/records.js'
+import { TextToUtf8, incompleteTail } from '../lib/utf8.js'
+import { InfoSchemaColumns, type InfoSchemaOptions, ordinalOf, resolveColumnsLayout, resolveNames, tableRecord, typeOf } from './info-schema-columns.js'
+import { CsvWriter, OutBuffer, csvField, tableFields, type SortOrderHeader } from './to-csv.js'
+import { Validator, type ValidatorOptions } from './validate.js'
+
+/** Options of the direct converter. */
+export interface InfoSchemaCsvOptions extends InfoSchemaOptions {
+  /** Diagnostics and counts (required: the run fails through it at the end). */
+  report: Report
+  /** Header name of the sort column (default `col_sort_order`). */
+  sortOrderHeader?: SortOrderHeader
+  /** Validator options besides the report (forCsv is always on). */
+  validate?: Omit<ValidatorOptions, 'report' | 'forCsv'>
+}
+
+const QUOTE = 0x22
+const LF = 0x0a
+const CR = 0x0d
+const COMMA = 0x2c
+const PERIOD = 0x2e
+
+// Byte classes for the field loops (CLASS_PLAIN bytes need no attention).
+const CLASS_PLAIN = 0
+const CLASS_DELIM = 1
+const CLASS_LF = 2
+const CLASS_CR = 3
+/** A quote or a comma: the value needs quotes in the output. */
+const CLASS_SPECIAL = 4
+const CLASS_HIGH = 5
+
+// The header roles the direct path reads, as slots of a row's field table.
+const CAT = 0
+const SCH = 1
+const TAB = 2
+const COL = 3
+const ORD = 4
+const CTYPE = 5
+const DTYPE = 6
+const UDT = 7
+const CLEN = 8
+const PREC = 9
+const SCALE = 10
+const COMMENT = 11
+const SLOTS = 12
+/** The slots a column type is made of when there is no column_type. */
+const TYPE_SLOTS = [DTYPE, UDT, CLEN, PREC, SCALE] as const
+const SLOT_ROLES = ['catalog', 'schema', 'table', 'column', 'ordinal', 'columnType', 'dataType', 'udtName', 'charLength', 'precision', 'scale', 'comment'] as const
+
+// Field flags.
+const QUOTED = 1
+/** The value holds a quote, comma, CR or LF (it is quoted in the output). */
+const SPECIAL = 2
+/** The value holds bytes ≥ 0x80. */
+const HIGH = 4
+/** The field is absent from the header. */
+const ABSENT = 8
+
+/** The header line is looked for in this many bytes; beyond, the record path decides. */
+const MAX_HEADER_BYTES = 64 * 1024
+/**
+ * Bytes held for one table (its rows are kept until the table is complete): beyond this the
+ * record path takes over, whose scanner limits a row's length (an unclosed quote would
+ * otherwise hold the rest of the input in memory).
+ */
+const MAX_TABLE_BYTES = 16 * 1024 * 1024
+
+/** Entries per chunk of an {@link IdLog}. */
+const LOG_CHUNK = 1 << 16
+
+/**
+ * Id hashes with the line of each, in chunks (appending never copies what is there): what
+ * the direct path wrote, for the validator of a takeover.
+ */
+class IdLog {
+  size = 0
+  private readonly chunks: { hi: Uint32Array, lo: Uint32Array, line: Uint32Array }[] = []
+  private at = LOG_CHUNK
+
+  push(h: Hash64, line: number): void {
+    if (this.at === LOG_CHUNK) this.next()
+    const c = this.chunks[this.chunks.length - 1]!
+    c.hi[this.at] = h.hi
+    c.lo[this.at] = h.lo
+    c.line[this.at++] = line
+    this.size++
+  }
+
+  /** Entries 0..n-1 of three parallel arrays. */
+  pushAll(hi: Uint32Array, lo: Uint32Array, line: Uint32Array, n: number): void {
+    for (let i = 0; i < n;) {
+      if (this.at === LOG_CHUNK) this.next()
+      const c = this.chunks[this.chunks.length - 1]!
+      // a table's few entries: a loop beats three subarray() views and set() calls
+      const k = Math.min(n - i, LOG_CHUNK - this.at)
+      for (let j = 0; j < k; j++) {
+        c.hi[this.at + j] = hi[i + j]!
+        c.lo[this.at + j] = lo[i + j]!
+        c.line[this.at + j] = line[i + j]!
+      }
+      this.at += k
+      i += k
+    }
+    this.size += n
+  }
+
+  /** Give every entry to the validator as records of `type` in `file`, and forget them. */
+  handTo(v: Validator, type: 'table' | 'column', file: string | undefined): void {
+    this.chunks.forEach((c, i) => v.addChecked(type, file, c.hi, c.lo, c.line, i === this.chunks.length - 1 ? this.at : LOG_CHUNK))
+    this.chunks.length = 0
+    this.at = LOG_CHUNK
+    this.size = 0
+  }
+
+  private next(): void {
+    this.chunks.push({ hi: new Uint32Array(LOG_CHUNK), lo: new Uint32Array(LOG_CHUNK), line: new Uint32Array(LOG_CHUNK) })
+    this.at = 0
+  }
+}
+
+/**
+ * The tables the direct path wrote: each id and its part of the row in a byte store, found
+ * by a 64-bit hash index. Off the JS heap: on a 371 MB export a Map of the strings was most
+ * of the heap, which the garbage collector kept walking. The strings are read back only when
+ * the record path takes over.
+ */
+class WrittenTables {
+  size = 0
+  private readonly index = new IdIndex(1 << 12)
+  private store = Buffer.allocUnsafe(1 << 16)
+  private used = 0
+  private readonly h: Hash64 = { hi: 0, lo: 0 }
+
+  /**
+   * Whether the id was written, by its hash: a hash shared with another id also says yes
+   * (the caller then hands over to the record path, whose check is exact).
+   */
+  has(id: string): boolean {
+    return this.index.find(hash64(id, this.h)) !== -1
+  }
+
+  /** Whether the id itself was written. */
+  hasExact(id: string): boolean {
+    const slot = this.index.find(hash64(id, this.h))
+    return slot !== -1 && this.idAt(this.index.entryAt(slot).line) === id
+  }
+
+  /** Add a table not written before (by {@link WrittenTables.has}). */
+  add(id: string, fields: string): void {
+    const need = 8 + 3 * (id.length + fields.length)
+    if (this.used + need > this.store.length) {
+      const next = Buffer.allocUnsafe(Math.max(2 * this.store.length, this.used + need))
+      this.store.copy(next, 0, 0, this.used)
+      this.store = next
+    }
+    const at = this.used
+    const a = this.store.write(id, at + 8, 'utf8')
+    const b = this.store.write(fields, at + 8 + a, 'utf8')
+    this.store.writeUInt32LE(a, at)
+    this.store.writeUInt32LE(b, at + 4)
+    this.used = at + 8 + a + b
+    this.index.add(hash64(id, this.h), 0, 0, at)
+    this.size++
+  }
+
+  /** Every table as [id, its part of the row], in the order written. */
+  * entries(): Generator<[string, string]> {
+    for (let at = 0; at < this.used;) {
+      const a = this.store.readUInt32LE(at)
+      const b = this.store.readUInt32LE(at + 4)
+      yield [this.store.toString('utf8', at + 8, at + 8 + a), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
+      at += 8 + a + b
+    }
+  }
+
+  private idAt(at: number): string {
+    return this.store.toString('utf8', at + 8, at + 8 + this.store.readUInt32LE(at))
+  }
+}
+
+/**
+ * The stream-free core: {@link InfoSchemaCsv.push} input bytes, {@link InfoSchemaCsv.end} at
+ * the end; output bytes go to the `push` callback given to the constructor. end() throws
+ * the run's failure (VALIDATION_FAILED, or the coded error the record path throws).
+ */
+export class InfoSchemaCsv {
+  /** Rows written by the direct path. */
+  directRows = 0
+  /** Line where the record path took over (0: it did not). */
+  handoffLine = 0
+  private readonly opts: Readonly<InfoSchemaCsvOptions>
+  private readonly report: Report
+  private readonly ids: IdBuilder
+  private readonly fold: boolean
+  private readonly out: OutBuffer
+  private readonly validator: Validator
+  private readonly writer: CsvWriter
+  private readonly eol = '\n'
+  private mode: 'head' | 'direct' | 'records' = 'head'
+  private reader: InfoSchemaColumns | undefined
+  private readonly delim: number
+  private readonly cls = new Uint8Array(256)
+  private header: string[] = []
+  private width = 0
+  /** Header field index → slot (-1: not read). */
+  private slotOf = new Int8Array(0)
+  private layoutMysql = false
+  private layoutSchema = -1
+  private readonly absent = new Uint8Array(SLOTS)
+
+  /** Input bytes; `len` of them are filled. The open table's first row starts at tableStart. */
+  private buf = Buffer.alloc(0)
+  private len = 0
+  private tableStart = 0
+  /** Where the next row starts in buf, and its line. */
+  private scan = 0
+  private line = 1
+  /** Bytes of buf checked to be UTF-8. */
+  private checked = 0
+  /** Text chunks to bytes (as CsvScanner takes them). */
+  private readonly textIn = new TextToUtf8()
+  /** A UTF-8 BOM was looked for. */
+  private bomDone = false
+
+  // The open table: its rows' field bounds and flags (SLOTS entries per row) and lines.
+  private rows = 0
+  private starts: Int32Array = new Int32Array(SLOTS * 64)
+  private ends: Int32Array = new Int32Array(SLOTS * 64)
+  private flags: Uint8Array = new Uint8Array(SLOTS * 64)
+  private rowLines: Uint32Array = new Uint32Array(64)
+  /** Bytes of each row (for the output room a row may need). */
+  private rowBytes: Int32Array = new Int32Array(64)
+  private tableId = ''
+  private tableDb = ''
+  private tableSchema = ''
+  private tableName = ''
+
+  /**
+   * The tables written: id → their part of the row. The record path is given them when it
+   * takes over (as its reader's finished tables, its writer's tables, its validator's ids).
+   */
+  private readonly done = new WrittenTables()
+  /** Hashes and lines of the column ids written (handed to the validator at a takeover). */
+  private readonly log = new IdLog()
+  /** The open table's column id hashes. */
+  private tableHi: Uint32Array = new Uint32Array(64)
+  private tableLo: Uint32Array = new Uint32Array(64)
+  private readonly h: Hash64 = { hi: 0, lo: 0 }
+  /** Column types made of data_type etc., by a hash of those fields' bytes (see type()). */
+  private readonly types = new Map<number, { key: Buffer, out: Buffer }[]>()
+  private typesHeld = 0
+  /** A table's column hashes by their low lane, for tables too wide for a linear search. */
+  private readonly wide = new Set<number>()
+
+  constructor(options: InfoSchemaCsvOptions, push: (b: Buffer) => void) {
+    this.opts = Object.freeze({ ...options })
+    this.report = options.report
+    this.ids = options.ids ?? createIdBuilder()
+    this.fold = !this.ids.options.keepCase
+    this.out = new OutBuffer(push)
+    this.validator = new Validator({ ...options.validate, report: options.report, forCsv: true })
+    this.writer = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader, eol: this.eol })
+    const d = options.delimiter ?? ','
+    this.delim = d.length === 1 ? d.charCodeAt(0) : -1
+    const cls = this.cls
+    for (let c = 0x80; c < 256; c++) cls[c] = CLASS_HIGH
+    cls[QUOTE] = CLASS_SPECIAL
+    cls[COMMA] = CLASS_SPECIAL
+    cls[LF] = CLASS_LF
+    cls[CR] = CLASS_CR
+    if (this.delim >= 0 && this.delim < 0x80) cls[this.delim] = CLASS_DELIM
+  }
+
+  /** Feed input bytes (text is encoded as UTF-8). */
+  push(chunk: Uint8Array | string): void {
+    const bytes = typeof chunk === 'string' ? this.textIn.push(chunk) : chunk
+    if (this.mode === 'records') return this.feed(this.reader!.push(bytes))
+    this.append(bytes)
+    if (this.mode === 'head' && !this.readHeader(false)) return
+    if (this.mode === 'direct') this.run(false)
+  }
+
+  /** End of input: writes the rest; throws the run's failure. */
+  end(): void {
+    if (this.mode === 'head') this.readHeader(true)
+    if (this.mode === 'direct') this.run(true)
+    if (this.mode === 'direct') this.endDirect()
+    else this.feed(this.reader!.end())
+    this.validator.finish()
+    this.report.throwIfFailed()
+    this.out.text(this.writer.end())
+    this.out.flush()
+  }
+
+  /** Records from the record path's reader → validator → writer, as runConversion does. */
+  private feed(records: Resource[]): void {
+    const v = this.validator
+    const report = this.report
+    for (const r of records) {
+      const before = report.errors
+      v.check(r)
+      if (report.errors === before) this.out.text(this.writer.write(r))
+    }
+  }
+
+  /** Append input bytes to buf, dropping what lies before the open table's first row. */
+  private append(bytes: Uint8Array): void {
+    if (this.len + bytes.length > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(2 * (this.len + bytes.length), 128 * 1024))
+      this.buf.copy(next, 0, 0, this.len)
+      this.buf = next
+    }
+    this.buf.set(bytes, this.len)
+    this.len += bytes.length
+  }
+
+  /** Move the bytes from `from` on to the front of buf (row bounds follow). */
+  private compact(from: number): void {
+    if (from === 0) return
+    this.buf.copy(this.buf, 0, from, this.len)
+    this.len -= from
+    this.scan -= from
+    this.tableStart -= from
+    this.checked = Math.max(0, this.checked - from)
+    const n = this.rows * SLOTS
+    for (let i = 0; i < n; i++) {
+      this.starts[i] -= from
+      this.ends[i] -= from
+    }
+  }
+
+  /**
+   * Read the header line when it is complete: the direct path takes the input when the
+   * header is plain (ASCII, no quotes or CR) and names table_name and column_name; else the
+   * record path reads all of it. Returns whether the header was decided.
+   */
+  private readHeader(atEnd: boolean): boolean {
+    const b = this.buf
+    let from = 0
+    if (!this.bomDone && (this.len >= 3 || atEnd)) {
+      this.bomDone = true
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) from = 3
+    }
+    if (!this.bomDone) return false
+    const nl = b.subarray(0, this.len).indexOf(LF, from)
+    if (nl === -1) {
+      if (this.len < MAX_HEADER_BYTES && !atEnd) return false
+      this.toRecords(0, 1, false)
+      return true
+    }
+    // a CR LF line end: the CR is not part of the header
+    const end = nl > from && b[nl - 1] === CR ? nl - 1 : nl
+    let plain = this.delim >= 0 && this.delim < 0x80 && this.opts.format !== 'mysql-batch'
+    for (let i = from; i < end && plain; i++) {
+      const c = b[i]!
+      if (c === QUOTE || c === CR || c >= 0x80) plain = false
+    }
+    const text = b.toString('latin1', from, end)
+    // `auto`: a header with tabs and no commas is `mysql --batch` text (as RowSource decides)
+    if (this.opts.format !== 'csv' && text.includes('\t') && !text.includes(',')) plain = false
+    const header = text.split(String.fromCharCode(this.delim))
+    const layout = resolveColumnsLayout(header)
+    if (!plain || layout.table === -1 || layout.column === -1) {
+      this.toRecords(0, 1, false)
+      return true
+    }
+    this.header = header
+    this.width = header.length
+    this.slotOf = new Int8Array(this.width).fill(-1)
+    for (let s = 0; s < SLOTS; s++) {
+      const at = layout[SLOT_ROLES[s]!]
+      if (at === -1) this.absent[s] = ABSENT
+      else this.slotOf[at] = s
+    }
+    this.layoutMysql = layout.mysql
+    this.layoutSchema = layout.schema
+    this.markAbsent(0)
+    this.mode = 'direct'
+    this.scan = this.tableStart = nl + 1
+    this.line = 2
+    this.compact(this.scan)
+    return true
+  }
+
+  /**
+   * The record path takes the rest of the input from buf[from] (line `line`) on, or all of
+   * it when `resume` is false. It is given what the direct path wrote.
+   */
+  private toRecords(from: number, line: number, resume: boolean): void {
+    const reader = new InfoSchemaColumns({ ...this.opts, format: resume ? 'csv' : this.opts.format })
+    if (resume) {
+      const tables = [...this.done.entries()]
+      reader.resume(this.header, new Set(tables.map(([id]) => id)), line)
+      this.handoffLine = line
+      this.writer.adoptTables(tables)
+      const ids = new IdLog()
+      for (const [id] of tables) ids.push(hash64(id, this.h), 0)
+      ids.handTo(this.validator, 'table', this.opts.file)
+      this.log.handTo(this.validator, 'column', this.opts.file)
+    }
+    this.reader = reader
+    this.mode = 'records'
+    const rest = this.buf.subarray(from, this.len)
+    this.buf = Buffer.alloc(0)
+    this.len = 0
+    this.rows = 0
+    this.feed(reader.push(rest))
+  }
+
+  /** Hand over from the open table's first row on (or the next row, when no table is open). */
+  private handOver(): void {
+    if (this.rows > 0) this.toRecords(this.tableStart, this.rowLines[0]!, true)
+    else this.toRecords(this.scan, this.line, true)
+  }
+
+  /** Split the complete rows in buf, writing each table once its rows are all in. */
+  private run(atEnd: boolean): void {
+    if (atEnd) {
+      // input that ends inside a UTF-8 character: the record path reports it
+      if (incompleteTail(this.buf.subarray(this.checked, this.len)) > 0) return this.handOver()
+      if (this.len > this.scan && this.buf[this.len - 1] !== LF) this.append(Buffer.of(LF)) // a last row without a line end
+    }
+    // rows end at an LF, which never lies inside a UTF-8 character: the bytes before a split
+    // character at the end are whole, and are checked once
+    const whole = this.len - incompleteTail(this.buf.subarray(this.checked, this.len))
+    if (whole > this.checked) {
+      if (!isUtf8(this.buf.subarray(this.checked, whole))) return this.handOver()
+      this.checked = whole
+    }
+    const b = this.buf
+    const n = this.checked
+    const cls = this.cls
+    const slotOf = this.slotOf
+    const W = this.width
+    let p = this.scan
+    while (p < n) {
+      const first = b[p]!
+      if (first === LF || first === CR) return this.handOver() // an empty line
+      const r = this.rows
+      if ((r + 1) * SLOTS > this.starts.length) this.growRows()
+      const base = r * SLOTS
+      const starts = this.starts
+      const ends = this.ends
+      const flags = this.flags
+      let lines = 0
+      let k = 0
+      let q = p
+      let complete = false
+      for (;;) {
+        let c = b[q]!
+        const fs = q
+        let f = 0
+        if (c === QUOTE) {
+          f = QUOTED
+          q++
+          for (;;) {
+            if (q >= n) break
+            c = b[q]!
+            const t = cls[c]!
+            if (t === CLASS_PLAIN) { q++; continue }
+            if (c === QUOTE) {
+              if (q + 1 >= n) { q = n; break }
+              if (b[q + 1] === QUOTE) { f |= SPECIAL; q += 2; continue }
+              q++
+              break
+            }
+            if (t === CLASS_HIGH) f |= HIGH
+            else if (t === CLASS_LF) { f |= SPECIAL; lines++ } else if (t === CLASS_CR || c === COMMA) f |= SPECIAL // (the delimiter, when not a comma, needs no quotes)
+            q++
+          }
+          if (q >= n) break // the row is not complete yet
+          c = b[q]!
+          if (c !== this.delim && c !== LF && c !== CR) return this.handOver() // text after the closing quote
+        } else {
+          for (;;) {
+            const t = cls[c]!
+            if (t === CLASS_DELIM || t === CLASS_LF || t === CLASS_CR) break
+            if (t === CLASS_SPECIAL) f |= SPECIAL
+            else if (t === CLASS_HIGH) f |= HIGH
+            if (++q >= n) break
+            c = b[q]!
+          }
+          if (q >= n) break
+        }
+        const fe = q
+        if (c === CR) {
+          // CR LF ends the row (a bare CR, too, for the record path: the direct path hands it over)
+          if (q + 1 >= n) break
+          if (b[q + 1] !== LF) return this.handOver()
+          c = LF
+          q++
+        }
+        const slot = k < W ? slotOf[k]! : -1
+        if (slot >= 0) {
+          starts[base + slot] = fs
+          ends[base + slot] = fe
+          flags[base + slot] = f
+        }
+        k++
+        if (c === LF) { complete = true; break }
+        q++
+        if (q >= n) break
+      }
+      if (!complete) break
+      if (k !== W) return this.handOver() // a field count the header does not have
+      this.rowLines[r] = this.line
+      this.rowBytes[r] = q + 1 - p
+      if (r === 0 || !this.sameTable(base)) {
+        const key = this.tableKey(base)
+        if (key === undefined) return this.handOver()
+        if (r === 0 || key.id !== this.tableId) {
+          if (this.done.has(key.id)) return this.handOver() // not sorted by table
+          if (r > 0) {
+            // a row of another table: the open table is complete
+            this.rows = r
+            if (!this.writeTable()) return this.handOver()
+            this.moveRow(base)
+            this.tableStart = p
+          }
+          this.tableId = key.id
+          this.tableDb = key.database
+          this.tableSchema = key.schema
+          this.tableName = key.name
+        }
+      }
+      this.rows++
+      this.line += lines + 1
+      p = q + 1
+    }
+    this.scan = p
+    if (this.len - this.tableStart > MAX_TABLE_BYTES) return this.handOver()
+    if (atEnd && this.rows > 0) {
+      if (!this.writeTable()) return this.handOver()
+      this.rows = 0
+      this.tableStart = p
+    }
+    this.compact(this.tableStart)
+  }
+
+  private growRows(): void {
+    const grow = <T extends Int32Array | Uint8Array | Uint32Array>(a: T): T => {
+      const next = new (a.constructor as new (n: number) => T)(a.length * 2)
+      next.set(a)
+      return next
+    }
+    const had = this.flags.length
+    this.starts = grow(this.starts)
+    this.ends = grow(this.ends)
+    this.flags = grow(this.flags)
+    this.rowLines = grow(this.rowLines)
+    this.rowBytes = grow(this.rowBytes)
+    this.markAbsent(had)
+  }
+
+  /** Slots of columns the header lacks are ABSENT in every row from `from` on (they are never written). */
+  private markAbsent(from: number): void {
+    for (let i = from; i < this.flags.length; i += SLOTS) {
+      for (let s = 0; s < SLOTS; s++) if (this.absent[s] !== 0) this.flags[i + s] = ABSENT
+    }
+  }
+
+  /** Row `base / SLOTS` becomes row 0 (the first of a new table). */
+  private moveRow(base: number): void {
+    this.starts.copyWithin(0, base, base + SLOTS)
+    this.ends.copyWithin(0, base, base + SLOTS)
+    this.flags.copyWithin(0, base, base + SLOTS)
+    this.rowLines[0] = this.rowLines[base / SLOTS]!
+    this.rowBytes[0] = this.rowBytes[base / SLOTS]!
+    this.rows = 0
+  }
+
+  /** Whether the row at `base` has the same catalog, schema and table bytes as row 0. */
+  private sameTable(base: number): boolean {
+    return this.sameField(base, CAT) && this.sameField(base, TAB) && this.sameField(base, SCH)
+  }
+
+  private sameField(base: number, slot: number): boolean {
+    const f = this.flags[slot]!
+    if (f === ABSENT) return true
+    const a = this.starts[slot]!
+    const n = this.ends[slot]! - a
+    const b = this.starts[base + slot]!
+    if (this.ends[base + slot]! - b !== n || this.flags[base + slot] !== f) return false
+    const buf = this.buf
+    for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false
+    return true
+  }
+
+  /** A field's value as text ('' when absent). */
+  private text(base: number, slot: number): string {
+    const f = this.flags[base + slot]!
+    if (f === ABSENT) return ''
+    let a = this.starts[base + slot]!
+    let e = this.ends[base + slot]!
+    if (f & QUOTED) { a++; e-- }
+    const v = this.buf.toString(f & HIGH ? 'utf8' : 'latin1', a, e)
+    return f & QUOTED && f & SPECIAL ? v.replaceAll('""', '"') : v
+  }
+
+  /** The field's value, undefined when the header has no such column (as the reader passes it). */
+  private optional(base: number, slot: number): string | undefined {
+    return this.flags[base + slot] === ABSENT ? undefined : this.text(base, slot)
+  }
+
+  /** The table of the row at `base`: its names and id, or undefined where the reader would report a problem. */
+  private tableKey(base: number): { id: string, database: string, schema: string, name: string } | undefined {
+    const name = this.text(base, TAB)
+    if (name === '' || this.flags[base + COL] === ABSENT || this.ends[base + COL] === this.starts[base + COL]) return undefined
+    let names: { database: string, schema: string }
+    try {
+      names = resolveNames(this.text(base, CAT), this.text(base, SCH), { mysql: this.layoutMysql, schema: this.layoutSchema }, this.opts, {})
+    } catch {
+      return undefined
+    }
+    // the CSV format forbids periods in names: the validator reports them
+    if (names.database.includes('.') || names.schema.includes('.') || name.includes('.')) return undefined
+    return { id: this.ids.table(names.database, names.schema, name), database: names.database, schema: names.schema, name }
+  }
+
+  /**
+   * Check the open table's rows as the reader and validator would and, when nothing is
+   * wrong, write the table and its rows; false (nothing written) when the record path must
+   * take the table.
+   */
+  private writeTable(): boolean {
+    const m = this.rows
+    const b = this.buf
+    const starts = this.starts
+    const ends = this.ends
+    const flags = this.flags
+    const fold = this.fold
+    const prefix = new Hash64Prefix(this.tableId + '.')
+    const h = this.h
+    if (m > this.tableHi.length) {
+      this.tableHi = new Uint32Array(2 * m)
+      this.tableLo = new Uint32Array(2 * m)
+    }
+    const tableHi = this.tableHi
+    const tableLo = this.tableLo
+    const wide = m > 32
+    if (wide) this.wide.clear()
+    let prev = -1
+    for (let i = 0; i < m; i++) {
+      const base = i * SLOTS
+      const f = flags[base + COL]!
+      let a = starts[base + COL]!
+      let e = ends[base + COL]!
+      if (f & QUOTED) { a++; e-- }
+      if (a === e) return false
+      if (f & (HIGH | SPECIAL)) {
+        const name = this.text(base, COL)
+        if (name.includes('.') || name.startsWith('"')) return false
+        prefix.hash(fold ? name.toLowerCase() : name, h)
+      } else {
+        if (b[a] === QUOTE) return false
+        for (let j = a; j < e; j++) if (b[j] === PERIOD) return false
+        prefix.hashAscii(b, a, e, fold, h)
+      }
+      // the same id twice in the table: the validator reports it
+      const hi = h.hi
+      const lo = h.lo
+      if (wide) {
+        if (this.wide.has(lo)) {
+          for (let j = 0; j < i; j++) if (tableLo[j] === lo && tableHi[j] === hi) return false
+        }
+        this.wide.add(lo)
+      } else {
+        for (let j = 0; j < i; j++) if (tableLo[j] === lo && tableHi[j] === hi) return false
+      }
+      tableHi[i] = hi
+      tableLo[i] = lo
+      if (flags[base + ORD] !== ABSENT) {
+        const o = this.ordinal(base)
+        // not a number, or not in ordinal order (the reader reports it, or sorts the table)
+        if (o < 0 || o < prev) return false
+        prev = o
+      }
+    }
+    // the table record the reader would make, written as the CSV writer writes it
+    const fields = tableFields(tableRecord(this.tableId, this.tableDb, this.tableSchema, this.tableName, { line: 0 }, this.opts.tables))
+    const out = this.out
+    out.text(this.writer.start())
+    const tail = Buffer.from(',' + fields + this.eol, 'utf8')
+    for (let i = 0; i < m; i++) {
+      const base = i * SLOTS
+      // a value at most doubles (quotes), the type at most adds a length, precision and scale
+      out.room(2 * this.rowBytes[i]! + 64 + tail.length)
+      this.field(base, COL)
+      out.buf[out.used++] = COMMA
+      this.field(base, COMMENT)
+      out.buf[out.used++] = COMMA
+      this.type(base)
+      out.buf[out.used++] = COMMA
+      if (flags[base + ORD] !== ABSENT) this.digits(this.ordinal(base))
+      const o = out.buf
+      let u = out.used
+      for (let j = 0; j < tail.length; j++) o[u++] = tail[j]!
+      out.used = u
+    }
+    this.log.pushAll(tableHi, tableLo, this.rowLines, m)
+    this.done.add(this.tableId, fields)
+    this.writer.rows += m
+    this.report.resources.table++
+    this.report.resources.column += m
+    this.directRows += m
+    return true
+  }
+
+  /** The row's ordinal_position, -1 when it is not a non-negative integer. */
+  private ordinal(base: number): number {
+    const f = this.flags[base + ORD]!
+    let a = this.starts[base + ORD]!
+    let e = this.ends[base + ORD]!
+    if (f & QUOTED) { a++; e-- }
+    const n = e - a
+    if (n === 0 || n > 9) return ordinalOf(this.text(base, ORD)) ?? -1
+    const b = this.buf
+    let v = 0
+    for (let i = a; i < e; i++) {
+      const d = b[i]! - 48
+      if (d < 0 || d > 9) return -1
+      v = v * 10 + d
+    }
+    return v
+  }
+
+  /** A field's value into the output, quoted as csvField quotes it. */
+  private field(base: number, slot: number): void {
+    const f = this.flags[base + slot]!
+    if (f === ABSENT) return
+    const out = this.out
+    const b = this.buf
+    let a = this.starts[base + slot]!
+    let e = this.ends[base + slot]!
+    if (f & QUOTED) {
+      // a quoted value that needs its quotes keeps them (inner quotes are already doubled)
+      if (!(f & SPECIAL)) { a++; e-- }
+    } else if (f & SPECIAL) {
+      // an unquoted value with a quote or comma: quoted now, inner quotes doubled
+      const o = out.buf
+      let u = out.used
+      o[u++] = QUOTE
+      for (let i = a; i < e; i++) {
+        const c = b[i]!
+        if (c === QUOTE) o[u++] = QUOTE
+        o[u++] = c
+      }
+      o[u++] = QUOTE
+      out.used = u
+      return
+    }
+    if (e - a > 32) {
+      b.copy(out.buf, out.used, a, e)
+      out.used += e - a
+      return
+    }
+    const o = out.buf
+    let u = out.used
+    for (let i = a; i < e; i++) o[u++] = b[i]!
+    out.used = u
+  }
+
+  /**
+   * The column type, as the reader makes it: column_type when it is there, else one made of
+   * data_type, udt_name and the length, precision and scale columns. Those five repeat from
+   * row to row (a few dozen kinds in an export), so what they make is cached by their bytes.
+   */
+  private type(base: number): void {
+    const f = this.flags[base + CTYPE]!
+    if (f !== ABSENT && this.ends[base + CTYPE]! - this.starts[base + CTYPE]! > (f & QUOTED ? 2 : 0)) return this.field(base, CTYPE)
+    const b = this.buf
+    let h = 0x811c9dc5
+    for (const slot of TYPE_SLOTS) {
+      const i = base + slot
+      if (this.flags[i] === ABSENT) { h = Math.imul(h ^ 0xffff, 16777619); continue }
+      const e = this.ends[i]!
+      h = Math.imul(h ^ (e - this.starts[i]!), 16777619)
+      for (let j = this.starts[i]!; j < e; j++) h = Math.imul(h ^ b[j]!, 16777619)
+    }
+    let made: Buffer | undefined
+    const known = this.types.get(h)
+    if (known !== undefined) {
+      for (const k of known) if (this.sameTypeKey(base, k.key)) { made = k.out; break }
+    }
+    if (made === undefined) {
+      const t = typeOf(undefined, this.optional(base, DTYPE), this.optional(base, UDT), this.optional(base, CLEN), this.optional(base, PREC), this.optional(base, SCALE))
+      made = Buffer.from(t === undefined ? '' : csvField(t), 'utf8')
+      // bounded, so an export of endless distinct types cannot grow it without limit
+      if (this.typesHeld < 10_000) {
+        this.typesHeld++
+        const entry = { key: this.typeKey(base), out: made }
+        if (known === undefined) this.types.set(h, [entry])
+        else known.push(entry)
+      }
+    }
+    const out = this.out
+    const o = out.buf
+    let u = out.used
+    for (let j = 0; j < made.length; j++) o[u++] = made[j]!
+    out.used = u
+  }
+
+  /** The raw bytes of the type fields of a row, each after its length (all ones: absent). */
+  private typeKey(base: number): Buffer {
+    const parts: Buffer[] = []
+    for (const slot of TYPE_SLOTS) {
+      const i = base + slot
+      const len = Buffer.allocUnsafe(4)
+      if (this.flags[i] === ABSENT) {
+        len.writeUInt32LE(0xffffffff)
+        parts.push(len)
+      } else {
+        len.writeUInt32LE(this.ends[i]! - this.starts[i]!)
+        parts.push(len, Buffer.from(this.buf.subarray(this.starts[i]!, this.ends[i]!)))
+      }
+    }
+    return Buffer.concat(parts)
+  }
+
+  private sameTypeKey(base: number, key: Buffer): boolean {
+    const b = this.buf
+    let at = 0
+    for (const slot of TYPE_SLOTS) {
+      const i = base + slot
+      const len = key.readUInt32LE(at)
+      at += 4
+      if (this.flags[i] === ABSENT) {
+        if (len !== 0xffffffff) return false
+        continue
+      }
+      const a = this.starts[i]!
+      if (this.ends[i]! - a !== len) return false
+      for (let j = 0; j < len; j++) if (key[at + j] !== b[a + j]) return false
+      at += len
+    }
+    return true
+  }
+
+  /** A non-negative integer in decimal. */
+  private digits(v: number): void {
+    const out = this.out
+    const o = out.buf
+    let n = 1
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) n++
+    let u = out.used + n
+    out.used = u
+    do {
+      o[--u] = 48 + (v % 10)
+      v = Math.floor(v / 10)
+    } while (v > 0)
+  }
+
+  /** End of input on the direct path: tables the tables export lists without column rows. */
+  private endDirect(): void {
+    // what the record path's validator would have counted
+    this.validator.countChecked(this.done.size + this.log.size)
+    const tables = this.opts.tables
+    if (tables === undefined) return
+    const records: Resource[] = []
+    for (const [id, info] of tables) {
+      if (this.done.hasExact(id)) continue
+      records.push(tableRecord(id, info.database, info.schema, info.name, { line: info.line }, tables))
+    }
+    this.out.text(this.writer.start())
+    this.feed(records)
+  }
+}
+
+/**
+ * A Transform from the bytes of an information_schema.columns export to the bytes of the
+ * Secoda columns CSV, validated: it fails at the end (having written what it could) when
+ * the input had errors, as the record path's CSV writer does.
+ */
+export function createInfoSchemaCsvConverter(options: InfoSchemaCsvOptions): Transform & { converter: InfoSchemaCsv } {
+  let t: Transform & { converter: InfoSchemaCsv }
+  const converter = new InfoSchemaCsv(options, (b) => t.push(b))
+  t = new Transform({
+    transform(chunk: Uint8Array | string, _enc: BufferEncoding, cb: TransformCallback) {
+      try {
+        converter.push(chunk)
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        converter.end()
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+  }) as Transform & { converter: InfoSchemaCsv }
+  t.converter = converter
+  return t
+}
