@@ -42,6 +42,23 @@ export interface RunOptions {
   validator?: ReturnType<typeof createValidator>
 }
 
+/** Marks a stream of Secoda CSV bytes its source validated itself (see {@link csvBytesSource}). */
+const CSV_BYTES = Symbol('secoda-convert.csvBytes')
+
+/**
+ * Mark `stream` as a source of Secoda CSV bytes, validated by its producer (which fails the
+ * stream at its end when the input had errors, as the CSV writer does): runConversion then
+ * writes it as it is, with `to: 'csv'` only. transforms/info-schema-csv.ts makes such streams.
+ */
+export function csvBytesSource<T extends Readable>(stream: T): T {
+  (stream as unknown as Record<symbol, boolean>)[CSV_BYTES] = true
+  return stream
+}
+
+function isCsvBytes(source: unknown): source is Readable {
+  return source instanceof Readable && (source as unknown as Record<symbol, boolean>)[CSV_BYTES] === true
+}
+
 /** Name of the CSV file written into --out-dir. */
 export const CSV_FILE_NAME = 'columns.csv'
 
@@ -98,6 +115,8 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
   const out = options.output ?? {}
   const to = out.to ?? 'jsonl'
   const report = options.report
+  const direct = isCsvBytes(source)
+  if (direct && (to !== 'csv' || options.sink !== undefined)) throw new SecodaError('INTERNAL', 'a CSV source can only be written as CSV')
   const validator = options.validator ?? createValidator({ ...options.validate, report, forCsv: to === 'csv' })
   const src = source instanceof Readable ? source : Readable.from(source)
   const toStdout = options.sink === undefined && out.output === undefined && out.outDir === undefined
@@ -113,7 +132,9 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
     } else {
       const target = out.output ?? (out.outDir !== undefined ? join(out.outDir, CSV_FILE_NAME) : undefined)
       dest = target === undefined ? stdoutWriter(stdout) : createAtomicWriteStream(target)
-      if (to === 'csv') {
+      if (direct) {
+        await pipeline(src, dest, { signal: options.signal })
+      } else if (to === 'csv') {
         // the validator runs inside the CSV stage (same checks, same end-of-stream failure)
         // to save a stream crossing per record
         const v = validator.validator

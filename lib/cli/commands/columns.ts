@@ -4,6 +4,8 @@
 import { pipeline } from 'node:stream'
 import { type Argv, type CommandModule } from 'yargs'
 import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
+import { csvBytesSource } from '../../pipeline.js'
+import { createInfoSchemaCsvConverter } from '../../../transforms/info-schema-csv.js'
 import { createInfoSchemaColumnsReader, readTablesExport, type ExportFormat, type InfoSchemaOptions } from '../../../transforms/info-schema-columns.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
@@ -44,6 +46,14 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
       const tables = argv.tables === undefined
         ? undefined
         : await readTablesExport(openInput(argv.tables, { signal: ctx.signal, stdin: ctx.io.stdin }), { ...base, file: displayName(argv.tables) })
+      if (argv.to === 'csv' && !argv.upload) {
+        // straight from export bytes to CSV bytes, checked as the record path checks them
+        return csvBytesSource(pipeline(
+          openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }),
+          createInfoSchemaCsvConverter({ ...base, report: ctx.report, file: displayName(argv.file), tables, sortOrderHeader: argv['sort-order-header'] }),
+          () => {},
+        ))
+      }
       // sizing the id index from the file size up front saves rehashing it as it grows
       if (argv.file !== '-') ctx.expectedIds = await estimateIdsFromSize([argv.file], EXPORT_BYTES_PER_ID)
       // pipeline() returns the reader and destroys it with the first error of either stream,
