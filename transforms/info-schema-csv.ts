@@ -116,13 +116,17 @@ class IdLog {
       if (this.at === LOG_CHUNK) this.next()
       const c = this.chunks[this.chunks.length - 1]!
       // a table's few entries: a loop beats three subarray() views and set() calls
-      const k = Math.min(n - i, LOG_CHUNK - this.at)
+      const at = this.at
+      const k = Math.min(n - i, LOG_CHUNK - at)
+      const ch = c.hi
+      const cl = c.lo
+      const cn = c.line
       for (let j = 0; j < k; j++) {
-        c.hi[this.at + j] = hi[i + j]!
-        c.lo[this.at + j] = lo[i + j]!
-        c.line[this.at + j] = line[i + j]!
+        ch[at + j] = hi[i + j]!
+        cl[at + j] = lo[i + j]!
+        cn[at + j] = line[i + j]!
       }
-      this.at += k
+      this.at = at + k
       i += k
     }
     this.size += n
@@ -169,8 +173,8 @@ class WrittenTables {
     return slot !== -1 && this.idAt(this.index.entryAt(slot).line) === id
   }
 
-  /** Add a table not written before (by {@link WrittenTables.has}). */
-  add(id: string, fields: string): void {
+  /** Add a table not written before (by {@link WrittenTables.has}); returns the bytes of `fields`. */
+  add(id: string, fields: string): Buffer {
     const need = 8 + 3 * (id.length + fields.length)
     if (this.used + need > this.store.length) {
       const next = Buffer.allocUnsafe(Math.max(2 * this.store.length, this.used + need))
@@ -185,6 +189,7 @@ class WrittenTables {
     this.used = at + 8 + a + b
     this.index.add(hash64(id, this.h), 0, 0, at)
     this.size++
+    return this.store.subarray(at + 8 + a, this.used)
   }
 
   /** Every table as [id, its part of the row], in the order written. */
@@ -219,7 +224,6 @@ export class InfoSchemaCsv {
   private readonly out: OutBuffer
   private readonly validator: Validator
   private readonly writer: CsvWriter
-  private readonly eol = '\n'
   private mode: 'head' | 'direct' | 'records' = 'head'
   private reader: InfoSchemaColumns | undefined
   private readonly delim: number
@@ -283,7 +287,8 @@ export class InfoSchemaCsv {
     this.fold = !this.ids.options.keepCase
     this.out = new OutBuffer(push)
     this.validator = new Validator({ ...options.validate, report: options.report, forCsv: true })
-    this.writer = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader, eol: this.eol })
+    // rows end in LF, as the CsvWriter's default line end
+    this.writer = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader })
     const d = options.delimiter ?? ','
     this.delim = d.length === 1 ? d.charCodeAt(0) : -1
     const cls = this.cls
@@ -498,9 +503,10 @@ export class InfoSchemaCsv {
         } else {
           for (;;) {
             const t = cls[c]!
-            if (t === CLASS_DELIM || t === CLASS_LF || t === CLASS_CR) break
-            if (t === CLASS_SPECIAL) f |= SPECIAL
-            else if (t === CLASS_HIGH) f |= HIGH
+            if (t !== CLASS_PLAIN) {
+              if (t <= CLASS_CR) break // the delimiter or a line end
+              f |= t === CLASS_SPECIAL ? SPECIAL : HIGH
+            }
             if (++q >= n) break
             c = b[q]!
           }
@@ -700,15 +706,16 @@ export class InfoSchemaCsv {
         prev = o
       }
     }
-    // the table record the reader would make, written as the CSV writer writes it
+    // the table record the reader would make, written as the CSV writer writes it: its bytes,
+    // kept with the table, end each of its rows
     const fields = tableFields(tableRecord(this.tableId, this.tableDb, this.tableSchema, this.tableName, { line: 0 }, this.opts.tables))
     const out = this.out
     out.text(this.writer.start())
-    const tail = Buffer.from(',' + fields + this.eol, 'utf8')
+    const tail = this.done.add(this.tableId, fields)
     for (let i = 0; i < m; i++) {
       const base = i * SLOTS
       // a value at most doubles (quotes), the type at most adds a length, precision and scale
-      out.room(2 * this.rowBytes[i]! + 64 + tail.length)
+      out.room(2 * this.rowBytes[i]! + 66 + tail.length)
       this.field(base, COL)
       out.buf[out.used++] = COMMA
       this.field(base, COMMENT)
@@ -718,11 +725,12 @@ export class InfoSchemaCsv {
       if (flags[base + ORD] !== ABSENT) this.digits(this.ordinal(base))
       const o = out.buf
       let u = out.used
+      o[u++] = COMMA
       for (let j = 0; j < tail.length; j++) o[u++] = tail[j]!
+      o[u++] = LF
       out.used = u
     }
     this.log.pushAll(tableHi, tableLo, this.rowLines, m)
-    this.done.add(this.tableId, fields)
     this.writer.rows += m
     this.report.resources.table++
     this.report.resources.column += m
