@@ -215,6 +215,12 @@ t.test('where the record path takes over, and what it is given', async (t) => {
     t.not(got.error, undefined, `${bad}: fails`)
     t.equal(got.directRows, before, `${bad}: rows written directly`)
   }
+  // a table out of ordinal order: the record path sorts its columns
+  const shuffled = Buffer.from(head + 's,ok,x,1,int,\ns,a,x,2,int,\ns,a,y,1,int,\ns,a,z,3,int,\n')
+  got = await same(t, { ...base, columns: shuffled }, 'ordinals out of order', [shuffled])
+  t.equal(got.error, undefined)
+  t.equal(got.handoffLine, 3)
+  t.match(got.out, /\ny,,int,1,db,s,a,,,\nx,,int,2,db,s,a,,,\nz,,int,3,db,s,a,,,\n$/)
   // a column name that starts with a quote is quoted in its id: the record path builds it
   const quoted = Buffer.from(head + 's,ok,x,1,int,\ns,a,"""x",1,int,\n')
   got = await same(t, { ...base, columns: quoted }, 'quote-led column name', [quoted])
@@ -257,11 +263,13 @@ function generate(seed: number): Case {
     const catalog = layout === 0 ? (r() < 0.8 ? 'def' : 'shop') : r() < 0.1 ? '' : 'Shop'
     if (r() < 0.5) tables.push(layout === 2 ? [name, r() < 0.3 ? 'VIEW' : 'BASE TABLE', r() < 0.5 ? '' : `about ${name}`] : [catalog, schema, name, r() < 0.3 ? 'VIEW' : 'BASE TABLE', r() < 0.5 ? '' : 'comment, with "quotes"'])
     const nCols = 1 + Math.floor(r() * (r() < 0.1 ? 150 : 8))
-    let ord = 1
+    // a table listed out of ordinal order (valid: the record path sorts it)
+    const reversed = r() < 0.08
+    let ord = reversed ? nCols : 1
     for (let j = 0; j < nCols; j++) {
       const col = bad() ? (r() < 0.5 ? 'x.y' : '') : r() < 0.7 ? `c${j}` : NAMES[Math.floor(r() * NAMES.length)]!
       const o = bad() ? (r() < 0.5 ? 'x' : String(ord + 5)) : bad() ? String(Math.max(1, ord - 2)) : String(ord)
-      ord++
+      ord += reversed ? -1 : 1
       const [dt, len, prec, scale] = TYPES[Math.floor(r() * TYPES.length)]!
       const comment = COMMENTS[Math.floor(r() * COMMENTS.length)]!
       if (layout === 0) rows.push([catalog, schema, name, col, o, dt!, r() < 0.8 ? `${dt}${len ? `(${len})` : ''}` : '', j === 0 ? 'PRI' : '', comment])
