@@ -14,7 +14,7 @@
 
 import { isUtf8 } from 'node:buffer'
 import { SecodaError } from './errors.js'
-import { TextToUtf8, incompleteTail } from './utf8.js'
+import { TextToUtf8, countLines, firstInvalidUtf8, incompleteTail } from './utf8.js'
 
 /** One parsed row. */
 export interface CsvRow {
@@ -46,7 +46,8 @@ export interface CsvScannerOptions {
 /** A latin1-decoded byte ≥ 0x80: part of a UTF-8 multi-byte character. */
 const HIGH = /[\x80-\xff]/
 /** Bytes decoded and scanned at a time (see push). */
-const SLICE = 64 * 1024
+export const SCAN_WINDOW = 64 * 1024
+const SLICE = SCAN_WINDOW
 const QUOTE = 0x22
 const LF = 0x0a
 const CR = 0x0d
@@ -472,11 +473,8 @@ function sameAscii(b: Uint8Array, at: number, v: string): boolean {
 
 /** Lines (LFs) before the first invalid UTF-8 sequence of a chunk (the chunk starts on a character). */
 function invalidUtf8Line(chunk: Uint8Array): number {
-  const text = new TextDecoder('utf-8').decode(chunk)
-  const bad = text.indexOf('\uFFFD')
-  let lines = 0
-  for (let k = text.indexOf('\n'); k !== -1 && (bad === -1 || k < bad); k = text.indexOf('\n', k + 1)) lines++
-  return lines
+  const bad = firstInvalidUtf8(chunk)
+  return countLines(chunk, 0, bad === -1 ? chunk.length : bad)
 }
 
 /** Parse a whole CSV text or buffer at once (tests and small inputs). */

@@ -38,6 +38,24 @@ export class TextToUtf8 {
   }
 }
 
+/**
+ * Offset of the first byte of `buf` that does not start a valid UTF-8 character (one cut
+ * off by the end counts as invalid), or -1. For error messages: it walks character by
+ * character. (Looking for U+FFFD in a lossy decoding instead would stop at a U+FFFD that is
+ * really in the text.)
+ */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0
+  while (i < buf.length) {
+    const c = buf[i]!
+    if (c < 0x80) { i++; continue }
+    const w = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
+    if (w === 0 || i + w > buf.length || !isUtf8(buf.subarray(i, i + w))) return i
+    i += w
+  }
+  return -1
+}
+
 /** Count of LF bytes in buf[start, end). */
 export function countLines(buf: Uint8Array, start = 0, end = buf.length): number {
   let n = 0
@@ -81,14 +99,8 @@ export class Utf8Checker {
       this.offset += buf.length
       return
     }
-    let i = 0
-    while (i < buf.length) {
-      const c = buf[i]!
-      if (c < 0x80) { if (c === 10) this.line++; i++; continue }
-      const w = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
-      if (w === 0 || i + w > buf.length || !isUtf8(buf.subarray(i, i + w))) break
-      i += w
-    }
+    const i = firstInvalidUtf8(buf)
+    this.line += countLines(buf, 0, i)
     throw new SecodaError('INPUT_UTF8', `invalid UTF-8 byte 0x${buf[i]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + i}, at ${this.file ?? 'input'}:${this.line}`, { file: this.file, line: this.line, offset: this.offset + i })
   }
 }

@@ -74,6 +74,11 @@ t.test('text after a closing quote: CSV_SYNTAX on its line', async (t) => {
   t.throws(() => parseCsv('a\n"x\ny"z,1\n'), { code: 'CSV_SYNTAX', line: 3 })
 })
 
+t.test('invalid UTF-8 after a real U+FFFD: the line is the invalid byte\'s', async (t) => {
+  const bad = Buffer.concat([Buffer.from('a,b\nc,\uFFFD\nd,'), Buffer.from([0xff]), Buffer.from('\n')])
+  t.throws(() => parseCsv(bad), { code: 'INPUT_UTF8', line: 3 })
+})
+
 t.test('invalid UTF-8: INPUT_UTF8 with the line', async (t) => {
   const bad = new Uint8Array([0x61, 0x0a, 0x62, 0xff, 0x0a])
   t.throws(() => parseCsv(bad), { code: 'INPUT_UTF8', line: 2 })
