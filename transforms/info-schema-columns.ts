@@ -242,7 +242,7 @@ export function typeOf(columnType: string | undefined, dt: string | undefined, u
 }
 
 /** A non-negative integer written in decimal digits (ordinal_position), else undefined. */
-export function ordinalOf(s: string): number | undefined {
+function ordinalOf(s: string): number | undefined {
   const n = s.length
   if (n === 0 || n > 9) return n > 9 && /^\d+$/.test(s) ? Number(s) : undefined
   let v = 0

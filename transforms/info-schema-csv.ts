@@ -24,8 +24,9 @@ import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
 import { type Report } from '../lib/report.js'
 import { type Resource } from '../lib/records.js'
 import { TextToUtf8, incompleteTail } from '../lib/utf8.js'
-import { InfoSchemaColumns, type InfoSchemaOptions, ordinalOf, resolveColumnsLayout, resolveNames, tableRecord, typeOf } from './info-schema-columns.js'
+import { InfoSchemaColumns, type InfoSchemaOptions, resolveColumnsLayout, resolveNames, tableRecord, typeOf } from './info-schema-columns.js'
 import { CsvWriter, OutBuffer, csvField, tableFields, type SortOrderHeader } from './to-csv.js'
+import { SCAN_WINDOW, parseCsv } from '../lib/csv-scan.js'
 import { Validator, type ValidatorOptions } from './validate.js'
 
 /** Options of the direct converter. */
@@ -175,14 +176,16 @@ class WrittenTables {
 
   /** Add a table not written before (by {@link WrittenTables.has}); returns the bytes of `fields`. */
   add(id: string, fields: string): Buffer {
-    const need = 8 + 3 * (id.length + fields.length)
+    const need = 8 + 2 * id.length + 3 * fields.length
     if (this.used + need > this.store.length) {
       const next = Buffer.allocUnsafe(Math.max(2 * this.store.length, this.used + need))
       this.store.copy(next, 0, 0, this.used)
       this.store = next
     }
     const at = this.used
-    const a = this.store.write(id, at + 8, 'utf8')
+    // the id as UTF-16, which keeps any JS string as it is (a lone surrogate from an
+    // option would not survive UTF-8); the row part as the UTF-8 it is written in
+    const a = this.store.write(id, at + 8, 'utf16le')
     const b = this.store.write(fields, at + 8 + a, 'utf8')
     this.store.writeUInt32LE(a, at)
     this.store.writeUInt32LE(b, at + 4)
@@ -197,13 +200,13 @@ class WrittenTables {
     for (let at = 0; at < this.used;) {
       const a = this.store.readUInt32LE(at)
       const b = this.store.readUInt32LE(at + 4)
-      yield [this.store.toString('utf8', at + 8, at + 8 + a), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
+      yield [this.store.toString('utf16le', at + 8, at + 8 + a), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
       at += 8 + a + b
     }
   }
 
   private idAt(at: number): string {
-    return this.store.toString('utf8', at + 8, at + 8 + this.store.readUInt32LE(at))
+    return this.store.toString('utf16le', at + 8, at + 8 + this.store.readUInt32LE(at))
   }
 }
 
@@ -249,6 +252,15 @@ export class InfoSchemaCsv {
   private readonly textIn = new TextToUtf8()
   /** A UTF-8 BOM was looked for. */
   private bomDone = false
+  /**
+   * Offsets in buf where the input's chunks, and the 64 KiB windows of CsvScanner within
+   * them, begin (see toRecords).
+   */
+  private cuts: number[] = []
+  /** The LF at the end of buf was added for a last row without one. */
+  private addedLf = false
+  /** Do not scan before buf holds this many bytes (see run). */
+  private rescanAt = 0
 
   // The open table: its rows' field bounds and flags (SLOTS entries per row) and lines.
   private rows = 0
@@ -277,6 +289,7 @@ export class InfoSchemaCsv {
   /** Column types made of data_type etc., by a hash of those fields' bytes (see type()). */
   private readonly types = new Map<number, { key: Buffer, out: Buffer }[]>()
   private typesHeld = 0
+  private typeBytes = 0
   /** A table's column hashes by their low lane, for tables too wide for a linear search. */
   private readonly wide = new Set<number>()
 
@@ -340,6 +353,7 @@ export class InfoSchemaCsv {
       this.buf = next
     }
     this.buf.set(bytes, this.len)
+    for (let at = this.len; at < this.len + bytes.length; at += SCAN_WINDOW) this.cuts.push(at)
     this.len += bytes.length
   }
 
@@ -351,6 +365,10 @@ export class InfoSchemaCsv {
     this.scan -= from
     this.tableStart -= from
     this.checked = Math.max(0, this.checked - from)
+    this.rescanAt = Math.max(0, this.rescanAt - from)
+    let k = 0
+    for (const at of this.cuts) if (at > from) this.cuts[k++] = at - from
+    this.cuts.length = k
     const n = this.rows * SLOTS
     for (let i = 0; i < n; i++) {
       this.starts[i] -= from
@@ -360,8 +378,8 @@ export class InfoSchemaCsv {
 
   /**
    * Read the header line when it is complete: the direct path takes the input when the
-   * header is plain (ASCII, no quotes or CR) and names table_name and column_name; else the
-   * record path reads all of it. Returns whether the header was decided.
+   * header is one line of ASCII CSV that names table_name and column_name; else the record
+   * path reads all of it. Returns whether the header was decided.
    */
   private readHeader(atEnd: boolean): boolean {
     const b = this.buf
@@ -380,14 +398,27 @@ export class InfoSchemaCsv {
     // a CR LF line end: the CR is not part of the header
     const end = nl > from && b[nl - 1] === CR ? nl - 1 : nl
     let plain = this.delim >= 0 && this.delim < 0x80 && this.opts.format !== 'mysql-batch'
+    let quoted = false
     for (let i = from; i < end && plain; i++) {
       const c = b[i]!
-      if (c === QUOTE || c === CR || c >= 0x80) plain = false
+      if (c === CR || c >= 0x80) plain = false
+      else if (c === QUOTE) quoted = true
     }
     const text = b.toString('latin1', from, end)
     // `auto`: a header with tabs and no commas is `mysql --batch` text (as RowSource decides)
     if (this.opts.format !== 'csv' && text.includes('\t') && !text.includes(',')) plain = false
-    const header = text.split(String.fromCharCode(this.delim))
+    let header = text.split(String.fromCharCode(this.delim))
+    if (plain && quoted) {
+      // quoted names (some exporters quote every field): read as the record path reads them;
+      // a quote left open at the line end (a name with a line break) is the record path's
+      try {
+        const rows = parseCsv(text, { delimiter: String.fromCharCode(this.delim) })
+        if (rows.length === 1) header = rows[0]!.fields
+        else plain = false
+      } catch {
+        plain = false
+      }
+    }
     const layout = resolveColumnsLayout(header)
     if (!plain || layout.table === -1 || layout.column === -1) {
       this.toRecords(0, 1, false)
@@ -417,10 +448,10 @@ export class InfoSchemaCsv {
    */
   private toRecords(from: number, line: number, resume: boolean): void {
     const reader = new InfoSchemaColumns({ ...this.opts, format: resume ? 'csv' : this.opts.format })
+    this.handoffLine = line
     if (resume) {
       const tables = [...this.done.entries()]
       reader.resume(this.header, new Set(tables.map(([id]) => id)), line)
-      this.handoffLine = line
       this.writer.adoptTables(tables)
       const ids = new IdLog()
       for (const [id] of tables) ids.push(hash64(id, this.h), 0)
@@ -429,11 +460,25 @@ export class InfoSchemaCsv {
     }
     this.reader = reader
     this.mode = 'records'
-    const rest = this.buf.subarray(from, this.len)
+    // The reader gets the bytes cut where the record path would have had them cut: at the
+    // input's chunks and at the scanner's 64 KiB windows within each. Its UTF-8 check and its
+    // rows' errors then come in the same order as on the whole input (a window is checked
+    // before its rows are read; a row that ends in CR ends with its chunk). A last LF the
+    // direct path added itself is not passed on.
+    const end = this.len - (this.addedLf ? 1 : 0)
+    const buf = this.buf
+    const cuts = this.cuts
     this.buf = Buffer.alloc(0)
     this.len = 0
     this.rows = 0
-    this.feed(reader.push(rest))
+    this.cuts = []
+    let at = from
+    for (const cut of cuts) {
+      if (cut <= at || cut >= end) continue
+      this.feed(reader.push(buf.subarray(at, cut)))
+      at = cut
+    }
+    if (end > at) this.feed(reader.push(buf.subarray(at, end)))
   }
 
   /** Hand over from the open table's first row on (or the next row, when no table is open). */
@@ -447,8 +492,13 @@ export class InfoSchemaCsv {
     if (atEnd) {
       // input that ends inside a UTF-8 character: the record path reports it
       if (incompleteTail(this.buf.subarray(this.checked, this.len)) > 0) return this.handOver()
-      if (this.len > this.scan && this.buf[this.len - 1] !== LF) this.append(Buffer.of(LF)) // a last row without a line end
-    }
+      if (this.len > this.scan && this.buf[this.len - 1] !== LF) {
+        // a last row without a line end
+        this.append(Buffer.of(LF))
+        this.cuts.pop()
+        this.addedLf = true
+      }
+    } else if (this.len < this.rescanAt) return // a long row still incomplete: wait for more of it
     // rows end at an LF, which never lies inside a UTF-8 character: the bytes before a split
     // character at the end are whole, and are checked once
     const whole = this.len - incompleteTail(this.buf.subarray(this.checked, this.len))
@@ -558,6 +608,10 @@ export class InfoSchemaCsv {
       p = q + 1
     }
     this.scan = p
+    // an incomplete row is scanned again once it has doubled, not on every chunk
+    this.rescanAt = p < n ? n + (n - p) : 0
+    // still incomplete at the end: a quoted field never closed (the record path reports it)
+    if (atEnd && p < this.len) return this.handOver()
     if (this.len - this.tableStart > MAX_TABLE_BYTES) return this.handOver()
     if (atEnd && this.rows > 0) {
       if (!this.writeTable()) return this.handOver()
@@ -745,7 +799,8 @@ export class InfoSchemaCsv {
     let e = this.ends[base + ORD]!
     if (f & QUOTED) { a++; e-- }
     const n = e - a
-    if (n === 0 || n > 9) return ordinalOf(this.text(base, ORD)) ?? -1
+    // empty, or too long for a plain number (the record path decides on those)
+    if (n === 0 || n > 9) return -1
     const b = this.buf
     let v = 0
     for (let i = a; i < e; i++) {
@@ -818,9 +873,10 @@ export class InfoSchemaCsv {
       const t = typeOf(undefined, this.optional(base, DTYPE), this.optional(base, UDT), this.optional(base, CLEN), this.optional(base, PREC), this.optional(base, SCALE))
       made = Buffer.from(t === undefined ? '' : csvField(t), 'utf8')
       // bounded, so an export of endless distinct types cannot grow it without limit
-      if (this.typesHeld < 10_000) {
+      if (this.typesHeld < 10_000 && this.typeBytes < 1 << 20) {
         this.typesHeld++
         const entry = { key: this.typeKey(base), out: made }
+        this.typeBytes += entry.key.length + made.length
         if (known === undefined) this.types.set(h, [entry])
         else known.push(entry)
       }
