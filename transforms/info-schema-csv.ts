@@ -147,6 +147,9 @@ class IdLog {
   }
 }
 
+/** Top bit of an id's stored length: the id is stored as UTF-16. */
+const UTF16_FLAG = 0x80000000
+
 /**
  * The tables the direct path wrote: each id and its part of the row in a byte store, found
  * by a 64-bit hash index. Off the JS heap: on a 371 MB export a Map of the strings was most
@@ -176,18 +179,20 @@ class WrittenTables {
 
   /** Add a table not written before (by {@link WrittenTables.has}); returns the bytes of `fields`. */
   add(id: string, fields: string): Buffer {
-    const need = 8 + 2 * id.length + 3 * fields.length
+    const need = 8 + 3 * (id.length + fields.length)
     if (this.used + need > this.store.length) {
       const next = Buffer.allocUnsafe(Math.max(2 * this.store.length, this.used + need))
       this.store.copy(next, 0, 0, this.used)
       this.store = next
     }
     const at = this.used
-    // the id as UTF-16, which keeps any JS string as it is (a lone surrogate from an
-    // option would not survive UTF-8); the row part as the UTF-8 it is written in
-    const a = this.store.write(id, at + 8, 'utf16le')
+    // the id as UTF-8, or as UTF-16 (flagged in its length's top bit) when it holds a lone
+    // surrogate (possible from an option), which UTF-8 would not keep; the row part as the
+    // UTF-8 it is written in
+    const utf16 = !(id as unknown as { isWellFormed(): boolean }).isWellFormed()
+    const a = this.store.write(id, at + 8, utf16 ? 'utf16le' : 'utf8')
     const b = this.store.write(fields, at + 8 + a, 'utf8')
-    this.store.writeUInt32LE(a, at)
+    this.store.writeUInt32LE(utf16 ? a + UTF16_FLAG : a, at)
     this.store.writeUInt32LE(b, at + 4)
     this.used = at + 8 + a + b
     this.index.add(hash64(id, this.h), 0, 0, at)
@@ -198,15 +203,16 @@ class WrittenTables {
   /** Every table as [id, its part of the row], in the order written. */
   * entries(): Generator<[string, string]> {
     for (let at = 0; at < this.used;) {
-      const a = this.store.readUInt32LE(at)
+      const a = this.store.readUInt32LE(at) % UTF16_FLAG
       const b = this.store.readUInt32LE(at + 4)
-      yield [this.store.toString('utf16le', at + 8, at + 8 + a), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
+      yield [this.idAt(at), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
       at += 8 + a + b
     }
   }
 
   private idAt(at: number): string {
-    return this.store.toString('utf16le', at + 8, at + 8 + this.store.readUInt32LE(at))
+    const a = this.store.readUInt32LE(at)
+    return a >= UTF16_FLAG ? this.store.toString('utf16le', at + 8, at + 8 + a - UTF16_FLAG) : this.store.toString('utf8', at + 8, at + 8 + a)
   }
 }
 
