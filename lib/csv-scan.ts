@@ -47,7 +47,6 @@ export interface CsvScannerOptions {
 const HIGH = /[\x80-\xff]/
 /** Bytes decoded and scanned at a time (see push). */
 export const SCAN_WINDOW = 64 * 1024
-const SLICE = SCAN_WINDOW
 const QUOTE = 0x22
 const LF = 0x0a
 const CR = 0x0d
@@ -124,8 +123,8 @@ export class CsvScanner {
     const out: CsvRow[] = []
     // Strings over ~128 KiB go to V8's large-object space: decoding a 256 KiB chunk in one
     // piece measured 20× slower than in 64 KiB pieces, so big chunks are scanned in slices.
-    for (let at = 0; at < bytes.length; at += SLICE) {
-      const text = this.decode(bytes.subarray(at, Math.min(bytes.length, at + SLICE)))
+    for (let at = 0; at < bytes.length; at += SCAN_WINDOW) {
+      const text = this.decode(bytes.subarray(at, Math.min(bytes.length, at + SCAN_WINDOW)))
       this.scan(text, out)
     }
     return out

@@ -31,7 +31,7 @@ const COLUMN_ROLES = {
   comment: ['column_comment', 'comment', 'remarks', 'description'],
   key: ['column_key'],
 } as const
-export type ColumnRole = keyof typeof COLUMN_ROLES
+type ColumnRole = keyof typeof COLUMN_ROLES
 
 const TABLE_ROLES = {
   catalog: COLUMN_ROLES.catalog,
@@ -50,7 +50,7 @@ const EXPECTED_COLUMNS = 'table_name and column_name (plus table_schema, table_c
 const EXPECTED_TABLES = 'table_name and table_type (plus table_schema, table_catalog, table_comment/comment/remarks)'
 
 /** Resolved header: role → field index (-1 when absent). */
-export type Layout<R extends string> = Record<R, number> & { width: number, mysql: boolean, names: string[] }
+type Layout<R extends string> = Record<R, number> & { width: number, mysql: boolean, names: string[] }
 
 /** The columns export's header → where each role's column is (-1: absent). */
 export function resolveColumnsLayout(header: string[]): Layout<ColumnRole> {

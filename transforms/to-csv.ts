@@ -88,8 +88,7 @@ export class CsvWriter {
   }
 
   write(r: SecodaRecord): string {
-    let out = this.started ? '' : this.header
-    this.started = true
+    const out = this.start()
     if (isLineage(r)) { this.dropped.lineage++; return out }
     if (r.entity_type === 'table') return out + this.writeTable(r)
     if (r.entity_type === 'column') {
@@ -153,8 +152,7 @@ export class CsvWriter {
 
   /** Finish: columns whose table never came are errors (or nested columns: dropped). */
   end(): string {
-    const out = this.started ? '' : this.header
-    this.started = true
+    const out = this.start()
     for (const [parent, cols] of this.waiting) {
       if (this.isColumnId(parent)) { this.dropped.nestedColumns += cols.length; continue }
       const c = cols[0]!
