@@ -147,6 +147,14 @@ class IdLog {
   }
 }
 
+/** A table's names as the reader resolves them, and its id. */
+interface TableKey {
+  id: string
+  database: string
+  schema: string
+  name: string
+}
+
 /** Top bit of an id's stored length: the id is stored as UTF-16. */
 const UTF16_FLAG = 0x80000000
 
@@ -276,10 +284,8 @@ export class InfoSchemaCsv {
   private rowLines: Uint32Array = new Uint32Array(64)
   /** Bytes of each row (for the output room a row may need). */
   private rowBytes: Int32Array = new Int32Array(64)
-  private tableId = ''
-  private tableDb = ''
-  private tableSchema = ''
-  private tableName = ''
+  /** The open table's names and id. */
+  private table: TableKey = { id: '', database: '', schema: '', name: '' }
 
   /**
    * The tables written: id → their part of the row. The record path is given them when it
@@ -288,9 +294,10 @@ export class InfoSchemaCsv {
   private readonly done = new WrittenTables()
   /** Hashes and lines of the column ids written (handed to the validator at a takeover). */
   private readonly log = new IdLog()
-  /** The open table's column id hashes. */
+  /** The open table's column id hashes and ordinals (see writeTable). */
   private tableHi: Uint32Array = new Uint32Array(64)
   private tableLo: Uint32Array = new Uint32Array(64)
+  private tableOrdinals: Uint32Array = new Uint32Array(64)
   private readonly h: Hash64 = { hi: 0, lo: 0 }
   /** Column types made of data_type etc., by a hash of those fields' bytes (see type()). */
   private readonly types = new Map<number, { key: Buffer, out: Buffer }[]>()
@@ -404,19 +411,17 @@ export class InfoSchemaCsv {
     // a CR LF line end: the CR is not part of the header
     const end = nl > from && b[nl - 1] === CR ? nl - 1 : nl
     let plain = this.delim >= 0 && this.delim < 0x80 && this.opts.format !== 'mysql-batch'
-    let quoted = false
     for (let i = from; i < end && plain; i++) {
       const c = b[i]!
       if (c === CR || c >= 0x80) plain = false
-      else if (c === QUOTE) quoted = true
     }
     const text = b.toString('latin1', from, end)
     // `auto`: a header with tabs and no commas is `mysql --batch` text (as RowSource decides)
     if (this.opts.format !== 'csv' && text.includes('\t') && !text.includes(',')) plain = false
-    let header = text.split(String.fromCharCode(this.delim))
-    if (plain && quoted) {
-      // quoted names (some exporters quote every field): read as the record path reads them;
-      // a quote left open at the line end (a name with a line break) is the record path's
+    // read as the record path reads it (quoted names too); a quote left open at the line end
+    // (a name with a line break) is the record path's
+    let header: string[] = []
+    if (plain) {
       try {
         const rows = parseCsv(text, { delimiter: String.fromCharCode(this.delim) })
         if (rows.length === 1) header = rows[0]!.fields
@@ -594,7 +599,7 @@ export class InfoSchemaCsv {
       if (r === 0 || !this.sameTable(base)) {
         const key = this.tableKey(base)
         if (key === undefined) return this.handOver()
-        if (r === 0 || key.id !== this.tableId) {
+        if (r === 0 || key.id !== this.table.id) {
           if (this.done.has(key.id)) return this.handOver() // not sorted by table
           if (r > 0) {
             // a row of another table: the open table is complete
@@ -603,10 +608,7 @@ export class InfoSchemaCsv {
             this.moveRow(base)
             this.tableStart = p
           }
-          this.tableId = key.id
-          this.tableDb = key.database
-          this.tableSchema = key.schema
-          this.tableName = key.name
+          this.table = key
         }
       }
       this.rows++
@@ -693,9 +695,9 @@ export class InfoSchemaCsv {
   }
 
   /** The table of the row at `base`: its names and id, or undefined where the reader would report a problem. */
-  private tableKey(base: number): { id: string, database: string, schema: string, name: string } | undefined {
+  private tableKey(base: number): TableKey | undefined {
     const name = this.text(base, TAB)
-    if (name === '' || this.flags[base + COL] === ABSENT || this.ends[base + COL] === this.starts[base + COL]) return undefined
+    if (name === '' || this.ends[base + COL] === this.starts[base + COL]) return undefined
     let names: { database: string, schema: string }
     try {
       names = resolveNames(this.text(base, CAT), this.text(base, SCH), { mysql: this.layoutMysql, schema: this.layoutSchema }, this.opts, {})
@@ -719,14 +721,17 @@ export class InfoSchemaCsv {
     const ends = this.ends
     const flags = this.flags
     const fold = this.fold
-    const prefix = new Hash64Prefix(this.tableId + '.')
+    const table = this.table
+    const prefix = new Hash64Prefix(table.id + '.')
     const h = this.h
     if (m > this.tableHi.length) {
       this.tableHi = new Uint32Array(2 * m)
       this.tableLo = new Uint32Array(2 * m)
+      this.tableOrdinals = new Uint32Array(2 * m)
     }
     const tableHi = this.tableHi
     const tableLo = this.tableLo
+    const ordinals = this.tableOrdinals
     const wide = m > 32
     if (wide) this.wide.clear()
     let prev = -1
@@ -749,29 +754,25 @@ export class InfoSchemaCsv {
       // the same id twice in the table: the validator reports it
       const hi = h.hi
       const lo = h.lo
-      if (wide) {
-        if (this.wide.has(lo)) {
-          for (let j = 0; j < i; j++) if (tableLo[j] === lo && tableHi[j] === hi) return false
-        }
-        this.wide.add(lo)
-      } else {
+      if (!wide || this.wide.has(lo)) {
         for (let j = 0; j < i; j++) if (tableLo[j] === lo && tableHi[j] === hi) return false
       }
+      if (wide) this.wide.add(lo)
       tableHi[i] = hi
       tableLo[i] = lo
       if (flags[base + ORD] !== ABSENT) {
         const o = this.ordinal(base)
         // not a number, or not in ordinal order (the reader reports it, or sorts the table)
         if (o < 0 || o < prev) return false
-        prev = o
+        prev = ordinals[i] = o
       }
     }
     // the table record the reader would make, written as the CSV writer writes it: its bytes,
     // kept with the table, end each of its rows
-    const fields = tableFields(tableRecord(this.tableId, this.tableDb, this.tableSchema, this.tableName, { line: 0 }, this.opts.tables))
+    const fields = tableFields(tableRecord(table.id, table.database, table.schema, table.name, { line: 0 }, this.opts.tables))
     const out = this.out
     out.text(this.writer.start())
-    const tail = this.done.add(this.tableId, fields)
+    const tail = this.done.add(table.id, fields)
     for (let i = 0; i < m; i++) {
       const base = i * SLOTS
       // a value at most doubles (quotes), the type at most adds a length, precision and scale
@@ -782,7 +783,7 @@ export class InfoSchemaCsv {
       out.buf[out.used++] = COMMA
       this.type(base)
       out.buf[out.used++] = COMMA
-      if (flags[base + ORD] !== ABSENT) this.digits(this.ordinal(base))
+      if (flags[base + ORD] !== ABSENT) this.digits(ordinals[i]!)
       const o = out.buf
       let u = out.used
       o[u++] = COMMA
@@ -955,7 +956,6 @@ export class InfoSchemaCsv {
       if (this.done.hasExact(id)) continue
       records.push(tableRecord(id, info.database, info.schema, info.name, { line: info.line }, tables))
     }
-    this.out.text(this.writer.start())
     this.feed(records)
   }
 }
