@@ -19,7 +19,7 @@ import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { isLineage, serializeRecord, type SecodaRecord } from '../lib/records.js'
 import { Report } from '../lib/report.js'
-import { createDbtManifestStream } from '../transforms/dbt-manifest.js'
+import { createDbtManifestStream } from '../transforms/dbt/manifest.js'
 import { generateManifest, type GeneratedManifest } from './dbt-manifest-data.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -45,9 +45,19 @@ function childParse(file: string): ChildResult {
     const m = JSON.parse(readFileSync(file, 'utf8')) as { nodes: object }
     if (typeof m.nodes !== 'object') throw new Error('no nodes')
   } catch (e) {
-    return { ok: false, seconds: 0, maxRssMB: process.resourceUsage().maxRSS / 1024, error: `${(e as Error).name}: ${(e as Error).message}` }
+    return {
+      ok: false,
+      seconds: 0,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      error: `${(e as Error).name}: ${(e as Error).message}`,
+    }
   }
-  return { ok: true, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuSince(c0), maxRssMB: process.resourceUsage().maxRSS / 1024 }
+  return {
+    ok: true,
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    cpu: cpuSince(c0),
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  }
 }
 
 function cpuSince(c0: NodeJS.CpuUsage): number {
@@ -100,7 +110,13 @@ async function childConvert(file: string, write: boolean): Promise<ChildResult> 
   flushOut()
   closeSync(fr)
   closeSync(fl)
-  return { ok: true, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuSince(c0), maxRssMB: process.resourceUsage().maxRSS / 1024, counts }
+  return {
+    ok: true,
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    cpu: cpuSince(c0),
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    counts,
+  }
 }
 
 /**
@@ -112,13 +128,24 @@ async function childConvert(file: string, write: boolean): Promise<ChildResult> 
  */
 function childCli(file: string): ChildResult {
   const bin = path.join(repo, 'dist', 'bin', 'secoda-convert.js')
-  const hook = 'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH "+JSON.stringify({rss:u.maxRSS,cpu:(u.userCPUTime+u.systemCPUTime)/1e6})+"\\n")})'
+  const hook =
+    'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH "+JSON.stringify({rss:u.maxRSS,cpu:(u.userCPUTime+u.systemCPUTime)/1e6})+"\\n")})'
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, ['--import', hook, bin, 'dbt', file], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
+  const r = spawnSync(process.execPath, ['--import', hook, bin, 'dbt', file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 20,
+  })
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
   const m = /\nBENCH (\{.*\})/.exec(r.stderr)
-  if (r.status !== 0 || m === null) return { ok: false, seconds: 0, maxRssMB: 0, error: `cli failed (status ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
-  const u = JSON.parse(m[1]!) as { rss: number, cpu: number }
+  if (r.status !== 0 || m === null)
+    return {
+      ok: false,
+      seconds: 0,
+      maxRssMB: 0,
+      error: `cli failed (status ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    }
+  const u = JSON.parse(m[1]!) as { rss: number; cpu: number }
   const n = (what: string): number => Number(new RegExp(`(\\d+) ${what}[,;]`).exec(r.stderr)?.[1] ?? -1)
   const counts = { tables: n('tables?'), columns: n('columns?'), dashboards: n('dashboards?'), edges: n('lineage edges?') }
   return { ok: true, seconds, cpu: u.cpu, maxRssMB: u.rss / 1024, counts }
@@ -130,7 +157,12 @@ function runChild(mode: string, file: string): ChildResult {
   try {
     return JSON.parse(line) as ChildResult
   } catch {
-    return { ok: false, seconds: 0, maxRssMB: 0, error: `child failed (status ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+    return {
+      ok: false,
+      seconds: 0,
+      maxRssMB: 0,
+      error: `child failed (status ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    }
   }
 }
 
@@ -149,7 +181,13 @@ function dataset(sizeMB: number): { file: string; expected: GeneratedManifest } 
 
 function check(name: string, got: ChildResult, exp: GeneratedManifest): boolean {
   const c = got.counts
-  const ok = got.ok && c !== undefined && c.tables === exp.tables && c.columns === exp.columns && c.edges === exp.edges && c.dashboards === exp.dashboards
+  const ok =
+    got.ok &&
+    c !== undefined &&
+    c.tables === exp.tables &&
+    c.columns === exp.columns &&
+    c.edges === exp.edges &&
+    c.dashboards === exp.dashboards
   if (!ok) console.log(`  ${name}: RESULT MISMATCH got ${JSON.stringify(c ?? got.error)} expected ${JSON.stringify(exp)}`)
   return ok
 }
@@ -174,7 +212,9 @@ async function main(): Promise<void> {
 
   console.log(`dbt manifest benchmark (node ${process.version})`)
   const sMB = small.expected.bytes / MB
-  console.log(`\n${small.file}: ${sMB.toFixed(0)} MB, ${small.expected.models} models, ${small.expected.tables} tables, ${small.expected.columns} columns, ${small.expected.edges} edges`)
+  console.log(
+    `\n${small.file}: ${sMB.toFixed(0)} MB, ${small.expected.models} models, ${small.expected.tables} tables, ${small.expected.columns} columns, ${small.expected.edges} edges`,
+  )
   const parse = runChild('parse', small.file)
   const recs = runChild('records', small.file)
   const conv = runChild('jsonl', small.file)
@@ -184,18 +224,23 @@ async function main(): Promise<void> {
   ok = check('cli', cli, small.expected) && ok
   if (!parse.ok) console.log(`  JSON.parse failed: ${parse.error}`)
   const line = (name: string, bytes: number, r: ChildResult, extra = ''): void => {
-    console.log(`  ${name.padEnd(26)} ${mbs(bytes, r.seconds).padStart(7)} MB/s wall ${r.seconds.toFixed(2).padStart(6)} s  ${mbs(bytes, r.cpu ?? NaN).padStart(7)} MB/s cpu ${(r.cpu ?? NaN).toFixed(2).padStart(6)} s  peak RSS ${r.maxRssMB.toFixed(0)} MB${extra}`)
+    console.log(
+      `  ${name.padEnd(26)} ${mbs(bytes, r.seconds).padStart(7)} MB/s wall ${r.seconds.toFixed(2).padStart(6)} s  ${mbs(bytes, r.cpu ?? NaN).padStart(7)} MB/s cpu ${(r.cpu ?? NaN).toFixed(2).padStart(6)} s  peak RSS ${r.maxRssMB.toFixed(0)} MB${extra}`,
+    )
   }
   line('JSON.parse(readFileSync)', small.expected.bytes, parse)
   line('dbt → records', small.expected.bytes, recs)
   line('dbt → JSONL files', small.expected.bytes, conv)
   line('CLI pipeline (+validate)', small.expected.bytes, cli)
-  const ratioOf = (r: ChildResult): string => `${(parse.seconds / r.seconds).toFixed(2)}x wall, ${((parse.cpu ?? NaN) / (r.cpu ?? NaN)).toFixed(2)}x cpu`
+  const ratioOf = (r: ChildResult): string =>
+    `${(parse.seconds / r.seconds).toFixed(2)}x wall, ${((parse.cpu ?? NaN) / (r.cpu ?? NaN)).toFixed(2)}x cpu`
   const ratio = parse.seconds / recs.seconds
   console.log(`  speed vs JSON.parse: records ${ratioOf(recs)}; JSONL files ${ratioOf(conv)}; CLI pipeline ${ratioOf(cli)} (target >= 1.5)`)
 
   const bMB = big.expected.bytes / MB
-  console.log(`\n${big.file}: ${bMB.toFixed(0)} MB, ${big.expected.models} models, ${big.expected.tables} tables, ${big.expected.columns} columns, ${big.expected.edges} edges`)
+  console.log(
+    `\n${big.file}: ${bMB.toFixed(0)} MB, ${big.expected.models} models, ${big.expected.tables} tables, ${big.expected.columns} columns, ${big.expected.edges} edges`,
+  )
   const bigRecs = runChild('records', big.file)
   const bigConv = runChild('jsonl', big.file)
   const bigCli = childCli(big.file)
@@ -205,15 +250,23 @@ async function main(): Promise<void> {
   line('dbt → records', big.expected.bytes, bigRecs, ' (target <= 200)')
   line('dbt → JSONL files', big.expected.bytes, bigConv, ' (target <= 200)')
   line('CLI pipeline (+validate)', big.expected.bytes, bigCli, ' (target <= 200)')
-  console.log(`  speed vs JSON.parse on the ${sMB.toFixed(0)} MB file: JSONL files ${((big.expected.bytes / bigConv.seconds) / (small.expected.bytes / parse.seconds)).toFixed(2)}x wall, ${((big.expected.bytes / (bigConv.cpu ?? NaN)) / (small.expected.bytes / (parse.cpu ?? NaN))).toFixed(2)}x cpu; CLI pipeline ${((big.expected.bytes / bigCli.seconds) / (small.expected.bytes / parse.seconds)).toFixed(2)}x wall, ${((big.expected.bytes / (bigCli.cpu ?? NaN)) / (small.expected.bytes / (parse.cpu ?? NaN))).toFixed(2)}x cpu`)
+  console.log(
+    `  speed vs JSON.parse on the ${sMB.toFixed(0)} MB file: JSONL files ${(big.expected.bytes / bigConv.seconds / (small.expected.bytes / parse.seconds)).toFixed(2)}x wall, ${(big.expected.bytes / (bigConv.cpu ?? NaN) / (small.expected.bytes / (parse.cpu ?? NaN))).toFixed(2)}x cpu; CLI pipeline ${(big.expected.bytes / bigCli.seconds / (small.expected.bytes / parse.seconds)).toFixed(2)}x wall, ${(big.expected.bytes / (bigCli.cpu ?? NaN) / (small.expected.bytes / (parse.cpu ?? NaN))).toFixed(2)}x cpu`,
+  )
   if (bMB > 512) {
     const bigParse = runChild('parse', big.file)
-    console.log(`  JSON.parse(readFileSync) on it: ${bigParse.ok ? `succeeded (${bigParse.seconds.toFixed(1)} s)` : `fails: ${bigParse.error}`}`)
+    console.log(
+      `  JSON.parse(readFileSync) on it: ${bigParse.ok ? `succeeded (${bigParse.seconds.toFixed(1)} s)` : `fails: ${bigParse.error}`}`,
+    )
   }
   const rss = Math.max(recs.maxRssMB, conv.maxRssMB, cli.maxRssMB, bigRecs.maxRssMB, bigConv.maxRssMB, bigCli.maxRssMB)
-  console.log(`  CLI pipeline peak RSS ${bigCli.maxRssMB.toFixed(0)} MB (the whole secoda-convert dbt run, the validator's id index for every resource included; node alone: ~67 MB)`)
+  console.log(
+    `  CLI pipeline peak RSS ${bigCli.maxRssMB.toFixed(0)} MB (the whole secoda-convert dbt run, the validator's id index for every resource included; node alone: ~67 MB)`,
+  )
   const pass = ok && ratio >= 1.5 && rss <= 200
-  console.log(`\n${pass ? 'PASS' : 'FAIL'}: results ${ok ? 'match' : 'DO NOT match'} the generator; records ratio ${ratio.toFixed(2)} (wall); peak RSS ${rss.toFixed(0)} MB`)
+  console.log(
+    `\n${pass ? 'PASS' : 'FAIL'}: results ${ok ? 'match' : 'DO NOT match'} the generator; records ratio ${ratio.toFixed(2)} (wall); peak RSS ${rss.toFixed(0)} MB`,
+  )
   if (!pass) process.exitCode = 1
 }
 

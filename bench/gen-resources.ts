@@ -5,8 +5,35 @@
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 
-const WORDS = ['customer', 'order', 'amount', 'status', 'created', 'updated', 'region', 'product', 'revenue', 'daily', 'country', 'currency', 'channel', 'session', 'event', 'user']
-const TYPES = ['bigint', 'integer', 'text', 'character varying(255)', 'numeric(12,2)', 'timestamp with time zone', 'boolean', 'date', 'jsonb']
+const WORDS = [
+  'customer',
+  'order',
+  'amount',
+  'status',
+  'created',
+  'updated',
+  'region',
+  'product',
+  'revenue',
+  'daily',
+  'country',
+  'currency',
+  'channel',
+  'session',
+  'event',
+  'user',
+]
+const TYPES = [
+  'bigint',
+  'integer',
+  'text',
+  'character varying(255)',
+  'numeric(12,2)',
+  'timestamp with time zone',
+  'boolean',
+  'date',
+  'jsonb',
+]
 
 /** Write `records` resources (1 table per 12 records) to `path`; resolves with bytes written. */
 export async function generateResources(path: string, records: number): Promise<number> {
@@ -19,11 +46,30 @@ export async function generateResources(path: string, records: number): Promise<
     const schema = `schema_${table % 40}`
     const name = `${WORDS[table % WORDS.length]}_${WORDS[(table >> 4) % WORDS.length]}_${table}`
     const tableId = `warehouse.${schema}.${name}`
-    batch += JSON.stringify({ entity_type: 'table', databuilder_id: tableId, title: name, description: `One row per ${WORDS[table % 7]} and ${WORDS[table % 11]}, loaded nightly.`, native_type: table % 9 === 0 ? 'view' : 'table', database: 'warehouse', schema }) + '\n'
+    batch +=
+      JSON.stringify({
+        entity_type: 'table',
+        databuilder_id: tableId,
+        title: name,
+        description: `One row per ${WORDS[table % 7]} and ${WORDS[table % 11]}, loaded nightly.`,
+        native_type: table % 9 === 0 ? 'view' : 'table',
+        database: 'warehouse',
+        schema,
+      }) + '\n'
     n++
     for (let c = 0; c < 11 && n < records; c++, n++) {
       const col = `${WORDS[(table + c) % WORDS.length]}_${c}`
-      batch += JSON.stringify({ entity_type: 'column', databuilder_id: `${tableId}.${col}`, parent_databuilder_id: tableId, title: col, description: `The ${col} as reported by the ${WORDS[c]} service.`, sort_order: c + 1, type: TYPES[(table + c) % TYPES.length], is_pk: c === 0 }) + '\n'
+      batch +=
+        JSON.stringify({
+          entity_type: 'column',
+          databuilder_id: `${tableId}.${col}`,
+          parent_databuilder_id: tableId,
+          title: col,
+          description: `The ${col} as reported by the ${WORDS[c]} service.`,
+          sort_order: c + 1,
+          type: TYPES[(table + c) % TYPES.length],
+          is_pk: c === 0,
+        }) + '\n'
     }
     table++
     if (batch.length > 1 << 20) {

@@ -25,15 +25,27 @@
 
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs'
 import path from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 import { loadavg } from 'node:os'
-import { CsvScanner, quoteCsvField } from '../lib/csv-scan.js'
-import { InfoSchemaColumns } from '../transforms/info-schema-columns.js'
-import { type Resource } from '../lib/records.js'
+import { CsvScanner, quoteCsvField } from '../lib/scan/csv.js'
+import { InfoSchemaColumns } from '../transforms/info-schema/columns.js'
+import type { Resource } from '../lib/records.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..')
@@ -79,17 +91,32 @@ class RowFile {
   }
 }
 
-const MYSQL_HEADER = 'TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME,ORDINAL_POSITION,COLUMN_DEFAULT,IS_NULLABLE,DATA_TYPE,CHARACTER_MAXIMUM_LENGTH,CHARACTER_OCTET_LENGTH,NUMERIC_PRECISION,NUMERIC_SCALE,DATETIME_PRECISION,CHARACTER_SET_NAME,COLLATION_NAME,COLUMN_TYPE,COLUMN_KEY,EXTRA,PRIVILEGES,COLUMN_COMMENT,GENERATION_EXPRESSION,SRS_ID'
+const MYSQL_HEADER =
+  'TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME,ORDINAL_POSITION,COLUMN_DEFAULT,IS_NULLABLE,DATA_TYPE,CHARACTER_MAXIMUM_LENGTH,CHARACTER_OCTET_LENGTH,NUMERIC_PRECISION,NUMERIC_SCALE,DATETIME_PRECISION,CHARACTER_SET_NAME,COLLATION_NAME,COLUMN_TYPE,COLUMN_KEY,EXTRA,PRIVILEGES,COLUMN_COMMENT,GENERATION_EXPRESSION,SRS_ID'
 
 /** A MySQL 8 style export, sorted by schema, table, ordinal; ~1 in 3 columns commented. */
 async function generateMysql(file: string, bytes: number): Promise<void> {
   const out = new RowFile(file, MYSQL_HEADER)
   const types = [
-    ['int', 'int', '', '', '10', '0'], ['bigint', 'bigint unsigned', '', '', '20', '0'], ['varchar', 'varchar(255)', '255', '1020', '', ''],
-    ['decimal', 'decimal(12,2)', '', '', '12', '2'], ['datetime', 'datetime', '', '', '', ''], ['text', 'text', '65535', '65535', '', ''],
-    ['json', 'json', '', '', '', ''], ['enum', "enum('new','paid','shipped')", '7', '28', '', ''],
+    ['int', 'int', '', '', '10', '0'],
+    ['bigint', 'bigint unsigned', '', '', '20', '0'],
+    ['varchar', 'varchar(255)', '255', '1020', '', ''],
+    ['decimal', 'decimal(12,2)', '', '', '12', '2'],
+    ['datetime', 'datetime', '', '', '', ''],
+    ['text', 'text', '65535', '65535', '', ''],
+    ['json', 'json', '', '', '', ''],
+    ['enum', "enum('new','paid','shipped')", '7', '28', '', ''],
   ]
-  const comments = ['', '', 'Surrogate key', 'Customer e-mail, lower-cased', 'Amount in EUR (€), "gross"', 'Free text;\nmay span lines', '', 'Créé le']
+  const comments = [
+    '',
+    '',
+    'Surrogate key',
+    'Customer e-mail, lower-cased',
+    'Amount in EUR (€), "gross"',
+    'Free text;\nmay span lines',
+    '',
+    'Créé le',
+  ]
   let s = 0
   for (let t = 0; out.size < bytes; t++) {
     if (t % 500 === 0) s++
@@ -98,7 +125,30 @@ async function generateMysql(file: string, bytes: number): Promise<void> {
       const ty = types[(t + c) % types.length]!
       const com = comments[(t * 7 + c) % comments.length]!
       const cs = ty[2] !== '' ? 'utf8mb4' : ''
-      const row = ['def', `schema_${s}`, `table_${t}`, c === 1 ? 'id' : `column_${c}_of_table_${t}`, String(c), c === 1 ? '' : 'NULL', c === 1 ? 'NO' : 'YES', ty[0]!, ty[2]!, ty[3]!, ty[4]!, ty[5]!, '', cs, cs ? 'utf8mb4_0900_ai_ci' : '', ty[1]!, c === 1 ? 'PRI' : '', c === 1 ? 'auto_increment' : '', 'select,insert,update,references', com, '', '']
+      const row = [
+        'def',
+        `schema_${s}`,
+        `table_${t}`,
+        c === 1 ? 'id' : `column_${c}_of_table_${t}`,
+        String(c),
+        c === 1 ? '' : 'NULL',
+        c === 1 ? 'NO' : 'YES',
+        ty[0]!,
+        ty[2]!,
+        ty[3]!,
+        ty[4]!,
+        ty[5]!,
+        '',
+        cs,
+        cs ? 'utf8mb4_0900_ai_ci' : '',
+        ty[1]!,
+        c === 1 ? 'PRI' : '',
+        c === 1 ? 'auto_increment' : '',
+        'select,insert,update,references',
+        com,
+        '',
+        '',
+      ]
       out.add(row)
     }
     await out.flush()
@@ -106,7 +156,8 @@ async function generateMysql(file: string, bytes: number): Promise<void> {
   await out.end()
 }
 
-const PG_HEADER = 'table_catalog,table_schema,table_name,column_name,ordinal_position,column_default,is_nullable,data_type,character_maximum_length,character_octet_length,numeric_precision,numeric_precision_radix,numeric_scale,datetime_precision,interval_type,interval_precision,character_set_catalog,character_set_schema,character_set_name,collation_catalog,collation_schema,collation_name,domain_catalog,domain_schema,domain_name,udt_catalog,udt_schema,udt_name,scope_catalog,scope_schema,scope_name,maximum_cardinality,dtd_identifier,is_self_referencing,is_identity,identity_generation,identity_start,identity_increment,identity_maximum,identity_minimum,identity_cycle,is_generated,generation_expression,is_updatable'
+const PG_HEADER =
+  'table_catalog,table_schema,table_name,column_name,ordinal_position,column_default,is_nullable,data_type,character_maximum_length,character_octet_length,numeric_precision,numeric_precision_radix,numeric_scale,datetime_precision,interval_type,interval_precision,character_set_catalog,character_set_schema,character_set_name,collation_catalog,collation_schema,collation_name,domain_catalog,domain_schema,domain_name,udt_catalog,udt_schema,udt_name,scope_catalog,scope_schema,scope_name,maximum_cardinality,dtd_identifier,is_self_referencing,is_identity,identity_generation,identity_start,identity_increment,identity_maximum,identity_minimum,identity_cycle,is_generated,generation_expression,is_updatable'
 
 /**
  * PostgreSQL column types as information_schema.columns describes them, copied from the rows
@@ -165,13 +216,97 @@ async function generatePostgres(file: string, bytes: number): Promise<void> {
         const idType = identity ? ['integer', '32', 'int4'] : ['bigint', '64', 'int8']
         const def = view || identity ? '' : `nextval('${table}_id_seq'::regclass)`
         const ident = identity ? ['YES', 'ALWAYS', '1', '1', '2147483647', '1', 'NO'] : ['NO', '', '', '', '', '', 'NO']
-        row = [db, schema, table, 'id', String(ord), def, view ? 'YES' : 'NO', idType[0]!, '', '', idType[1]!, '2', '0', '', '', '', '', '', '', '', '', '', '', '', '', db, 'pg_catalog', idType[2]!, '', '', '', '', String(ord), 'NO', ...ident, 'NEVER', '', view ? 'NO' : 'YES']
+        row = [
+          db,
+          schema,
+          table,
+          'id',
+          String(ord),
+          def,
+          view ? 'YES' : 'NO',
+          idType[0]!,
+          '',
+          '',
+          idType[1]!,
+          '2',
+          '0',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          db,
+          'pg_catalog',
+          idType[2]!,
+          '',
+          '',
+          '',
+          '',
+          String(ord),
+          'NO',
+          ...ident,
+          'NEVER',
+          '',
+          view ? 'NO' : 'YES',
+        ]
       } else {
         const ty = PG_TYPES[(t * 5 + c) % PG_TYPES.length]!
         const name = used.has(ty[0]!) ? `${ty[0]}_${c}` : ty[0]!
         used.add(name)
         const nullable = view || (t + c) % 3 !== 0
-        row = [db, schema, table, name, String(ord), view ? '' : ty[10]!, nullable ? 'YES' : 'NO', ty[1]!, ty[2]!, ty[3]!, ty[4]!, ty[5]!, ty[6]!, ty[7]!, '', '', '', '', '', '', '', '', '', '', '', db, ty[8]!, ty[9]!, '', '', '', '', String(ord), 'NO', 'NO', '', '', '', '', '', 'NO', 'NEVER', '', view ? 'NO' : 'YES']
+        row = [
+          db,
+          schema,
+          table,
+          name,
+          String(ord),
+          view ? '' : ty[10]!,
+          nullable ? 'YES' : 'NO',
+          ty[1]!,
+          ty[2]!,
+          ty[3]!,
+          ty[4]!,
+          ty[5]!,
+          ty[6]!,
+          ty[7]!,
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          db,
+          ty[8]!,
+          ty[9]!,
+          '',
+          '',
+          '',
+          '',
+          String(ord),
+          'NO',
+          'NO',
+          '',
+          '',
+          '',
+          '',
+          '',
+          'NO',
+          'NEVER',
+          '',
+          view ? 'NO' : 'YES',
+        ]
       }
       out.add(row)
     }
@@ -200,7 +335,7 @@ DEC = {'numeric', 'decimal', 'number'}
 INT = re.compile(r'-?[0-9]+\Z')
 def int_of(s):
     return int(s) if s and INT.match(s) else None
-# the type as our reader's formatColumnType assembles it (transforms/info-schema-columns.ts)
+# the type as our reader's formatColumnType assembles it (transforms/info-schema/columns.ts)
 def format_type(d, udt, ln, pr, sc):
     if not d: return ''
     if d == 'USER-DEFINED' and udt: return udt
@@ -221,7 +356,7 @@ OUT = ['col_name','col_description','col_type','col_sort_order','database','sche
 `
 
 /** ... and end with: the figures the driver reads. */
-const PY_EPILOGUE = String.raw`
+const PY_EPILOGUE = `
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime - cpu0, rows, ru.ru_maxrss))
 `
@@ -232,7 +367,9 @@ print('{"seconds": %f, "cpuSeconds": %f, "rows": %d, "maxRssKiB": %d}' % (time.p
  * `indexes`), so each layout's script does no per-row work the other layout needs.
  */
 function csvReaderScript(indexes: string, typeExpr: string, commentExpr: string): string {
-  return PY_PRELUDE + String.raw`
+  return (
+    PY_PRELUDE +
+    String.raw`
 with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
     r = csv.reader(f)
     h = [x.strip().lower() for x in next(r)]
@@ -248,14 +385,17 @@ with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline=''
         schema = row[sch]
         database = schema if catalog in ('', 'def') else catalog
         w.writerow([row[col], ${commentExpr}, ${typeExpr}, row[pos] if pos is not None else '', database, schema, row[tab], '', '', ''])
-` + PY_EPILOGUE
+` +
+    PY_EPILOGUE
+  )
 }
 
 /** MySQL layout: column_type holds the type, column_comment the description. */
 const PYTHON_MYSQL = csvReaderScript(
   "ct, dt, com = ix.get('column_type'), ix.get('data_type'), ix.get('column_comment')",
   "(row[ct] if ct is not None else '') or (row[dt] if dt is not None else '')",
-  "row[com] if com is not None else ''")
+  "row[com] if com is not None else ''",
+)
 
 /**
  * PostgreSQL layout (and any export without column_type): the type assembled as our reader's
@@ -266,7 +406,8 @@ const PYTHON_MYSQL = csvReaderScript(
 const PYTHON_POSTGRES = csvReaderScript(
   "dt, udt, ln, pr, sc = ix['data_type'], ix['udt_name'], ix['character_maximum_length'], ix['numeric_precision'], ix['numeric_scale']",
   'format_type(row[dt], row[udt], row[ln], row[pr], row[sc])',
-  "''")
+  "''",
+)
 
 /**
  * The same mapping written the way most Python scripts map CSV by header name: csv.DictReader
@@ -274,7 +415,9 @@ const PYTHON_POSTGRES = csvReaderScript(
  * reference figure (Python 22.8 MB/s on a 371 MB export) is in this script's range here, not
  * in the csv.reader one's (see bench/results-info-schema-csv.md). Output identical to both.
  */
-const PYTHON_DICT = PY_PRELUDE + String.raw`
+const PYTHON_DICT =
+  PY_PRELUDE +
+  String.raw`
 with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline='', encoding='utf-8') as o:
     names = [x.strip().lower() for x in next(csv.reader(f))]
     w = csv.DictWriter(o, fieldnames=OUT, lineterminator='\n')
@@ -287,7 +430,8 @@ with open(src, newline='', encoding='utf-8-sig') as f, open(dst, 'w', newline=''
         w.writerow({'col_name': row['column_name'], 'col_description': row.get('column_comment') or '', 'col_type': typ,
                     'col_sort_order': row.get('ordinal_position') or '', 'database': schema if catalog in ('', 'def') else catalog,
                     'schema': schema, 'name': row['table_name'], 'description': '', 'is_view': '', 'last_updated_time': ''})
-` + PY_EPILOGUE
+` +
+  PY_EPILOGUE
 
 // ------------------------------------------------------------------ shared writer side
 /**
@@ -310,7 +454,10 @@ class Out {
       this.ws.uncork()
     }
     if (!ok) {
-      if (this.pieces !== 0) { this.pieces = 0; this.ws.uncork() }
+      if (this.pieces !== 0) {
+        this.pieces = 0
+        this.ws.uncork()
+      }
       await once(this.ws, 'drain')
     }
   }
@@ -321,9 +468,22 @@ class Out {
   }
 }
 
-const CHAR_TYPES = new Set(['character varying', 'varchar', 'character', 'char', 'nvarchar', 'nchar', 'varbinary', 'binary', 'bit varying', 'bit', 'varchar2', 'nvarchar2'])
+const CHAR_TYPES = new Set([
+  'character varying',
+  'varchar',
+  'character',
+  'char',
+  'nvarchar',
+  'nchar',
+  'varbinary',
+  'binary',
+  'bit varying',
+  'bit',
+  'varchar2',
+  'nvarchar2',
+])
 const DECIMAL_TYPES = new Set(['numeric', 'decimal', 'number'])
-const intOf = (s: string): number | undefined => /^-?[0-9]+$/.test(s) ? Number(s) : undefined
+const intOf = (s: string): number | undefined => (/^-?[0-9]+$/.test(s) ? Number(s) : undefined)
 
 /**
  * The column type the Python baselines write, from a parsed row: column_type when the export
@@ -332,7 +492,12 @@ const intOf = (s: string): number | undefined => /^-?[0-9]+$/.test(s) ? Number(s
  */
 function typeResolver(h: string[]): (row: string[]) => string {
   const ix = (n: string): number => h.indexOf(n)
-  const ct = ix('column_type'), dt = ix('data_type'), udt = ix('udt_name'), len = ix('character_maximum_length'), prec = ix('numeric_precision'), scale = ix('numeric_scale')
+  const ct = ix('column_type'),
+    dt = ix('data_type'),
+    udt = ix('udt_name'),
+    len = ix('character_maximum_length'),
+    prec = ix('numeric_precision'),
+    scale = ix('numeric_scale')
   if (ct !== -1) return (row) => row[ct]! || (dt === -1 ? '' : row[dt]!)
   return (row) => {
     const d = dt === -1 ? '' : row[dt]!
@@ -359,15 +524,33 @@ function typeResolver(h: string[]): (row: string[]) => string {
 function mapper(header: string[]): (row: string[]) => string {
   const h = header.map((x) => x.trim().toLowerCase())
   const ix = (n: string): number => h.indexOf(n)
-  const cat = ix('table_catalog'), sch = ix('table_schema'), tab = ix('table_name'), col = ix('column_name'), pos = ix('ordinal_position')
+  const cat = ix('table_catalog'),
+    sch = ix('table_schema'),
+    tab = ix('table_name'),
+    col = ix('column_name'),
+    pos = ix('ordinal_position')
   const com = ix('column_comment')
   const typeOf = typeResolver(h)
   return (row) => {
     const catalog = cat === -1 ? '' : row[cat]!
     const schema = row[sch]!
     const database = catalog === '' || catalog === 'def' ? schema : catalog
-    return quoteCsvField(row[col]!) + ',' + quoteCsvField(com === -1 ? '' : row[com]!) + ',' + quoteCsvField(typeOf(row)) + ',' + (pos === -1 ? '' : row[pos]!) + ',' +
-      quoteCsvField(database) + ',' + quoteCsvField(schema) + ',' + quoteCsvField(row[tab]!) + ',,,\n'
+    return (
+      quoteCsvField(row[col]!) +
+      ',' +
+      quoteCsvField(com === -1 ? '' : row[com]!) +
+      ',' +
+      quoteCsvField(typeOf(row)) +
+      ',' +
+      (pos === -1 ? '' : row[pos]!) +
+      ',' +
+      quoteCsvField(database) +
+      ',' +
+      quoteCsvField(schema) +
+      ',' +
+      quoteCsvField(row[tab]!) +
+      ',,,\n'
+    )
   }
 }
 
@@ -386,7 +569,10 @@ const variants: Record<string, Variant> = {
       let s = ''
       for (const r of records) {
         s += writer.write(r)
-        if (s.length > 1 << 15) { await out.add(s); s = '' }
+        if (s.length > 1 << 15) {
+          await out.add(s)
+          s = ''
+        }
       }
       await out.add(s)
     }
@@ -397,15 +583,19 @@ const variants: Record<string, Variant> = {
     return writer.rows
   },
   /**
-   * The library's direct converter (transforms/info-schema-csv.ts): export bytes → Secoda
+   * The library's direct converter (transforms/info-schema/direct-csv.ts): export bytes → Secoda
    * CSV bytes with the record path's checks, no record per column.
    */
   async direct(src, dst) {
-    const { createInfoSchemaCsvConverter } = await import('../transforms/info-schema-csv.js')
+    const { createInfoSchemaCsvConverter } = await import('../transforms/info-schema/direct-csv.js')
     const { Report } = await import('../lib/report.js')
     const { pipeline } = await import('node:stream/promises')
     const report = new Report()
-    await pipeline(createReadStream(src, { highWaterMark: READ_SIZE }), createInfoSchemaCsvConverter({ report, file: src }), createWriteStream(dst, { highWaterMark: 1 << 20 }))
+    await pipeline(
+      createReadStream(src, { highWaterMark: READ_SIZE }),
+      createInfoSchemaCsvConverter({ report, file: src }),
+      createWriteStream(dst, { highWaterMark: 1 << 20 }),
+    )
     return report.resources.column
   },
   /** The whole CLI, in-process: `secoda-convert columns FILE --to csv -o OUT` (adds validation, atomic output). */
@@ -414,9 +604,16 @@ const variants: Record<string, Variant> = {
     const { PassThrough } = await import('node:stream')
     const err = new PassThrough()
     let stderr = ''
-    err.on('data', (c: Buffer) => { stderr += c.toString() })
+    err.on('data', (c: Buffer) => {
+      stderr += c.toString()
+    })
     rmSync(dst, { force: true })
-    const code = await main(['columns', src, '--to', 'csv', '-o', dst], { stdin: process.stdin, stdout: new PassThrough(), stderr: err, env: process.env })
+    const code = await main(['columns', src, '--to', 'csv', '-o', dst], {
+      stdin: process.stdin,
+      stdout: new PassThrough(),
+      stderr: err,
+      env: process.env,
+    })
     if (code !== 0) throw new Error(`cli exited ${code}: ${stderr}`)
     const m = /(\d+) columns/.exec(stderr)
     return m ? Number(m[1]) : -1
@@ -431,7 +628,10 @@ const variants: Record<string, Variant> = {
     const each = async (rs: { fields: string[] }[]): Promise<void> => {
       let s = ''
       for (const r of rs) {
-        if (map === undefined) { map = mapper(r.fields); continue }
+        if (map === undefined) {
+          map = mapper(r.fields)
+          continue
+        }
         rows++
         s += map(r.fields)
       }
@@ -455,11 +655,33 @@ const variants: Record<string, Variant> = {
     str.pipe(ws)
     str.write(HEADER.trim().split(','))
     for await (const row of parser as AsyncIterable<string[]>) {
-      if (map === undefined) { map = row.map((x) => x.trim().toLowerCase()); typeOf = typeResolver(map); continue }
-      const g = (n: string): string => { const i = map!.indexOf(n); return i === -1 ? '' : row[i]! }
-      const catalog = g('table_catalog'), schema = g('table_schema')
+      if (map === undefined) {
+        map = row.map((x) => x.trim().toLowerCase())
+        typeOf = typeResolver(map)
+        continue
+      }
+      const g = (n: string): string => {
+        const i = map!.indexOf(n)
+        return i === -1 ? '' : row[i]!
+      }
+      const catalog = g('table_catalog'),
+        schema = g('table_schema')
       rows++
-      if (!str.write([g('column_name'), g('column_comment'), typeOf!(row), g('ordinal_position'), catalog === '' || catalog === 'def' ? schema : catalog, schema, g('table_name'), '', '', ''])) await once(str, 'drain')
+      if (
+        !str.write([
+          g('column_name'),
+          g('column_comment'),
+          typeOf!(row),
+          g('ordinal_position'),
+          catalog === '' || catalog === 'def' ? schema : catalog,
+          schema,
+          g('table_name'),
+          '',
+          '',
+          '',
+        ])
+      )
+        await once(str, 'drain')
     }
     str.end()
     await once(ws, 'finish')
@@ -478,7 +700,10 @@ const variants: Record<string, Variant> = {
         chunk(results, parser) {
           for (const r of results.data) {
             if (r.length === 1 && r[0] === '') continue
-            if (map === undefined) { map = mapper(r.map((x) => x.replace(/^\uFEFF/, ''))); continue }
+            if (map === undefined) {
+              map = mapper(r.map((x) => x.replace(/^\uFEFF/, '')))
+              continue
+            }
             rows++
             pending += map(r)
           }
@@ -507,7 +732,10 @@ const variants: Record<string, Variant> = {
     let map: ((row: string[]) => string) | undefined
     let rows = 0
     let pending = ''
-    const onRow = (r: string[]): void => { rows++; pending += map!(r) }
+    const onRow = (r: string[]): void => {
+      rows++
+      pending += map!(r)
+    }
     for await (const chunk of createReadStream(src, { highWaterMark: 64 * 1024 })) {
       const s = dec.write(chunk as Buffer)
       if (parser === undefined) {
@@ -547,12 +775,20 @@ async function parsersAlone(input: string): Promise<Record<string, number>> {
     best[name] = Math.max(best[name] ?? 0, bytes / 1e6 / ((c.user + c.system) / 1e6))
   }
   const parsers: Record<string, () => number> = {
-    'ours (CsvScanner)': () => { const sc = new CsvScanner(); let k = 0; for (let i = 0; i < n; i += 65536) k += sc.push(buf.subarray(i, i + 65536)).length; k += sc.end().length; return k > 0 ? n : 0 },
+    'ours (CsvScanner)': () => {
+      const sc = new CsvScanner()
+      let k = 0
+      for (let i = 0; i < n; i += 65536) k += sc.push(buf.subarray(i, i + 65536)).length
+      k += sc.end().length
+      return k > 0 ? n : 0
+    },
     udsv: () => {
       const d = new StringDecoder('utf8')
       let p: ReturnType<typeof initParser> | undefined
       let k = 0
-      const on = (): void => { k++ }
+      const on = (): void => {
+        k++
+      }
       for (let i = 0; i < n; i += 65536) {
         const s = d.write(buf.subarray(i, i + 65536))
         p ??= initParser(inferSchema(s, { col: ',', row: '\n', encl: '"' }))
@@ -561,8 +797,19 @@ async function parsersAlone(input: string): Promise<Record<string, number>> {
       p!.end()
       return k > 0 ? n : 0
     },
-    papaparse: () => { let k = 0; Papa.parse<string[]>(buf.toString('utf8'), { step: () => { k++ } }); return k > 0 ? n : 0 },
-    'csv-parse (sync)': () => { const part = buf.subarray(0, buf.lastIndexOf(10, 20e6) + 1); return csvParseSync(part).length > 0 ? part.length : 0 },
+    papaparse: () => {
+      let k = 0
+      Papa.parse<string[]>(buf.toString('utf8'), {
+        step: () => {
+          k++
+        },
+      })
+      return k > 0 ? n : 0
+    },
+    'csv-parse (sync)': () => {
+      const part = buf.subarray(0, buf.lastIndexOf(10, 20e6) + 1)
+      return csvParseSync(part).length > 0 ? part.length : 0
+    },
   }
   for (let rep = 0; rep < 3; rep++) for (const [name, f] of Object.entries(parsers)) measure(name, f)
   return best
@@ -570,7 +817,12 @@ async function parsersAlone(input: string): Promise<Record<string, number>> {
 
 // ------------------------------------------------------------------ driver
 /** seconds: wall clock; cpuSeconds: user + system CPU of the process (all its threads). */
-interface Result { seconds: number, cpuSeconds: number, rows: number, maxRssKiB: number }
+interface Result {
+  seconds: number
+  cpuSeconds: number
+  rows: number
+  maxRssKiB: number
+}
 
 function sha256(file: string): string {
   // Read in pieces: a child inherits its parent's peak RSS across exec on Linux (getrusage's
@@ -579,7 +831,7 @@ function sha256(file: string): string {
   const fd = openSync(file, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n))
+    for (let n: number; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n))
   } finally {
     closeSync(fd)
   }
@@ -593,7 +845,9 @@ async function child(name: string, layout: Layout): Promise<void> {
   const rows = await variants[name]!(inputOf(layout), dst)
   const seconds = (performance.now() - t0) / 1000
   const c = process.cpuUsage(c0)
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, rows, maxRssKiB: process.resourceUsage().maxRSS }) + '\n')
+  process.stdout.write(
+    JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, rows, maxRssKiB: process.resourceUsage().maxRSS }) + '\n',
+  )
 }
 
 function run(cmd: string, args: string[]): Result {
@@ -603,7 +857,11 @@ function run(cmd: string, args: string[]): Result {
 }
 
 /** What one layout's run leaves for the summary. */
-interface LayoutRun { size: number, results: Record<string, Result>, failed: boolean }
+interface LayoutRun {
+  size: number
+  results: Record<string, Result>
+  failed: boolean
+}
 
 /** Generate (when missing or of another size), run every variant, print the layout's table. */
 async function benchLayout(layout: Layout, mb: number, reps: number, names: string[]): Promise<LayoutRun> {
@@ -623,26 +881,40 @@ async function benchLayout(layout: Layout, mb: number, reps: number, names: stri
   for (let rep = 1; rep <= reps; rep++) {
     for (const n of names) {
       process.stderr.write(`${layout} round ${rep}: ${n} ...\n`)
-      const r = n === 'python' || n === 'python-dict'
-        ? run('python3', [n === 'python' ? script : dictScript, input, outOf(n)])
-        : run(process.execPath, [fileURLToPath(import.meta.url), '--child', n, layout])
+      const r =
+        n === 'python' || n === 'python-dict'
+          ? run('python3', [n === 'python' ? script : dictScript, input, outOf(n)])
+          : run(process.execPath, [fileURLToPath(import.meta.url), '--child', n, layout])
       const best = results[n]
-      results[n] = best === undefined ? r : { seconds: Math.min(r.seconds, best.seconds), cpuSeconds: Math.min(r.cpuSeconds, best.cpuSeconds), rows: r.rows, maxRssKiB: Math.max(r.maxRssKiB, best.maxRssKiB) }
+      results[n] =
+        best === undefined
+          ? r
+          : {
+              seconds: Math.min(r.seconds, best.seconds),
+              cpuSeconds: Math.min(r.cpuSeconds, best.cpuSeconds),
+              rows: r.rows,
+              maxRssKiB: Math.max(r.maxRssKiB, best.maxRssKiB),
+            }
     }
   }
   const ref = sha256(outOf('python'))
   const py = results.python!
   const mbs = (r: Result): number => size / 1e6 / r.seconds
   const cpuMbs = (r: Result): number => size / 1e6 / r.cpuSeconds
-  const lines = [`${layout} layout: information_schema CSV → Secoda CSV, ${(size / 1e6).toFixed(0)} MB export, ${py.rows} rows (${(size / py.rows).toFixed(0)} bytes per row), best of ${reps} interleaved rounds (node ${process.version}, load average ${loadavg()[0]!.toFixed(1)})`,
-    '| variant | MB/s (wall) | × Python | MB per CPU-second | × Python | peak RSS MiB | output = Python\'s |', '|---|---|---|---|---|---|---|']
+  const lines = [
+    `${layout} layout: information_schema CSV → Secoda CSV, ${(size / 1e6).toFixed(0)} MB export, ${py.rows} rows (${(size / py.rows).toFixed(0)} bytes per row), best of ${reps} interleaved rounds (node ${process.version}, load average ${loadavg()[0]!.toFixed(1)})`,
+    "| variant | MB/s (wall) | × Python | MB per CPU-second | × Python | peak RSS MiB | output = Python's |",
+    '|---|---|---|---|---|---|---|',
+  ]
   let failed = false
   for (const n of names) {
     const r = results[n]!
     const out = outOf(n)
     const same = n === 'python' || sha256(out) === ref
     if (!same || r.rows !== py.rows) failed = true
-    lines.push(`| ${n} | ${mbs(r).toFixed(1)} | ${(mbs(r) / mbs(py)).toFixed(2)} | ${cpuMbs(r).toFixed(1)} | ${(cpuMbs(r) / cpuMbs(py)).toFixed(2)} | ${(r.maxRssKiB / 1024).toFixed(0)} | ${same ? 'yes' : 'NO'}${r.rows !== py.rows ? ` (rows ${r.rows})` : ''} |`)
+    lines.push(
+      `| ${n} | ${mbs(r).toFixed(1)} | ${(mbs(r) / mbs(py)).toFixed(2)} | ${cpuMbs(r).toFixed(1)} | ${(cpuMbs(r) / cpuMbs(py)).toFixed(2)} | ${(r.maxRssKiB / 1024).toFixed(0)} | ${same ? 'yes' : 'NO'}${r.rows !== py.rows ? ` (rows ${r.rows})` : ''} |`,
+    )
     if (!process.env.BENCH_KEEP && n !== 'python') rmSync(out, { force: true })
   }
   if (!process.env.BENCH_KEEP) rmSync(outOf('python'), { force: true })
@@ -651,7 +923,13 @@ async function benchLayout(layout: Layout, mb: number, reps: number, names: stri
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--parsers', layout], { encoding: 'utf8', maxBuffer: 1 << 20 })
     if (r.status === 0) {
       const best = JSON.parse(r.stdout.trim()) as Record<string, number>
-      process.stdout.write(`\n${layout} layout, parsers alone (60 MB in memory, best of 3, MB per CPU-second; csv-parse on 20 MB):\n| parser | MB/CPU-s |\n|---|---|\n` + Object.entries(best).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`).join('\n') + '\n')
+      process.stdout.write(
+        `\n${layout} layout, parsers alone (60 MB in memory, best of 3, MB per CPU-second; csv-parse on 20 MB):\n| parser | MB/CPU-s |\n|---|---|\n` +
+          Object.entries(best)
+            .map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`)
+            .join('\n') +
+          '\n',
+      )
     } else process.stderr.write(`parsers-alone run failed: ${r.stderr}\n`)
   }
   return { size, results, failed }
@@ -664,7 +942,9 @@ async function main(): Promise<void> {
   const layouts = which === 'both' ? LAYOUTS : LAYOUTS.filter((l) => l === which)
   if (layouts.length === 0) throw new Error(`BENCH_LAYOUT must be mysql, postgres or both; got ${JSON.stringify(which)}`)
   const only = process.env.BENCH_ONLY?.split(',')
-  const names = ['python', 'python-dict', 'ours', 'direct', 'cli', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter((n) => !only || only.includes(n) || n === 'python')
+  const names = ['python', 'python-dict', 'ours', 'direct', 'cli', 'scanner', 'csv-parse', 'papaparse', 'udsv'].filter(
+    (n) => !only || only.includes(n) || n === 'python',
+  )
   const summary: string[] = []
   let failed = false
   for (const layout of layouts) {
@@ -674,11 +954,18 @@ async function main(): Promise<void> {
     const ratio = (n: string, base: string): string => {
       const r = results[n]
       const b = results[base]
-      return r === undefined || b === undefined ? '' : `${n} / ${base} = ${(b.seconds / r.seconds).toFixed(2)} wall, ${(b.cpuSeconds / r.cpuSeconds).toFixed(2)} CPU`
+      return r === undefined || b === undefined
+        ? ''
+        : `${n} / ${base} = ${(b.seconds / r.seconds).toFixed(2)} wall, ${(b.cpuSeconds / r.cpuSeconds).toFixed(2)} CPU`
     }
     const pd = results['python-dict']
-    summary.push(`${layout} (python ${(size / 1e6 / py.seconds).toFixed(1)} MB/s${pd ? `, python-dict ${(size / 1e6 / pd.seconds).toFixed(1)} MB/s` : ''}): ` +
-      [ratio('ours', 'python'), ratio('direct', 'python'), ratio('cli', 'python'), ratio('cli', 'python-dict')].filter(Boolean).join('; ') + ' (target ≥ 2)')
+    summary.push(
+      `${layout} (python ${(size / 1e6 / py.seconds).toFixed(1)} MB/s${pd ? `, python-dict ${(size / 1e6 / pd.seconds).toFixed(1)} MB/s` : ''}): ` +
+        [ratio('ours', 'python'), ratio('direct', 'python'), ratio('cli', 'python'), ratio('cli', 'python-dict')]
+          .filter(Boolean)
+          .join('; ') +
+        ' (target ≥ 2)',
+    )
   }
   process.stdout.write('\n' + summary.join('\n') + '\n')
   if (failed) {

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openInput } from '../lib/input.js'
-import { runConversion } from '../lib/pipeline.js'
+import { runConversion } from '../lib/run/pipeline.js'
 import { Report } from '../lib/report.js'
-import { mysqlDumpRecords } from '../transforms/mysql-dump.js'
-import { loadPgParser, pgDumpRecords } from '../transforms/pg-dump.js'
+import { mysqlDumpRecords } from '../transforms/sql/mysql-dump.js'
+import { loadPgParser, pgDumpRecords } from '../transforms/sql/pg-dump.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const dataDir = path.resolve(here, '..', '..', 'bench', 'data')
@@ -32,7 +32,9 @@ async function generate(kind: 'pg' | 'mysql', file: string): Promise<void> {
   if (kind === 'pg') {
     await write("SET client_encoding = 'UTF8';\nSELECT pg_catalog.set_config('search_path', '', false);\n\\connect bench\n")
     for (let t = 0; t < TABLES; t++) {
-      await write(`CREATE TABLE public.t${t} (\n    id bigint NOT NULL,\n    name text,\n    note character varying(200),\n    amount numeric(12,2),\n    at timestamp with time zone\n);\nCOMMENT ON TABLE public.t${t} IS 'table ${t}';\n`)
+      await write(
+        `CREATE TABLE public.t${t} (\n    id bigint NOT NULL,\n    name text,\n    note character varying(200),\n    amount numeric(12,2),\n    at timestamp with time zone\n);\nCOMMENT ON TABLE public.t${t} IS 'table ${t}';\n`,
+      )
     }
     await write('CREATE VIEW public.v AS\n SELECT t0.id FROM public.t0 JOIN public.t1 ON t0.id = t1.id;\n')
     for (let t = 0; t < TABLES; t++) {
@@ -43,7 +45,11 @@ async function generate(kind: 'pg' | 'mysql', file: string): Promise<void> {
         const row = `${n}\tname ${n} with some text\tnote; with 'quotes' and \\t tab, ünïcödé ✓\t${(n % 100000) / 100}\t2024-01-01 00:00:00+00\n`
         block += row
         n += row.length
-        if (block.length > 1 << 16) { await write(block); written += block.length; block = '' }
+        if (block.length > 1 << 16) {
+          await write(block)
+          written += block.length
+          block = ''
+        }
       }
       await write(block + '\\.\n\n')
       written += block.length
@@ -52,7 +58,9 @@ async function generate(kind: 'pg' | 'mysql', file: string): Promise<void> {
   } else {
     await write('-- MySQL dump 10.13\n--\n-- Host: localhost    Database: bench\n-- ------\n/*!40101 SET NAMES utf8mb4 */;\n')
     for (let t = 0; t < TABLES; t++) {
-      await write(`CREATE TABLE \`t${t}\` (\n  \`id\` bigint NOT NULL,\n  \`name\` text,\n  \`note\` varchar(200) DEFAULT NULL COMMENT 'a note',\n  \`amount\` decimal(12,2) DEFAULT NULL,\n  PRIMARY KEY (\`id\`)\n) ENGINE=InnoDB COMMENT='table ${t}';\n`)
+      await write(
+        `CREATE TABLE \`t${t}\` (\n  \`id\` bigint NOT NULL,\n  \`name\` text,\n  \`note\` varchar(200) DEFAULT NULL COMMENT 'a note',\n  \`amount\` decimal(12,2) DEFAULT NULL,\n  PRIMARY KEY (\`id\`)\n) ENGINE=InnoDB COMMENT='table ${t}';\n`,
+      )
       await write(`LOCK TABLES \`t${t}\` WRITE;\n/*!40000 ALTER TABLE \`t${t}\` DISABLE KEYS */;\n`)
       let n = 0
       while (n < perTable) {
@@ -67,7 +75,9 @@ async function generate(kind: 'pg' | 'mysql', file: string): Promise<void> {
       }
       await write(`/*!40000 ALTER TABLE \`t${t}\` ENABLE KEYS */;\nUNLOCK TABLES;\n`)
     }
-    await write('/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50001 VIEW `v` AS select `t0`.`id` AS `id` from (`t0` join `t1` on(`t0`.`id` = `t1`.`id`)) */;\n')
+    await write(
+      '/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50001 VIEW `v` AS select `t0`.`id` AS `id` from (`t0` join `t1` on(`t0`.`id` = `t1`.`id`)) */;\n',
+    )
   }
   void written
   await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())))
@@ -76,9 +86,15 @@ async function generate(kind: 'pg' | 'mysql', file: string): Promise<void> {
 /** Peak RSS sampler; also keeps the samples so the halves of a run can be compared (flat?). */
 function rssSampler(): { stop(): number; halves(): [number, number] } {
   const samples: number[] = [process.memoryUsage.rss()]
-  const timer = setInterval(() => { samples.push(process.memoryUsage.rss()) }, 20)
+  const timer = setInterval(() => {
+    samples.push(process.memoryUsage.rss())
+  }, 20)
   return {
-    stop() { clearInterval(timer); samples.push(process.memoryUsage.rss()); return Math.max(...samples) },
+    stop() {
+      clearInterval(timer)
+      samples.push(process.memoryUsage.rss())
+      return Math.max(...samples)
+    },
     halves() {
       const h = Math.floor(samples.length / 2)
       return [Math.max(...samples.slice(0, h || 1)), Math.max(...samples.slice(h))]
@@ -89,13 +105,16 @@ function rssSampler(): { stop(): number; halves(): [number, number] } {
 /** Baseline: read the file with the same chunk size the input layer uses, doing nothing. */
 async function rawRead(file: string): Promise<number> {
   const t0 = performance.now()
-  let n = 0
-  for await (const c of createReadStream(file, { highWaterMark: 256 * 1024 })) n += (c as Buffer).length
+  let _n = 0
+  for await (const c of createReadStream(file, { highWaterMark: 256 * 1024 })) _n += (c as Buffer).length
   return (performance.now() - t0) / 1000
 }
 
 /** The real pipeline: input layer → source → validator → JSONL writers (files in a temp dir). */
-async function convertFile(kind: 'pg' | 'mysql', file: string): Promise<{ seconds: number; peak: number; halves: [number, number]; tables: number; lineage: number; errors: number }> {
+async function convertFile(
+  kind: 'pg' | 'mysql',
+  file: string,
+): Promise<{ seconds: number; peak: number; halves: [number, number]; tables: number; lineage: number; errors: number }> {
   const outDir = mkdtempSync(path.join(tmpdir(), 'sql-bench-'))
   const report = new Report({ maxErrors: 1 })
   const rss = rssSampler()
@@ -134,8 +153,10 @@ async function main(): Promise<void> {
     // check the result: every table, the view, its two lineage edges, no errors
     const ok = conv.tables === TABLES + 1 && conv.lineage === 2 && conv.errors === 0
     const ratio = read / conv.seconds
-    console.log(`${kind}: ${mb(size).toFixed(0)} MB  raw read ${(mb(size) / read).toFixed(0)} MB/s  conversion ${(mb(size) / conv.seconds).toFixed(0)} MB/s  ratio ${(ratio * 100).toFixed(0)}% (target >= 40%)  ` +
-      `peak RSS ${mb(conv.peak).toFixed(0)} MB (at start ${mb(base).toFixed(0)} MB, +${mb(conv.peak - base).toFixed(0)} MB; peak in 1st/2nd half of the run ${mb(conv.halves[0]).toFixed(0)}/${mb(conv.halves[1]).toFixed(0)} MB)  ${ok ? 'result OK' : 'RESULT WRONG'}`)
+    console.log(
+      `${kind}: ${mb(size).toFixed(0)} MB  raw read ${(mb(size) / read).toFixed(0)} MB/s  conversion ${(mb(size) / conv.seconds).toFixed(0)} MB/s  ratio ${(ratio * 100).toFixed(0)}% (target >= 40%)  ` +
+        `peak RSS ${mb(conv.peak).toFixed(0)} MB (at start ${mb(base).toFixed(0)} MB, +${mb(conv.peak - base).toFixed(0)} MB; peak in 1st/2nd half of the run ${mb(conv.halves[0]).toFixed(0)}/${mb(conv.halves[1]).toFixed(0)} MB)  ${ok ? 'result OK' : 'RESULT WRONG'}`,
+    )
     if (!ok) failed = true
   }
   if (failed) process.exitCode = 1

@@ -16,11 +16,11 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
-import { SecodaClient, resolveApiSettings } from '../lib/http.js'
-import { readSecodaFiles } from '../lib/read-records.js'
+import { SecodaClient, resolveApiSettings } from '../lib/upload/http.js'
+import { readSecodaFiles } from '../lib/run/read-records.js'
 import { Report } from '../lib/report.js'
-import { runConversion } from '../lib/pipeline.js'
-import { createUploadSink } from '../lib/upload.js'
+import { runConversion } from '../lib/run/pipeline.js'
+import { createUploadSink } from '../lib/upload/sink.js'
 import { startTestServer, type Fault } from '../lib/testing/server.js'
 import { createJsonlWriter } from '../transforms/to-jsonl.js'
 import { createValidator } from '../transforms/validate.js'
@@ -30,9 +30,17 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 // ---- child: the server -------------------------------------------------------------
 if (process.argv[2] === '--server') {
   const server = await startTestServer({ store: 'count', integrations: [{ name: 'bench', id: 'bench' }] })
-  process.on('message', (m: { fault?: Fault, stats?: boolean, stop?: boolean }) => {
+  process.on('message', (m: { fault?: Fault; stats?: boolean; stop?: boolean }) => {
     if (m.fault) server.fault(m.fault)
-    if (m.stats) process.send!({ uploads: server.uploads.map((u) => ({ complete: u.complete, synced: u.synced, bytes: u.bytes, parts: u.parts.map((p) => p.bytes) })) })
+    if (m.stats)
+      process.send!({
+        uploads: server.uploads.map((u) => ({
+          complete: u.complete,
+          synced: u.synced,
+          bytes: u.bytes,
+          parts: u.parts.map((p) => p.bytes),
+        })),
+      })
     if (m.stop) void server.close().then(() => process.exit(0))
   })
   process.send!({ url: server.url, apiKey: server.apiKey })
@@ -56,7 +64,7 @@ async function mainBench(): Promise<void> {
   console.log(`input ${input}: ${(bytes / 1048576).toFixed(0)} MB`)
 
   const child = fork(fileURLToPath(import.meta.url), ['--server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const [info] = (await once(child, 'message')) as [{ url: string, apiKey: string }]
+  const [info] = (await once(child, 'message')) as [{ url: string; apiKey: string }]
   const stateDir = path.join(dataDir, 'state')
   const client = new SecodaClient(resolveApiSettings({ apiUrl: info.url, env: { SECODA_API_KEY: info.apiKey } }))
 
@@ -69,7 +77,12 @@ async function mainBench(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const b = await measure(`round ${round}: convert → /dev/null (baseline)`, async () => {
         const report = new Report({ maxErrors: 1 })
-        await pipeline(readSecodaFiles([input], { report }), createValidator({ report }), createJsonlWriter(), createWriteStream('/dev/null'))
+        await pipeline(
+          readSecodaFiles([input], { report }),
+          createValidator({ report }),
+          createJsonlWriter(),
+          createWriteStream('/dev/null'),
+        )
       })
       const u = await measure(`round ${round}: convert → upload (loopback, chunked, stale guard on)`, async () => {
         const report = new Report({ maxErrors: 1 })
@@ -81,14 +94,20 @@ async function mainBench(): Promise<void> {
       if (!up || u.seconds < up.seconds) up = u
     }
     ratios.sort((a, b) => a - b)
-    console.log(`round ratios upload / baseline: ${ratios.map((r) => r.toFixed(2) + '×').join(', ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (target ≥ 0.8×)`)
+    console.log(
+      `round ratios upload / baseline: ${ratios.map((r) => r.toFixed(2) + '×').join(', ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (target ≥ 0.8×)`,
+    )
     const stats = await ask(child)
     const last = stats.uploads.at(-1)!
     if (!last.synced) throw new Error('the benchmark upload did not arrive complete')
     console.log(`server received ${(last.bytes / 1048576).toFixed(1)} MB, complete=${last.complete}`)
-    console.log(`best runs: baseline ${(bytes / 1048576 / base!.seconds).toFixed(1)} MB/s, upload ${(bytes / 1048576 / up!.seconds).toFixed(1)} MB/s; ratio upload / baseline ${(base!.seconds / up!.seconds).toFixed(2)}× (target ≥ 0.8×)`)
+    console.log(
+      `best runs: baseline ${(bytes / 1048576 / base!.seconds).toFixed(1)} MB/s, upload ${(bytes / 1048576 / up!.seconds).toFixed(1)} MB/s; ratio upload / baseline ${(base!.seconds / up!.seconds).toFixed(2)}× (target ≥ 0.8×)`,
+    )
     console.log(`peak RSS: baseline ${mb(base!.peak)} MB, upload ${mb(up!.peak)} MB`)
-    console.log(`RSS at 25/50/75/100% of the run: baseline ${base!.quartiles.map(mb).join(' / ')} MB; upload ${up!.quartiles.map(mb).join(' / ')} MB`)
+    console.log(
+      `RSS at 25/50/75/100% of the run: baseline ${base!.quartiles.map(mb).join(' / ')} MB; upload ${up!.quartiles.map(mb).join(' / ')} MB`,
+    )
 
     // Slow server: reads at slowMBps; the client must wait, not buffer.
     const slowBytes = Math.min(bytes, slowMBps * 1048576 * 8) // about 8 s of slow reading
@@ -99,12 +118,17 @@ async function mainBench(): Promise<void> {
       const sink = createUploadSink({ client, integrationId: 'bench', stale: false })
       await runConversion(readSecodaFiles([slowInput], { report }), { report, sink })
     })
-    const fastOnSame = slowInput === input ? up! : await measure('convert → upload, same input, fast server', async () => {
-      const report = new Report({ maxErrors: 1 })
-      const sink = createUploadSink({ client, integrationId: 'bench', stale: false })
-      await runConversion(readSecodaFiles([slowInput], { report }), { report, sink })
-    })
-    console.log(`slow server: peak RSS ${mb(slow.peak)} MB vs ${mb(fastOnSame.peak)} MB against the fast server (${(slow.peak / fastOnSame.peak).toFixed(2)}×); RSS at 25/50/75/100%: ${slow.quartiles.map(mb).join(' / ')} MB`)
+    const fastOnSame =
+      slowInput === input
+        ? up!
+        : await measure('convert → upload, same input, fast server', async () => {
+            const report = new Report({ maxErrors: 1 })
+            const sink = createUploadSink({ client, integrationId: 'bench', stale: false })
+            await runConversion(readSecodaFiles([slowInput], { report }), { report, sink })
+          })
+    console.log(
+      `slow server: peak RSS ${mb(slow.peak)} MB vs ${mb(fastOnSame.peak)} MB against the fast server (${(slow.peak / fastOnSame.peak).toFixed(2)}×); RSS at 25/50/75/100%: ${slow.quartiles.map(mb).join(' / ')} MB`,
+    )
   } finally {
     await client.close()
     child.send({ stop: true })
@@ -136,7 +160,7 @@ function mb(n: number): string {
   return (n / 1048576).toFixed(0)
 }
 
-function ask(child: ChildProcess): Promise<{ uploads: Array<{ complete: boolean, synced: boolean, bytes: number }> }> {
+function ask(child: ChildProcess): Promise<{ uploads: Array<{ complete: boolean; synced: boolean; bytes: number }> }> {
   child.send({ stats: true })
   return once(child, 'message').then(([m]) => m as never)
 }
@@ -148,11 +172,34 @@ async function generate(file: string, target: number, shape: 'narrow' | 'wide' =
   const desc = 'A column description long enough to look like real documentation, with a few words. '.repeat(shape === 'wide' ? 95 : 4)
   for (let t = 0; written < target; t++) {
     const tid = `warehouse.analytics.table_${t}`
-    let chunk = JSON.stringify({ entity_type: 'table', databuilder_id: tid, title: `table_${t}`, description: desc, database: 'warehouse', schema: 'analytics', native_type: 'table' }) + '\n'
+    let chunk =
+      JSON.stringify({
+        entity_type: 'table',
+        databuilder_id: tid,
+        title: `table_${t}`,
+        description: desc,
+        database: 'warehouse',
+        schema: 'analytics',
+        native_type: 'table',
+      }) + '\n'
     for (let c = 0; c < 20; c++) {
-      chunk += JSON.stringify({ entity_type: 'column', databuilder_id: `${tid}.col_${c}`, parent_databuilder_id: tid, title: `col_${c}`, description: desc, type: 'character varying(255)', sort_order: c + 1 }) + '\n'
+      chunk +=
+        JSON.stringify({
+          entity_type: 'column',
+          databuilder_id: `${tid}.col_${c}`,
+          parent_databuilder_id: tid,
+          title: `col_${c}`,
+          description: desc,
+          type: 'character varying(255)',
+          sort_order: c + 1,
+        }) + '\n'
     }
-    if (t > 0) chunk += JSON.stringify({ from_identifier: { type: 'internal_resource', databuilder_id: `warehouse.analytics.table_${t - 1}` }, to_identifier: { type: 'internal_resource', databuilder_id: tid } }) + '\n'
+    if (t > 0)
+      chunk +=
+        JSON.stringify({
+          from_identifier: { type: 'internal_resource', databuilder_id: `warehouse.analytics.table_${t - 1}` },
+          to_identifier: { type: 'internal_resource', databuilder_id: tid },
+        }) + '\n'
     written += Buffer.byteLength(chunk)
     if (!out.write(chunk)) await once(out, 'drain')
   }

@@ -25,7 +25,12 @@ const arg = (name: string, def: number): number => {
 const RECORDS = arg('records', 3_000_000)
 const ROUNDS = arg('rounds', 2)
 
-interface Run { wall: number, cpu: number, maxRssMB: number, extra?: Record<string, number> }
+interface Run {
+  wall: number
+  cpu: number
+  maxRssMB: number
+  extra?: Record<string, number>
+}
 
 const PYTHON = `
 import json, sys, time, resource
@@ -68,9 +73,14 @@ const best: Record<string, Run> = {}
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, run] of Object.entries(runners)) {
     const r = run(big)
-    process.stderr.write(`round ${round + 1} ${name}: ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu, ${r.maxRssMB.toFixed(0)} MB\n`)
+    process.stderr.write(
+      `round ${round + 1} ${name}: ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu, ${r.maxRssMB.toFixed(0)} MB\n`,
+    )
     const b = best[name]
-    best[name] = b === undefined ? r : { wall: Math.min(b.wall, r.wall), cpu: Math.min(b.cpu, r.cpu), maxRssMB: Math.max(b.maxRssMB, r.maxRssMB), extra: r.extra }
+    best[name] =
+      b === undefined
+        ? r
+        : { wall: Math.min(b.wall, r.wall), cpu: Math.min(b.cpu, r.cpu), maxRssMB: Math.max(b.maxRssMB, r.maxRssMB), extra: r.extra }
   }
 }
 const smallRun = runners['secoda-convert validate']!(small)
@@ -84,11 +94,14 @@ const lines = [
   '',
   '| run | MB/s wall | MB/s cpu | × python (wall) | × python (cpu) | peak RSS MB |',
   '|---|---|---|---|---|---|',
-  ...Object.entries(best).map(([name, r]) => `| ${name} | ${(bigMB / r.wall).toFixed(1)} | ${(bigMB / r.cpu).toFixed(1)} | ${(base.wall / r.wall).toFixed(2)} | ${(base.cpu / r.cpu).toFixed(2)} | ${r.maxRssMB.toFixed(0)} |`),
+  ...Object.entries(best).map(
+    ([name, r]) =>
+      `| ${name} | ${(bigMB / r.wall).toFixed(1)} | ${(bigMB / r.cpu).toFixed(1)} | ${(base.wall / r.wall).toFixed(2)} | ${(base.cpu / r.cpu).toFixed(2)} | ${r.maxRssMB.toFixed(0)} |`,
+  ),
   '',
   `memory: peak RSS ${ours.maxRssMB.toFixed(0)} MB for ${ids} ids; budget 100 MB + 64 B/id = ${budgetMB.toFixed(0)} MB → ${ours.maxRssMB <= budgetMB ? 'within' : 'OVER'} budget`,
   `id index: ${((ours.extra?.indexBytes ?? 0) / 1e6).toFixed(0)} MB (${((ours.extra?.indexBytes ?? 0) / ids).toFixed(1)} B/id)`,
-  `flat memory: ${smallMB.toFixed(0)} MB input → ${smallRun.maxRssMB.toFixed(0)} MB RSS (index ${((smallRun.extra?.indexBytes ?? 0) / 1e6).toFixed(0)} MB); ${bigMB.toFixed(0)} MB input → ${ours.maxRssMB.toFixed(0)} MB RSS (index ${((ours.extra?.indexBytes ?? 0) / 1e6).toFixed(0)} MB); difference less index: ${((ours.maxRssMB - (ours.extra?.indexBytes ?? 0) / 1e6) - (smallRun.maxRssMB - (smallRun.extra?.indexBytes ?? 0) / 1e6)).toFixed(0)} MB (target ≤ 50)`,
+  `flat memory: ${smallMB.toFixed(0)} MB input → ${smallRun.maxRssMB.toFixed(0)} MB RSS (index ${((smallRun.extra?.indexBytes ?? 0) / 1e6).toFixed(0)} MB); ${bigMB.toFixed(0)} MB input → ${ours.maxRssMB.toFixed(0)} MB RSS (index ${((ours.extra?.indexBytes ?? 0) / 1e6).toFixed(0)} MB); difference less index: ${(ours.maxRssMB - (ours.extra?.indexBytes ?? 0) / 1e6 - (smallRun.maxRssMB - (smallRun.extra?.indexBytes ?? 0) / 1e6)).toFixed(0)} MB (target ≤ 50)`,
   `target: ≥ 1.5× python → ${(base.wall / ours.wall).toFixed(2)}× wall, ${(base.cpu / ours.cpu).toFixed(2)}× cpu`,
 ]
 console.log(lines.join('\n'))

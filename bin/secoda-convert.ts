@@ -11,7 +11,10 @@ import { processIO } from '../lib/cli/io.js'
 // dbt run vary between ~190 and ~230 MB from run to run. A fixed 10% growth keeps the heap
 // close to what is live (peaks 185-195 MB) at no measurable CPU cost; the flag is read at
 // each collection, so setting it at start-up takes effect. NODE_OPTIONS can override it.
-if (!/--heap-growing-percent/.test(process.env.NODE_OPTIONS ?? '') && !process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) {
+if (
+  !/--heap-growing-percent/.test(process.env.NODE_OPTIONS ?? '') &&
+  !process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))
+) {
   setFlagsFromString('--heap-growing-percent=10')
 }
 
@@ -23,10 +26,14 @@ process.on('SIGINT', () => {
   controller.abort()
 })
 // a closed stdout (`| head`) must not crash with EPIPE: the run sees it and ends quietly
-process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+})
 
 main(process.argv.slice(2), processIO(controller.signal)).then(
-  (code) => { process.exitCode = interrupted ? 130 : code },
+  (code) => {
+    process.exitCode = interrupted ? 130 : code
+  },
   (err: unknown) => {
     process.stderr.write(`error INTERNAL ${(err as Error)?.stack ?? String(err)}\n`)
     process.exitCode = 2

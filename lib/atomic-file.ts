@@ -30,25 +30,47 @@ export function createAtomicWriteStream(target: string): Writable & { readonly t
     construct(cb) {
       mkdir(dirname(target), { recursive: true })
         .then(() => open(temp, 'wx'))
-        .then((h) => { fh = h; cb() }, (err) => cb(writeError(err, target)))
+        .then(
+          (h) => {
+            fh = h
+            cb()
+          },
+          (err) => cb(writeError(err, target)),
+        )
     },
     write(chunk: Buffer, _enc, cb) {
-      fh!.write(chunk).then(() => cb(), (err) => cb(writeError(err, target)))
+      fh!.write(chunk).then(
+        () => cb(),
+        (err) => cb(writeError(err, target)),
+      )
     },
     writev(chunks, cb) {
-      fh!.writev(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), (err) => cb(writeError(err, target)))
+      fh!.writev(chunks.map((c) => c.chunk as Buffer)).then(
+        () => cb(),
+        (err) => cb(writeError(err, target)),
+      )
     },
     final(cb) {
       const h = fh!
       fh = undefined
-      h.close().then(() => rename(temp, target)).then(() => cb(), (err) => cb(writeError(err, target)))
+      h.close()
+        .then(() => rename(temp, target))
+        .then(
+          () => cb(),
+          (err) => cb(writeError(err, target)),
+        )
     },
     destroy(err, cb) {
       const h = fh
       fh = undefined
       const closed = h === undefined ? Promise.resolve() : h.close().catch(() => undefined)
       // remove the temp file unless final() already renamed it
-      closed.then(() => (w.writableFinished ? undefined : rm(temp, { force: true }))).then(() => cb(err), () => cb(err))
+      closed
+        .then(() => (w.writableFinished ? undefined : rm(temp, { force: true })))
+        .then(
+          () => cb(err),
+          () => cb(err),
+        )
     },
   }) as Writable & { target: string }
   Object.defineProperty(w, 'target', { value: target })

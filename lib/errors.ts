@@ -32,7 +32,10 @@ export const CODES = {
   CSV_HEADER: { summary: 'The CSV header lacks a required Secoda column or repeats one', exit: 1 },
   CSV_VALUE: { summary: 'A CSV field has a value of the wrong form (is_view, sort order, epoch time)', exit: 1 },
   // record level (exit 1)
-  RECORD_SHAPE: { summary: 'A JSON object is neither a resource (entity_type) nor a lineage edge (from_identifier/to_identifier)', exit: 1 },
+  RECORD_SHAPE: {
+    summary: 'A JSON object is neither a resource (entity_type) nor a lineage edge (from_identifier/to_identifier)',
+    exit: 1,
+  },
   FIELD_REQUIRED: { summary: 'A required field is missing or empty', exit: 1 },
   FIELD_TYPE: { summary: 'A field has the wrong JSON type or form', exit: 1 },
   FIELD_ENUM: { summary: 'A field has a value outside its allowed set (entity_type, identifier type)', exit: 1 },
@@ -50,29 +53,63 @@ export const CODES = {
   TABLE_INCONSISTENT: { summary: 'CSV rows of one table disagree on a table-level field', exit: 1 },
   CSV_NAME_PERIOD: { summary: 'A database, schema, table or column name contains a period, which the CSV format forbids', exit: 1 },
   CSV_NO_PARENT: { summary: 'A column cannot be written to CSV because its table is missing or lacks database/schema', exit: 1 },
-  CSV_DROPPED: { summary: 'Records the CSV format cannot carry (lineage, non-table entities, tables without columns) were dropped (warning)', exit: 1 },
-  // dbt artifacts (transforms/dbt-manifest.ts, transforms/dbt-catalog.ts; exit 1)
-  DBT_JSON: { summary: 'A dbt manifest or catalog is not valid JSON (truncated or malformed); reported with byte offset and line', exit: 1 },
-  DBT_WRONG_ARTIFACT: { summary: 'The file is not the dbt artifact expected (run_results.json, semantic_manifest.json or a catalog given as manifest, or not dbt at all)', exit: 1 },
-  DBT_SCHEMA_VERSION: { summary: 'The manifest or catalog schema version is missing or unknown (warning; converted as the newest known)', exit: 1 },
-  DBT_BAD_NODE: { summary: 'One manifest or catalog entry cannot be converted (invalid JSON, no schema or name); the message names its unique_id', exit: 1 },
+  CSV_DROPPED: {
+    summary: 'Records the CSV format cannot carry (lineage, non-table entities, tables without columns) were dropped (warning)',
+    exit: 1,
+  },
+  // dbt artifacts (transforms/dbt/manifest.ts, transforms/dbt/catalog.ts; exit 1)
+  DBT_JSON: {
+    summary: 'A dbt manifest or catalog is not valid JSON (truncated or malformed); reported with byte offset and line',
+    exit: 1,
+  },
+  DBT_WRONG_ARTIFACT: {
+    summary:
+      'The file is not the dbt artifact expected (run_results.json, semantic_manifest.json or a catalog given as manifest, or not dbt at all)',
+    exit: 1,
+  },
+  DBT_SCHEMA_VERSION: {
+    summary: 'The manifest or catalog schema version is missing or unknown (warning; converted as the newest known)',
+    exit: 1,
+  },
+  DBT_BAD_NODE: {
+    summary: 'One manifest or catalog entry cannot be converted (invalid JSON, no schema or name); the message names its unique_id',
+    exit: 1,
+  },
   DBT_CATALOG_UNMATCHED: { summary: 'Nodes in only one of manifest and catalog (warning, once per direction, with the total)', exit: 1 },
-  // information_schema exports (transforms/info-schema-columns.ts)
-  COLUMNS_LAYOUT: { summary: 'A CSV header is not an information_schema.columns/tables layout (the message names the columns expected)', exit: 1 },
-  COLUMNS_NAME_MISSING: { summary: 'An export gives no schema or database name for a table and no --schema/--database supplies it', exit: 1 },
+  // information_schema exports (transforms/info-schema/columns.ts)
+  COLUMNS_LAYOUT: {
+    summary: 'A CSV header is not an information_schema.columns/tables layout (the message names the columns expected)',
+    exit: 1,
+  },
+  COLUMNS_NAME_MISSING: {
+    summary: 'An export gives no schema or database name for a table and no --schema/--database supplies it',
+    exit: 1,
+  },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
-  // SQL dumps: pg_dump / mysqldump (issue 4, transforms/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
-  SQL_UNTERMINATED: { summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)', exit: 1 },
+  // SQL dumps: pg_dump / mysqldump (issue 4, lib/scan/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
+  SQL_UNTERMINATED: {
+    summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)',
+    exit: 1,
+  },
   SQL_UNPARSED: { summary: 'A dump statement the grammar cannot read was skipped (warning with its line and first words)', exit: 1 },
-  SQL_NO_DATABASE: { summary: 'The dump names no database (no CREATE DATABASE, \\connect or USE) and no --database/--schema was given', exit: 2 },
+  SQL_NO_DATABASE: {
+    summary: 'The dump names no database (no CREATE DATABASE, \\connect or USE) and no --database/--schema was given',
+    exit: 2,
+  },
   // upload (issue 5): configuration, HTTP, integration lookup, stale guard
-  UPLOAD_CONFIG: { summary: 'Upload settings are missing or unsafe: no API key, bad --api-url/--region, plain http:// to a non-loopback host', exit: 2 },
-  UPLOAD_AUTH: { summary: 'Secoda refused the API key (401/403): check the key, the region/API URL, and the key owner\'s rights', exit: 2 },
+  UPLOAD_CONFIG: {
+    summary: 'Upload settings are missing or unsafe: no API key, bad --api-url/--region, plain http:// to a non-loopback host',
+    exit: 2,
+  },
+  UPLOAD_AUTH: { summary: "Secoda refused the API key (401/403): check the key, the region/API URL, and the key owner's rights", exit: 2 },
   UPLOAD_HTTP: { summary: 'Secoda answered with an error status (400, 404, 5xx, or 429/502/503/504 after the last retry)', exit: 2 },
   UPLOAD_NETWORK: { summary: 'The connection failed, was reset or timed out (live streams are not retried: use --spool)', exit: 2 },
   INTEGRATION_NOT_FOUND: { summary: 'No integration has the --integration-name given (add --create to create it)', exit: 2 },
   INTEGRATION_AMBIGUOUS: { summary: 'Several integrations share the --integration-name given: pass --integration ID', exit: 2 },
-  UPLOAD_STALE: { summary: 'The upload would archive more than --max-stale of the ids the previous upload sent (override with --allow-stale)', exit: 1 },
+  UPLOAD_STALE: {
+    summary: 'The upload would archive more than --max-stale of the ids the previous upload sent (override with --allow-stale)',
+    exit: 1,
+  },
   UPLOAD_STATE: { summary: 'The stale-guard state file cannot be read or written (see --state-dir)', exit: 2 },
 } as const satisfies Record<string, CodeInfo>
 
@@ -158,7 +195,14 @@ export class SecodaError extends Error {
 
 /** True for SecodaError, also across duplicated module copies. */
 export function isSecodaError(e: unknown): e is SecodaError {
-  return e instanceof SecodaError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'SecodaError' && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code in CODES)
+  return (
+    e instanceof SecodaError ||
+    (typeof e === 'object' &&
+      e !== null &&
+      (e as { name?: unknown }).name === 'SecodaError' &&
+      typeof (e as { code?: unknown }).code === 'string' &&
+      (e as { code: string }).code in CODES)
+  )
 }
 
 /** Copy the position fields that are set from one object to another. */

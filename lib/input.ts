@@ -43,7 +43,7 @@ function ioError(err: NodeJS.ErrnoException, name: string): SecodaError {
  * stream that ended meanwhile would refuse them. At the end of the stream they cannot be put
  * back, and the caller takes them as they are (`ended`).
  */
-export function peekUntil(stream: Readable, enough: (head: Buffer) => boolean): Promise<{ head: Buffer, ended: boolean }> {
+export function peekUntil(stream: Readable, enough: (head: Buffer) => boolean): Promise<{ head: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = []
     let length = 0
@@ -62,7 +62,10 @@ export function peekUntil(stream: Readable, enough: (head: Buffer) => boolean): 
         if (enough(parts.length === 1 ? c : Buffer.concat(parts, length))) return done(false)
       }
     }
-    const onError = (err: Error): void => { cleanup(); reject(err) }
+    const onError = (err: Error): void => {
+      cleanup()
+      reject(err)
+    }
     const cleanup = (): void => {
       stream.off('readable', onReadable)
       stream.off('end', onEnd)
@@ -85,7 +88,9 @@ export function gunzipIfNeeded(source: Readable, name = '<input>'): Readable {
   const fail = (err: unknown): void => {
     if (!out.destroyed) out.destroy(err as Error)
   }
-  out.once('close', () => { if (!source.destroyed) source.destroy() })
+  out.once('close', () => {
+    if (!source.destroyed) source.destroy()
+  })
   peekUntil(source, (head) => head.length >= 2).then(({ head, ended }) => {
     if (out.destroyed) return
     const from = ended ? Readable.from([head], { objectMode: false }) : source
@@ -94,14 +99,22 @@ export function gunzipIfNeeded(source: Readable, name = '<input>'): Readable {
       // the reader sees (pipeline() would otherwise pass zlib's raw error on)
       const gunzip = createGunzip()
       gunzip.on('error', (err) => {
-        fail(isSecodaError(err) ? err : new SecodaError('INPUT_GZIP', `cannot decompress gzip input: ${err.message}, in ${name}`, { file: name, cause: err }))
+        fail(
+          isSecodaError(err)
+            ? err
+            : new SecodaError('INPUT_GZIP', `cannot decompress gzip input: ${err.message}, in ${name}`, { file: name, cause: err }),
+        )
       })
-      pipeline(from, gunzip, (err) => { if (err) fail(err) })
+      pipeline(from, gunzip, (err) => {
+        if (err) fail(err)
+      })
       gunzip.pipe(out)
     } else if (ended) {
       out.end(head)
     } else {
-      pipeline(source, out, (err) => { if (err) fail(err) })
+      pipeline(source, out, (err) => {
+        if (err) fail(err)
+      })
     }
   }, fail)
   return out
@@ -114,18 +127,20 @@ export function gunzipIfNeeded(source: Readable, name = '<input>'): Readable {
 export function openInput(file: string, options: InputOptions = {}): Readable {
   const name = displayName(file)
   const hwm = options.highWaterMark ?? 256 * 1024
-  const raw: Readable = file === '-'
-    ? asReadable(options.stdin ?? process.stdin)
-    : createReadStream(file, { highWaterMark: hwm })
+  const raw: Readable = file === '-' ? asReadable(options.stdin ?? process.stdin) : createReadStream(file, { highWaterMark: hwm })
   // map I/O errors to coded ones where they happen, before anything else sees them
   const mapped = new PassThrough({ highWaterMark: hwm })
   raw.on('error', (err) => mapped.destroy(ioError(err as NodeJS.ErrnoException, name)))
-  mapped.once('close', () => { if (!raw.destroyed) raw.destroy() })
+  mapped.once('close', () => {
+    if (!raw.destroyed) raw.destroy()
+  })
   raw.pipe(mapped)
   const out = gunzipIfNeeded(mapped, name)
   if (options.signal !== undefined) {
     const signal = options.signal
-    const abort = (): void => { out.destroy(new SecodaError('ABORTED', 'interrupted', { file: name })) }
+    const abort = (): void => {
+      out.destroy(new SecodaError('ABORTED', 'interrupted', { file: name }))
+    }
     if (signal.aborted) abort()
     else {
       signal.addEventListener('abort', abort, { once: true })
@@ -177,4 +192,3 @@ export async function estimateIdsFromSize(files: readonly string[], bytesPerId: 
   }
   return total > 0 ? Math.max(1024, Math.ceil(total)) : undefined
 }
-

@@ -38,9 +38,22 @@ export interface Resource {
 
 /** Resource fields in the fixed order the serializer writes them. */
 export const RESOURCE_FIELDS = [
-  'entity_type', 'databuilder_id', 'parent_databuilder_id', 'title', 'description', 'definition',
-  'external_updated_at', 'native_type', 'sort_order', 'type', 'is_pk', 'hidden', 'database', 'schema',
-  'group', 'product',
+  'entity_type',
+  'databuilder_id',
+  'parent_databuilder_id',
+  'title',
+  'description',
+  'definition',
+  'external_updated_at',
+  'native_type',
+  'sort_order',
+  'type',
+  'is_pk',
+  'hidden',
+  'database',
+  'schema',
+  'group',
+  'product',
 ] as const satisfies readonly (keyof Resource)[]
 
 /** The four lineage identifier types. */

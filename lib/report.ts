@@ -109,9 +109,10 @@ export class Report extends EventEmitter {
   /** The error a failed run ends with. */
   failure(): SecodaError {
     const first = this.diagnostics.find((d) => d.severity === 'error')
-    const msg = this.errors === 1 && first
-      ? `input is invalid: 1 error (${first.code})`
-      : `input is invalid: ${this.errors} error${this.errors === 1 ? '' : 's'}${this.errors >= this.options.maxErrors && this.options.maxErrors > 1 ? ` (stopped at --max-errors ${this.options.maxErrors})` : ''}`
+    const msg =
+      this.errors === 1 && first
+        ? `input is invalid: 1 error (${first.code})`
+        : `input is invalid: ${this.errors} error${this.errors === 1 ? '' : 's'}${this.errors >= this.options.maxErrors && this.options.maxErrors > 1 ? ` (stopped at --max-errors ${this.options.maxErrors})` : ''}`
     return new SecodaError('VALIDATION_FAILED', msg, { diagnostics: this.diagnostics.filter((d) => d.severity === 'error') })
   }
 

@@ -48,7 +48,10 @@ export function firstInvalidUtf8(buf: Uint8Array): number {
   let i = 0
   while (i < buf.length) {
     const c = buf[i]!
-    if (c < 0x80) { i++; continue }
+    if (c < 0x80) {
+      i++
+      continue
+    }
     const w = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
     if (w === 0 || i + w > buf.length || !isUtf8(buf.subarray(i, i + w))) return i
     i += w
@@ -101,7 +104,11 @@ export class Utf8Checker {
     }
     const i = firstInvalidUtf8(buf)
     this.line += countLines(buf, 0, i)
-    throw new SecodaError('INPUT_UTF8', `invalid UTF-8 byte 0x${buf[i]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + i}, at ${this.file ?? 'input'}:${this.line}`, { file: this.file, line: this.line, offset: this.offset + i })
+    throw new SecodaError(
+      'INPUT_UTF8',
+      `invalid UTF-8 byte 0x${buf[i]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + i}, at ${this.file ?? 'input'}:${this.line}`,
+      { file: this.file, line: this.line, offset: this.offset + i },
+    )
   }
 }
 

@@ -39,7 +39,13 @@ t.test('errors: coded, positioned, exit status', async (t) => {
   writeFileSync(truncated, readFileSync(manifest).subarray(0, 300))
   const r = await runCli(['dbt', truncated])
   t.equal(r.code, 1)
-  t.match(r.stderr, new RegExp(`^${truncated.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: error DBT_JSON invalid JSON in dbt manifest: unexpected end of input`, 'm'))
+  t.match(
+    r.stderr,
+    new RegExp(
+      `^${truncated.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: error DBT_JSON invalid JSON in dbt manifest: unexpected end of input`,
+      'm',
+    ),
+  )
   t.notMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace')
   const wrong = await runCli(['dbt', catalog])
   t.equal(wrong.code, 1)

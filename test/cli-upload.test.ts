@@ -13,7 +13,15 @@ import { parseMaxStale } from '../lib/cli/upload-options.js'
 function lines(n: number, from = 0): string {
   let s = ''
   for (let i = from; i < from + n; i++) {
-    s += JSON.stringify({ entity_type: 'table', databuilder_id: `db.public.t${i}`, title: `t${i}`, database: 'db', schema: 'public', description: 'x'.repeat(100) }) + '\n'
+    s +=
+      JSON.stringify({
+        entity_type: 'table',
+        databuilder_id: `db.public.t${i}`,
+        title: `t${i}`,
+        database: 'db',
+        schema: 'public',
+        description: 'x'.repeat(100),
+      }) + '\n'
   }
   return s
 }
@@ -45,7 +53,13 @@ async function setup(t: Tap.Test) {
 t.test('upload a split JSONL directory by integration id', async (t) => {
   const { server, env, state, file, dir } = await setup(t)
   file('resources.jsonl', lines(3))
-  file('lineage.jsonl', JSON.stringify({ from_identifier: { type: 'internal_resource', databuilder_id: 'db.public.t0' }, to_identifier: { type: 'internal_resource', databuilder_id: 'db.public.t1' } }) + '\n')
+  file(
+    'lineage.jsonl',
+    JSON.stringify({
+      from_identifier: { type: 'internal_resource', databuilder_id: 'db.public.t0' },
+      to_identifier: { type: 'internal_resource', databuilder_id: 'db.public.t1' },
+    }) + '\n',
+  )
   const r = await runCli(['upload', dir, '--integration', 'int-1', ...state], { env })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /uploaded 3 resources and 1 lineage edge \(\d+ bytes, chunked\) to integration int-1: HTTP 200/)
@@ -58,7 +72,21 @@ t.test('upload a split JSONL directory by integration id', async (t) => {
 
 t.test('upload the bundled CSV sample by name with --create and --spool, JSON result on stdout', async (t) => {
   const { server, env, state } = await setup(t)
-  const r = await runCli(['upload', fixture('samples', 'warehouse-columns.csv'), '--integration-name', 'fresh', '--create', '--team', 'analytics', '--spool', '--json', ...state], { env })
+  const r = await runCli(
+    [
+      'upload',
+      fixture('samples', 'warehouse-columns.csv'),
+      '--integration-name',
+      'fresh',
+      '--create',
+      '--team',
+      'analytics',
+      '--spool',
+      '--json',
+      ...state,
+    ],
+    { env },
+  )
   t.equal(r.code, 0, r.stderr)
   const made = server.integrations.find((i) => i.name === 'fresh')!
   t.match(made, { type: 'custom', teams: ['analytics'] })
@@ -66,8 +94,14 @@ t.test('upload the bundled CSV sample by name with --create and --spool, JSON re
   const result = JSON.parse(r.stdout)
   t.match(result, { integrationId: made.id, endpoint: 'import_metadata', framing: 'content-length', status: 200 })
   const [u] = await server.waitForUploads(1)
-  t.same(u!.parts.map((p) => p.name), ['file'])
-  t.match(readFileSync(u!.parts[0]!.path!, 'utf8'), /^col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n/)
+  t.same(
+    u!.parts.map((p) => p.name),
+    ['file'],
+  )
+  t.match(
+    readFileSync(u!.parts[0]!.path!, 'utf8'),
+    /^col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n/,
+  )
 })
 
 t.test('an invalid record mid-stream: exit 1 with its line, the server never gets a complete body', async (t) => {
@@ -78,19 +112,27 @@ t.test('an invalid record mid-stream: exit 1 with its line, the server never get
   t.match(r.stderr, /in\.jsonl:5001: error FIELD_REQUIRED/)
   t.match(r.stderr, /nothing was synced/)
   await allEnded(server)
-  t.same(server.uploads.filter((u) => u.complete || u.synced), [])
+  t.same(
+    server.uploads.filter((u) => u.complete || u.synced),
+    [],
+  )
 })
 
 t.test('an error known only at end of stream (dangling parent): exit 1, incomplete body', async (t) => {
   const { server, env, state, file } = await setup(t)
-  const dangling = JSON.stringify({ entity_type: 'column', databuilder_id: 'db.public.gone.c', parent_databuilder_id: 'db.public.gone', title: 'c' }) + '\n'
+  const dangling =
+    JSON.stringify({ entity_type: 'column', databuilder_id: 'db.public.gone.c', parent_databuilder_id: 'db.public.gone', title: 'c' }) +
+    '\n'
   const input = file('in.jsonl', dangling + lines(10000))
   const r = await runCli(['upload', input, '--integration', 'int-1', ...state], { env })
   t.equal(r.code, 1)
   t.match(r.stderr, /in\.jsonl:1: error PARENT_MISSING/)
   await allEnded(server)
   t.ok(server.uploads.length >= 1, 'the body was being streamed when the end-of-stream check failed')
-  t.same(server.uploads.filter((u) => u.complete || u.synced), [])
+  t.same(
+    server.uploads.filter((u) => u.complete || u.synced),
+    [],
+  )
   t.ok(server.uploads[0]!.bytes > 64 * 1024)
 })
 
@@ -120,8 +162,14 @@ t.test('usage and configuration errors exit 2', async (t) => {
   const { server, env, file } = await setup(t)
   const input = file('in.jsonl', lines(1))
   t.match(await runCli(['upload', input], { env }), { code: 2, stderr: /--integration ID or --integration-name NAME/ })
-  t.match(await runCli(['upload', input, '--integration', 'x'], { env: { SECODA_API_URL: server.url } }), { code: 2, stderr: /UPLOAD_CONFIG no API key/ })
-  t.match(await runCli(['upload', input, '--integration', 'x', '--api-url', 'http://example.com/api/v1'], { env }), { code: 2, stderr: /refusing plain http/ })
+  t.match(await runCli(['upload', input, '--integration', 'x'], { env: { SECODA_API_URL: server.url } }), {
+    code: 2,
+    stderr: /UPLOAD_CONFIG no API key/,
+  })
+  t.match(await runCli(['upload', input, '--integration', 'x', '--api-url', 'http://example.com/api/v1'], { env }), {
+    code: 2,
+    stderr: /refusing plain http/,
+  })
   t.match(await runCli(['upload', input, '--integration-name', 'nope'], { env }), { code: 2, stderr: /INTEGRATION_NOT_FOUND/ })
   t.match(await runCli(['upload', input, '--integration', 'x', '--max-stale', 'lots'], { env }), { code: 2, stderr: /--max-stale/ })
   t.equal(server.uploads.length, 0)
@@ -134,12 +182,21 @@ t.test('the API key appears in no output, debug log or state file', async (t) =>
   const input = file('in.jsonl', lines(20))
   const runs = [
     await runCli(['upload', input, '--integration', 'int-1', '--verbose', '--json', ...state], { env }),
-    await runCli(['upload', input, '--integration-name', 'warehouse', '--verbose', '--api-key-file', keyFile, ...state], { env: { SECODA_API_URL: server.url } }),
-    await runCli(['upload', input, '--integration', 'int-1', '--verbose', '--api-key', key, ...state], { env: { SECODA_API_URL: server.url } }),
-    await runCli(['upload', input, '--integration', 'int-1', '--verbose', '--spool', ...state], { env: { ...env, SECODA_API_KEY: key + 'x' } }),
+    await runCli(['upload', input, '--integration-name', 'warehouse', '--verbose', '--api-key-file', keyFile, ...state], {
+      env: { SECODA_API_URL: server.url },
+    }),
+    await runCli(['upload', input, '--integration', 'int-1', '--verbose', '--api-key', key, ...state], {
+      env: { SECODA_API_URL: server.url },
+    }),
+    await runCli(['upload', input, '--integration', 'int-1', '--verbose', '--spool', ...state], {
+      env: { ...env, SECODA_API_KEY: key + 'x' },
+    }),
     await runCli(['upload', file('bad.jsonl', lines(5) + '{}\n'), '--integration', 'int-1', '--verbose', ...state], { env }),
   ]
-  t.same(runs.map((r) => r.code), [0, 0, 0, 2, 1])
+  t.same(
+    runs.map((r) => r.code),
+    [0, 0, 0, 2, 1],
+  )
   t.match(runs[2]!.stderr, /warning UPLOAD_CONFIG --api-key puts the key in shell history/)
   t.match(runs[3]!.stderr, /UPLOAD_AUTH/)
   t.match(runs[0]!.stderr, /debug POST/)
@@ -173,35 +230,74 @@ t.test('demoUpload (the npm start step) uploads a directory to a fresh server an
   writeFileSync(path.join(dir, 'resources.jsonl'), lines(4))
   writeFileSync(path.join(dir, 'lineage.jsonl'), '')
   let err = ''
-  const io = { stdin: new PassThrough(), stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: new Writable({ write(c, _e, cb) { err += c.toString(); cb() } }), env: {} }
+  const io = {
+    stdin: new PassThrough(),
+    stdout: new Writable({ write: (_c, _e, cb) => cb() }),
+    stderr: new Writable({
+      write(c, _e, cb) {
+        err += c.toString()
+        cb()
+      },
+    }),
+    env: {},
+  }
   await demoUpload({ io, run: { exitCode: 0 }, 'max-errors': 20 }, dir)
   t.match(err, /uploaded 4 resources and 0 lineage edges/)
-  t.match(err, /server received: upload #1 to [\w-]+\/import_jsonl_metadata\/: 200 complete, synced; resources_file=resources\.jsonl \d+ bytes, lineages_file=lineage\.jsonl 0 bytes/)
+  t.match(
+    err,
+    /server received: upload #1 to [\w-]+\/import_jsonl_metadata\/: 200 complete, synced; resources_file=resources\.jsonl \d+ bytes, lineages_file=lineage\.jsonl 0 bytes/,
+  )
 })
 
 t.test('--upload on a conversion command: dbt → validation → upload in one stream', async (t) => {
   const { server, env, state } = await setup(t)
-  const r = await runCli(['dbt', fixture('samples', 'dbt', 'manifest.json'), '--catalog', fixture('samples', 'dbt', 'catalog.json'), '--upload', '--integration-name', 'warehouse', ...state], { env })
+  const r = await runCli(
+    [
+      'dbt',
+      fixture('samples', 'dbt', 'manifest.json'),
+      '--catalog',
+      fixture('samples', 'dbt', 'catalog.json'),
+      '--upload',
+      '--integration-name',
+      'warehouse',
+      ...state,
+    ],
+    { env },
+  )
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, '', 'nothing written to stdout')
   t.match(r.stderr, /uploaded 14 resources and 7 lineage edges \(\d+ bytes, chunked\) to integration int-1: HTTP 200/)
   const [u] = await server.waitForUploads(1)
   t.ok(u!.complete && u!.synced)
-  t.equal(readFileSync(u!.parts[0]!.path!, 'utf8'), readFileSync(fixture('dbt', 'v7-exposures', 'expected.resources.jsonl'), 'utf8'), 'the server got exactly the converted resources')
-  t.equal(readFileSync(u!.parts[1]!.path!, 'utf8'), readFileSync(fixture('dbt', 'v7-exposures', 'expected.lineage.jsonl'), 'utf8'), 'and the lineage')
+  t.equal(
+    readFileSync(u!.parts[0]!.path!, 'utf8'),
+    readFileSync(fixture('dbt', 'v7-exposures', 'expected.resources.jsonl'), 'utf8'),
+    'the server got exactly the converted resources',
+  )
+  t.equal(
+    readFileSync(u!.parts[1]!.path!, 'utf8'),
+    readFileSync(fixture('dbt', 'v7-exposures', 'expected.lineage.jsonl'), 'utf8'),
+    'and the lineage',
+  )
 })
 
 t.test('--upload on a conversion that fails: nothing is synced', async (t) => {
   const { server, env, state, file } = await setup(t)
   // a pg_dump whose view reads a table, then a statement cut off in a string: SQL_UNTERMINATED at the end
-  const dump = file('bad.sql', 'CREATE TABLE public.a (id integer);\nCOMMENT ON TABLE public.a IS \'unterminated;\n')
+  const dump = file('bad.sql', "CREATE TABLE public.a (id integer);\nCOMMENT ON TABLE public.a IS 'unterminated;\n")
   const r = await runCli(['pg-dump', dump, '--database', 'shop', '--upload', '--integration', 'int-1', ...state], { env })
   t.equal(r.code, 1, r.stderr)
   t.match(r.stderr, /SQL_UNTERMINATED/)
   t.match(r.stderr, /nothing was synced/)
   await allEnded(server)
-  t.notOk(server.uploads.some((u) => u.synced), 'no sync')
-  t.notOk(server.uploads.some((u) => u.complete), 'no complete body reached the server')
+  t.notOk(
+    server.uploads.some((u) => u.synced),
+    'no sync',
+  )
+  t.notOk(
+    server.uploads.some((u) => u.complete),
+    'no complete body reached the server',
+  )
 })
 
 t.test('--upload conflicts with file outputs', async (t) => {

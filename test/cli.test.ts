@@ -14,11 +14,17 @@ t.test('validate: valid input → exit 0, summary on stderr, nothing on stdout',
   t.equal(r.code, 0)
   t.equal(r.stdout, '')
   t.match(r.stderr, /warning LINEAGE_OBSOLETE/)
-  t.match(r.stderr, /secoda-convert: 1 dashboard group, 1 dashboard, 1 chart, 2 tables, 2 columns|2 tables, 2 columns, 1 dashboard group, 1 dashboard, 1 chart, 4 lineage edges; 0 errors, 1 warning/)
+  t.match(
+    r.stderr,
+    /secoda-convert: 1 dashboard group, 1 dashboard, 1 chart, 2 tables, 2 columns|2 tables, 2 columns, 1 dashboard group, 1 dashboard, 1 chart, 4 lineage edges; 0 errors, 1 warning/,
+  )
 })
 
 t.test('validate: invalid input → exit 1 with file:line: severity CODE message', async (t) => {
-  const r = await runCli(['validate', '--max-errors', '5'], { stdin: '{"entity_type":"table","databuilder_id":"a","database":"d","schema":"s"}\n{"entity_type":"table","databuilder_id":"a","database":"d","schema":"s"}\n{bad\n' })
+  const r = await runCli(['validate', '--max-errors', '5'], {
+    stdin:
+      '{"entity_type":"table","databuilder_id":"a","database":"d","schema":"s"}\n{"entity_type":"table","databuilder_id":"a","database":"d","schema":"s"}\n{bad\n',
+  })
   t.equal(r.code, 1)
   t.match(r.stderr, /^<stdin>:2: error ID_DUPLICATE duplicate databuilder_id "a" \(first at <stdin>:1\)$/m)
   t.match(r.stderr, /^<stdin>:3:2: error JSON_SYNTAX invalid JSON/m)
@@ -30,7 +36,11 @@ t.test('validate --json prints summary and diagnostics on stdout', async (t) => 
   const r = await runCli(['validate', '--json'], { stdin: '{"entity_type":"column","databuilder_id":"c","parent_databuilder_id":"t"}\n' })
   t.equal(r.code, 1)
   const j = JSON.parse(r.stdout)
-  t.match(j, { valid: false, summary: { errors: 1, resources: { column: 1 } }, diagnostics: [{ code: 'PARENT_MISSING', line: 1, file: '<stdin>' }] })
+  t.match(j, {
+    valid: false,
+    summary: { errors: 1, resources: { column: 1 } },
+    diagnostics: [{ code: 'PARENT_MISSING', line: 1, file: '<stdin>' }],
+  })
   t.equal(r.stderr, '')
 })
 
@@ -57,13 +67,16 @@ t.test('convert: CSV → mixed JSONL on stdout; --out-dir split; --to csv -o; di
 t.test('--to csv: validation runs in the CSV stage: errors with lines, no output file', async (t) => {
   const dir = tmp()
   const bad = join(dir, 'bad.jsonl')
-  writeFileSync(bad, [
-    '{"entity_type":"table","databuilder_id":"t","database":"d","schema":"s","title":"t"}',
-    '{"entity_type":"column","databuilder_id":"t.a","parent_databuilder_id":"t","title":"a"}',
-    '{"entity_type":"column","databuilder_id":"t.a","parent_databuilder_id":"t","title":"a"}',
-    '{"entity_type":"column","databuilder_id":"t.b","parent_databuilder_id":"t.missing","title":"b"}',
-    '{"entity_type":"column","databuilder_id":"t.c","parent_databuilder_id":"t","title":"c.d"}',
-  ].join('\n') + '\n')
+  writeFileSync(
+    bad,
+    [
+      '{"entity_type":"table","databuilder_id":"t","database":"d","schema":"s","title":"t"}',
+      '{"entity_type":"column","databuilder_id":"t.a","parent_databuilder_id":"t","title":"a"}',
+      '{"entity_type":"column","databuilder_id":"t.a","parent_databuilder_id":"t","title":"a"}',
+      '{"entity_type":"column","databuilder_id":"t.b","parent_databuilder_id":"t.missing","title":"b"}',
+      '{"entity_type":"column","databuilder_id":"t.c","parent_databuilder_id":"t","title":"c.d"}',
+    ].join('\n') + '\n',
+  )
   const r = await runCli(['convert', bad, '--to', 'csv', '-o', join(dir, 'out.csv')])
   t.equal(r.code, 1)
   t.match(r.stderr, /bad\.jsonl:3: error ID_DUPLICATE/)
@@ -76,7 +89,10 @@ t.test('--to csv: validation runs in the CSV stage: errors with lines, no output
 t.test('a failed conversion leaves no output file and ends stdout JSONL with the abort marker', async (t) => {
   const dir = tmp()
   const bad = join(dir, 'bad.jsonl')
-  writeFileSync(bad, '{"entity_type":"table","databuilder_id":"t","database":"d","schema":"s"}\n{"entity_type":"column","databuilder_id":"t.c","parent_databuilder_id":"t.missing"}\n')
+  writeFileSync(
+    bad,
+    '{"entity_type":"table","databuilder_id":"t","database":"d","schema":"s"}\n{"entity_type":"column","databuilder_id":"t.c","parent_databuilder_id":"t.missing"}\n',
+  )
   const r = await runCli(['convert', bad, '-o', join(dir, 'out.jsonl')])
   t.equal(r.code, 1)
   t.notOk(existsSync(join(dir, 'out.jsonl')))
@@ -94,7 +110,13 @@ t.test('a failed conversion leaves no output file and ends stdout JSONL with the
 })
 
 t.test('usage and I/O errors exit 2 without a stack trace', async (t) => {
-  for (const args of [['validate', '--nope'], ['convert', '--to', 'xml'], ['convert', '-o', 'a', '--out-dir', 'b'], [], ['validate', '--max-errors', '0']]) {
+  for (const args of [
+    ['validate', '--nope'],
+    ['convert', '--to', 'xml'],
+    ['convert', '-o', 'a', '--out-dir', 'b'],
+    [],
+    ['validate', '--max-errors', '0'],
+  ]) {
     const r = await runCli(args)
     t.equal(r.code, 2, args.join(' '))
     t.match(r.stderr, /^error USAGE /m, args.join(' '))
@@ -134,10 +156,18 @@ t.test('demo (npm start) converts the bundled sample into out/ and validates it'
   const dir = join(tmp(), 'out')
   const r = await runCli(['demo', '--out-dir', dir])
   t.equal(r.code, 0, r.stderr)
-  t.equal(readFileSync(join(dir, 'warehouse', 'columns.csv'), 'utf8'), readFileSync(fixture('samples', 'warehouse-columns.csv'), 'utf8'), 'CSV → JSONL → CSV round trip of the sample')
+  t.equal(
+    readFileSync(join(dir, 'warehouse', 'columns.csv'), 'utf8'),
+    readFileSync(fixture('samples', 'warehouse-columns.csv'), 'utf8'),
+    'CSV → JSONL → CSV round trip of the sample',
+  )
   t.match(r.stderr, /3 tables, 9 columns, 0 lineage edges; 0 errors, 0 warnings/)
   t.match(r.stderr, /validate .*\n.*18 tables, 51 columns, 2 dashboards, 14 lineage edges; 0 errors/, 'everything written validates')
-  t.match(r.stderr, /server received: upload #1 .*: 200 complete, synced; resources_file=resources.jsonl \d+ bytes, lineages_file=lineage.jsonl \d+ bytes/, 'the bundled server got the dbt output')
+  t.match(
+    r.stderr,
+    /server received: upload #1 .*: 200 complete, synced; resources_file=resources.jsonl \d+ bytes, lineages_file=lineage.jsonl \d+ bytes/,
+    'the bundled server got the dbt output',
+  )
   t.equal(r.stdout, '', 'nothing on stdout')
 })
 
@@ -148,7 +178,9 @@ t.test('Ctrl-C aborts cleanly: exit 130, no output file, no temporary file, no s
   const out = join(dir, 'out.jsonl')
   const child = spawn(process.execPath, [bin, 'convert', '-', '-o', out], { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
-  child.stderr.on('data', (c) => { stderr += c })
+  child.stderr.on('data', (c) => {
+    stderr += c
+  })
   child.stdin.write('{"entity_type":"table","databuilder_id":"a","database":"d","schema":"s"}\n')
   // wait until the run is under way (its temporary output file exists)
   for (let i = 0; i < 200 && readdirSync(dir).length === 0; i++) await new Promise((r) => setTimeout(r, 50))

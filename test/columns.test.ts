@@ -7,7 +7,14 @@ import { gzipSync } from 'node:zlib'
 import { fixture, runCli } from './helpers.js'
 
 t.test('columns → JSONL, with a tables export', async (t) => {
-  const r = await runCli(['columns', fixture('info-schema', 'mysql', 'columns.csv'), '--tables', fixture('info-schema', 'mysql', 'tables.csv'), '--database', 'warehouse'])
+  const r = await runCli([
+    'columns',
+    fixture('info-schema', 'mysql', 'columns.csv'),
+    '--tables',
+    fixture('info-schema', 'mysql', 'tables.csv'),
+    '--database',
+    'warehouse',
+  ])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, readFileSync(fixture('info-schema', 'mysql', 'expected.jsonl'), 'utf8'), 'same records as the library')
   t.match(r.stderr, /3 tables, 8 columns/)
@@ -17,7 +24,9 @@ t.test('columns → Secoda CSV from stdin (gzip), views flagged', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'columns-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const out = path.join(dir, 'columns.csv')
-  const r = await runCli(['columns', '-', '--tables', fixture('info-schema', 'postgres', 'tables.csv'), '--to', 'csv', '-o', out], { stdin: gzipSync(readFileSync(fixture('info-schema', 'postgres', 'columns.csv'))) })
+  const r = await runCli(['columns', '-', '--tables', fixture('info-schema', 'postgres', 'tables.csv'), '--to', 'csv', '-o', out], {
+    stdin: gzipSync(readFileSync(fixture('info-schema', 'postgres', 'columns.csv'))),
+  })
   t.equal(r.code, 0, r.stderr)
   const csv = readFileSync(out, 'utf8').split('\n')
   t.equal(csv[0], 'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time')
@@ -47,7 +56,9 @@ t.test('errors: layout, missing names, missing file', async (t) => {
 })
 
 t.test('mysql --batch text is detected', async (t) => {
-  const r = await runCli(['columns'], { stdin: 'TABLE_SCHEMA\tTABLE_NAME\tCOLUMN_NAME\tCOLUMN_KEY\tCOLUMN_COMMENT\nshop\torders\tid\tPRI\tline\\none\n' })
+  const r = await runCli(['columns'], {
+    stdin: 'TABLE_SCHEMA\tTABLE_NAME\tCOLUMN_NAME\tCOLUMN_KEY\tCOLUMN_COMMENT\nshop\torders\tid\tPRI\tline\\none\n',
+  })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /"databuilder_id":"shop\.shop\.orders\.id".*"description":"line\\none".*"is_pk":true/)
 })
@@ -55,8 +66,12 @@ t.test('mysql --batch text is detected', async (t) => {
 t.test('--to csv (the direct path) writes what JSONL → convert --to csv writes, for every fixture', async (t) => {
   for (const name of readdirSync(fixture('info-schema'))) {
     const dir = fixture('info-schema', name)
-    const args = JSON.parse(readFileSync(path.join(dir, 'args.json'), 'utf8')) as { database?: string, schema?: string }
-    const flags = [...(args.database ? ['--database', args.database] : []), ...(args.schema ? ['--schema', args.schema] : []), ...(existsSync(path.join(dir, 'tables.csv')) ? ['--tables', path.join(dir, 'tables.csv')] : [])]
+    const args = JSON.parse(readFileSync(path.join(dir, 'args.json'), 'utf8')) as { database?: string; schema?: string }
+    const flags = [
+      ...(args.database ? ['--database', args.database] : []),
+      ...(args.schema ? ['--schema', args.schema] : []),
+      ...(existsSync(path.join(dir, 'tables.csv')) ? ['--tables', path.join(dir, 'tables.csv')] : []),
+    ]
     const direct = await runCli(['columns', path.join(dir, 'columns.csv'), '--to', 'csv', ...flags])
     t.equal(direct.code, 0, direct.stderr)
     const jsonl = await runCli(['columns', path.join(dir, 'columns.csv'), ...flags])

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CsvScanner, parseCsv, quoteCsvField, type CsvRow } from '../lib/csv-scan.js'
+import { CsvScanner, parseCsv, quoteCsvField, type CsvRow } from '../lib/scan/csv.js'
 import { isSecodaError } from '../lib/errors.js'
 import { rng } from './helpers.js'
 
@@ -8,7 +8,7 @@ function feed(input: Uint8Array, sizes: number[]): CsvRow[] {
   const s = new CsvScanner()
   const rows: CsvRow[] = []
   let k = 0
-  for (let i = 0; i < input.length;) {
+  for (let i = 0; i < input.length; ) {
     const n = Math.max(1, sizes[k++ % sizes.length]!)
     rows.push(...s.push(input.subarray(i, i + n)))
     i += n
@@ -21,15 +21,21 @@ const SAMPLE = '\uFEFFa,b,c\r\n1,"two, with comma","three ""quoted"""\r\n"multi\
 
 t.test('RFC 4180: quotes, doubled quotes, CRLF, quoted newlines, BOM, empty lines', async (t) => {
   const rows = parseCsv(SAMPLE)
-  t.same(rows.map((r) => r.fields), [
-    ['a', 'b', 'c'],
-    ['1', 'two, with comma', 'three "quoted"'],
-    ['multi\nline\r\nfield', 'é€😀', ''],
-    ['', 'x', 'y'],
-    ['last', 'row', 'no newline'],
-  ])
+  t.same(
+    rows.map((r) => r.fields),
+    [
+      ['a', 'b', 'c'],
+      ['1', 'two, with comma', 'three "quoted"'],
+      ['multi\nline\r\nfield', 'é€😀', ''],
+      ['', 'x', 'y'],
+      ['last', 'row', 'no newline'],
+    ],
+  )
   // line numbers: quoted newlines count; the empty line 6 is skipped
-  t.same(rows.map((r) => r.line), [1, 2, 3, 7, 8])
+  t.same(
+    rows.map((r) => r.line),
+    [1, 2, 3, 7, 8],
+  )
 })
 
 t.test('chunking invariance: one byte at a time, random chunks, UTF-8 split', async (t) => {
@@ -51,8 +57,18 @@ t.test('chunking invariance: one byte at a time, random chunks, UTF-8 split', as
 })
 
 t.test('bare CR line ends, trailing delimiter, other delimiter', async (t) => {
-  t.same(parseCsv('a,b\rc,\r').map((r) => [r.fields, r.line]), [[['a', 'b'], 1], [['c', ''], 2]])
-  t.same(parseCsv('a\tb "c"\n', { delimiter: '\t' }).map((r) => r.fields), [['a', 'b "c"']], 'quote inside an unquoted field is kept')
+  t.same(
+    parseCsv('a,b\rc,\r').map((r) => [r.fields, r.line]),
+    [
+      [['a', 'b'], 1],
+      [['c', ''], 2],
+    ],
+  )
+  t.same(
+    parseCsv('a\tb "c"\n', { delimiter: '\t' }).map((r) => r.fields),
+    [['a', 'b "c"']],
+    'quote inside an unquoted field is kept',
+  )
   t.throws(() => new CsvScanner({ delimiter: '"' }), { code: 'USAGE' })
 })
 
@@ -74,7 +90,7 @@ t.test('text after a closing quote: CSV_SYNTAX on its line', async (t) => {
   t.throws(() => parseCsv('a\n"x\ny"z,1\n'), { code: 'CSV_SYNTAX', line: 3 })
 })
 
-t.test('invalid UTF-8 after a real U+FFFD: the line is the invalid byte\'s', async (t) => {
+t.test("invalid UTF-8 after a real U+FFFD: the line is the invalid byte's", async (t) => {
   const bad = Buffer.concat([Buffer.from('a,b\nc,\uFFFD\nd,'), Buffer.from([0xff]), Buffer.from('\n')])
   t.throws(() => parseCsv(bad), { code: 'INPUT_UTF8', line: 3 })
 })
@@ -91,7 +107,13 @@ t.test('maxRowChars bounds an unclosed quote and long rows', async (t) => {
   const s = new CsvScanner({ maxRowChars: 10 })
   t.throws(() => s.push('a\n"' + 'x'.repeat(20)), { code: 'CSV_SYNTAX', line: 2 })
   const s2 = new CsvScanner({ maxRowChars: 10 })
-  t.throws(() => { s2.push('aaaa,bbbb,'); s2.push('cccc,dddd,') }, { code: 'CSV_SYNTAX', line: 1 })
+  t.throws(
+    () => {
+      s2.push('aaaa,bbbb,')
+      s2.push('cccc,dddd,')
+    },
+    { code: 'CSV_SYNTAX', line: 1 },
+  )
 })
 
 t.test('quoteCsvField round-trips through the scanner', async (t) => {
@@ -109,7 +131,15 @@ t.test('project: unneeded fields come back empty, chunking-invariant, row length
     s.project([true, false, true])
     for (let i = 0; i < bytes.length; i += size) rows.push(...s.push(bytes.subarray(i, i + size)))
     rows.push(...s.end())
-    t.same(rows.map((r) => r.fields), [['a', 'b', 'c'], ['x,é', '', 'z"é'], ['1', '', '3']], `chunks of ${size}`)
+    t.same(
+      rows.map((r) => r.fields),
+      [
+        ['a', 'b', 'c'],
+        ['x,é', '', 'z"é'],
+        ['1', '', '3'],
+      ],
+      `chunks of ${size}`,
+    )
   }
 })
 
@@ -117,15 +147,24 @@ t.test('project: unneeded fields come back empty, chunking-invariant, row length
  * A plain character-at-a-time reading of the same dialect (RFC 4180 plus LF / bare CR line
  * ends, empty lines skipped, a quote inside an unquoted field kept), for the randomized test.
  */
-function reference(text: string): { fields: string[], line: number }[] {
-  const rows: { fields: string[], line: number }[] = []
+function reference(text: string): { fields: string[]; line: number }[] {
+  const rows: { fields: string[]; line: number }[] = []
   let line = 1
   let i = 0
   const n = text.length
   while (i < n) {
     const c0 = text[i]
-    if (c0 === '\n') { line++; i++; continue }
-    if (c0 === '\r') { line++; i++; if (text[i] === '\n') i++; continue }
+    if (c0 === '\n') {
+      line++
+      i++
+      continue
+    }
+    if (c0 === '\r') {
+      line++
+      i++
+      if (text[i] === '\n') i++
+      continue
+    }
     const start = line
     const fields: string[] = []
     for (;;) {
@@ -134,8 +173,15 @@ function reference(text: string): { fields: string[], line: number }[] {
         i++
         for (;;) {
           const c = text[i]!
-          if (c === '"' && text[i + 1] === '"') { v += '"'; i += 2; continue }
-          if (c === '"') { i++; break }
+          if (c === '"' && text[i + 1] === '"') {
+            v += '"'
+            i += 2
+            continue
+          }
+          if (c === '"') {
+            i++
+            break
+          }
           if (c === '\n') line++
           v += c
           i++
@@ -144,8 +190,14 @@ function reference(text: string): { fields: string[], line: number }[] {
         while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') v += text[i++]
       }
       fields.push(v)
-      if (i < n && text[i] === ',') { i++; continue }
-      if (i < n) { line++; i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1 }
+      if (i < n && text[i] === ',') {
+        i++
+        continue
+      }
+      if (i < n) {
+        line++
+        i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1
+      }
       break
     }
     rows.push({ fields, line: start })
@@ -176,12 +228,21 @@ t.test('randomized: whole, byte at a time and random chunks agree with a plain r
     const want = reference(text)
     const bytes = new TextEncoder().encode(text)
     const got = parseCsv(bytes)
-    if (JSON.stringify(got) !== JSON.stringify(want)) { t.same(got, want, `whole, trial ${trial}: ${JSON.stringify(text)}`); return }
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      t.same(got, want, `whole, trial ${trial}: ${JSON.stringify(text)}`)
+      return
+    }
     const sizes = Array.from({ length: 5 }, () => 1 + Math.floor(r() * 7))
     const chunked = feed(bytes, sizes)
-    if (JSON.stringify(chunked) !== JSON.stringify(want)) { t.same(chunked, want, `chunks ${sizes}, trial ${trial}: ${JSON.stringify(text)}`); return }
+    if (JSON.stringify(chunked) !== JSON.stringify(want)) {
+      t.same(chunked, want, `chunks ${sizes}, trial ${trial}: ${JSON.stringify(text)}`)
+      return
+    }
     const single = feed(bytes, [1])
-    if (JSON.stringify(single) !== JSON.stringify(want)) { t.same(single, want, `bytes, trial ${trial}: ${JSON.stringify(text)}`); return }
+    if (JSON.stringify(single) !== JSON.stringify(want)) {
+      t.same(single, want, `bytes, trial ${trial}: ${JSON.stringify(text)}`)
+      return
+    }
   }
   t.pass('300 random inputs read alike whole, in random chunks and byte by byte')
 })
@@ -192,5 +253,12 @@ t.test('fast path and general path report the same errors', async (t) => {
   const input = 'a,b\n"x"y,1\n'
   t.throws(() => parseCsv(input), { code: 'CSV_SYNTAX', line: 2 })
   t.throws(() => feed(new TextEncoder().encode(input), [1]), { code: 'CSV_SYNTAX', line: 2 })
-  t.same(parseCsv('"a\n""b"""\r\nc\rd\n').map((x) => [x.fields, x.line]), [[['a\n"b"'], 1], [['c'], 3], [['d'], 4]])
+  t.same(
+    parseCsv('"a\n""b"""\r\nc\rd\n').map((x) => [x.fields, x.line]),
+    [
+      [['a\n"b"'], 1],
+      [['c'], 3],
+      [['d'], 4],
+    ],
+  )
 })

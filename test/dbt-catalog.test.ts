@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { isSecodaError, type SecodaError } from '../lib/errors.js'
 import { Report } from '../lib/report.js'
-import { DbtCatalogReader, compactCatalogEntry, readDbtCatalog } from '../transforms/dbt-catalog.js'
+import { DbtCatalogReader, compactCatalogEntry, readDbtCatalog } from '../transforms/dbt/catalog.js'
 import { chunkings, chunksReadable, fixture } from './helpers.js'
 
 const catalogFile = fixture('dbt', 'v1-snowflake-catalog', 'catalog.json')
@@ -26,7 +26,10 @@ function readError(text: string): SecodaError {
 t.test('nodes and sources are indexed by unique_id, compacted, whatever the chunking', async (t) => {
   const buf = readFileSync(catalogFile)
   const whole = read([buf])
-  t.same([...whole.tables.keys()], ['model.shop.customers', 'model.shop.stg_customers', 'model.shop.dropped_model', 'source.shop.raw.customers'])
+  t.same(
+    [...whole.tables.keys()],
+    ['model.shop.customers', 'model.shop.stg_customers', 'model.shop.dropped_model', 'source.shop.raw.customers'],
+  )
   t.same(whole.tables.get('model.shop.customers'), {
     type: 'BASE TABLE',
     comment: 'Warehouse comment (dbt description wins).',
@@ -48,7 +51,12 @@ t.test('readDbtCatalog reads a stream; take() tracks what the manifest matched',
 })
 
 t.test('odd entries: missing metadata, odd column values', async (t) => {
-  t.same(compactCatalogEntry({ columns: { a: { index: 1.5, comment: '' }, b: null } }), { names: ['a', 'b'], types: [undefined, undefined], indexes: [undefined, undefined], comments: [undefined, undefined] })
+  t.same(compactCatalogEntry({ columns: { a: { index: 1.5, comment: '' }, b: null } }), {
+    names: ['a', 'b'],
+    types: [undefined, undefined],
+    indexes: [undefined, undefined],
+    comments: [undefined, undefined],
+  })
 })
 
 t.test('a manifest given as catalog, or no nodes: DBT_WRONG_ARTIFACT; bad JSON: DBT_JSON', async (t) => {
@@ -57,8 +65,22 @@ t.test('a manifest given as catalog, or no nodes: DBT_WRONG_ARTIFACT; bad JSON: 
   t.match(readError('{"metadata": {}}'), { code: 'DBT_WRONG_ARTIFACT', message: /no "nodes"/ })
   t.match(readError('{"metadata": {"dbt_schema_version": "x"},\n"nodes": {"a": {"columns": {]}}}'), { code: 'DBT_JSON', line: 2 })
   const report = new Report({ maxErrors: 5 })
-  const cat = read([Buffer.from('{"metadata": {"dbt_schema_version": "weird"},\n"nodes": {"model.a.b": {"columns": nul}, "model.a.c": 3, "model.a.d": {}}}')], report)
-  t.same(report.diagnostics.map((d) => [d.code, d.severity, d.line]), [['DBT_SCHEMA_VERSION', 'warning', 1], ['DBT_BAD_NODE', 'error', 2], ['DBT_BAD_NODE', 'error', 2]])
+  const cat = read(
+    [
+      Buffer.from(
+        '{"metadata": {"dbt_schema_version": "weird"},\n"nodes": {"model.a.b": {"columns": nul}, "model.a.c": 3, "model.a.d": {}}}',
+      ),
+    ],
+    report,
+  )
+  t.same(
+    report.diagnostics.map((d) => [d.code, d.severity, d.line]),
+    [
+      ['DBT_SCHEMA_VERSION', 'warning', 1],
+      ['DBT_BAD_NODE', 'error', 2],
+      ['DBT_BAD_NODE', 'error', 2],
+    ],
+  )
   t.match(report.diagnostics[1]?.message, /model\.a\.b: invalid JSON/)
   t.same([...cat.tables.keys()], ['model.a.d'])
 })

@@ -11,8 +11,17 @@ import { chunkings, chunksReadable, collect, fixture, golden } from './helpers.j
 
 async function toText(chunks: Buffer[], writer: 'jsonl' | 'csv', report = new Report({ maxErrors: 50 })): Promise<string> {
   let text = ''
-  await pipeline(chunksReadable(chunks), createSecodaCsvReader({ report, file: 'in.csv' }), writer === 'jsonl' ? createJsonlWriter() : createCsvWriter({ report }),
-    new Writable({ write(c, _e, cb) { text += c; cb() } }))
+  await pipeline(
+    chunksReadable(chunks),
+    createSecodaCsvReader({ report, file: 'in.csv' }),
+    writer === 'jsonl' ? createJsonlWriter() : createCsvWriter({ report }),
+    new Writable({
+      write(c, _e, cb) {
+        text += c
+        cb()
+      },
+    }),
+  )
   return text
 }
 
@@ -34,7 +43,17 @@ t.test('Secoda CSV → JSONL → CSV round-trips byte for byte', async (t) => {
   let csv = ''
   const { createJsonlReader } = await import('../transforms/from-jsonl.js')
   const report = new Report()
-  await pipeline(chunksReadable([Buffer.from(jsonl)]), createJsonlReader({ report }), createCsvWriter({ report }), new Writable({ write(c, _e, cb) { csv += c; cb() } }))
+  await pipeline(
+    chunksReadable([Buffer.from(jsonl)]),
+    createJsonlReader({ report }),
+    createCsvWriter({ report }),
+    new Writable({
+      write(c, _e, cb) {
+        csv += c
+        cb()
+      },
+    }),
+  )
   t.equal(csv, input.toString('utf8'))
   t.equal(await toText([input], 'csv'), input.toString('utf8'), 'CSV → CSV directly too')
 })
@@ -56,14 +75,19 @@ const HEADER = 'col_name,col_description,col_type,col_sort_order,database,schema
 
 t.test('row errors: code, line, path', async (t) => {
   const report = new Report({ maxErrors: 50 })
-  await records(HEADER + [
-    'a,,int,1,db,s,t,desc,false,',
-    'b,,int,x,db,s,t,desc,false,',
-    'c,,int,3,db,s,t,desc,maybe,',
-    'd,,int,4,db,s,t,desc,false,yesterday',
-    'e,,int,5,db,s,t,other desc,false,',
-    ',,int,6,db,s,t,desc,false,',
-  ].join('\n') + '\n', report)
+  await records(
+    HEADER +
+      [
+        'a,,int,1,db,s,t,desc,false,',
+        'b,,int,x,db,s,t,desc,false,',
+        'c,,int,3,db,s,t,desc,maybe,',
+        'd,,int,4,db,s,t,desc,false,yesterday',
+        'e,,int,5,db,s,t,other desc,false,',
+        ',,int,6,db,s,t,desc,false,',
+      ].join('\n') +
+      '\n',
+    report,
+  )
   t.match(report.diagnostics, [
     { code: 'CSV_VALUE', line: 3, path: 'col_sort_order' },
     { code: 'CSV_VALUE', line: 4, path: 'is_view' },
@@ -76,11 +100,18 @@ t.test('row errors: code, line, path', async (t) => {
 t.test('header and syntax errors fail the stream with their line', async (t) => {
   await t.rejects(records('col_name,database,schema\nx,y,z\n'), { code: 'CSV_HEADER', line: 1, message: /lacks name/ })
   await t.rejects(records('col_name,database,schema,name,name\n'), { code: 'CSV_HEADER', message: /repeats/ })
-  await t.rejects(records(HEADER + 'a,,int,1,db,s,t,desc,false,\nb,"unclosed,int,1,db,s,t,desc,false,\n'), { code: 'CSV_SYNTAX', file: 'in.csv' })
+  await t.rejects(records(HEADER + 'a,,int,1,db,s,t,desc,false,\nb,"unclosed,int,1,db,s,t,desc,false,\n'), {
+    code: 'CSV_SYNTAX',
+    file: 'in.csv',
+  })
   await t.rejects(records(HEADER + 'a,,int,1,db,s,t\n'), { code: 'CSV_SYNTAX', line: 2 })
   const bad = Buffer.concat([Buffer.from(HEADER + 'a,caf'), Buffer.from([0xe9]), Buffer.from(',int,1,db,s,t,,false,\n')])
   for (const [how, chunks] of chunkings(bad, 2)) {
-    await t.rejects(collect(chunksReadable(chunks).pipe(createSecodaCsvReader({ report: new Report(), file: 'in.csv' }))), { code: 'INPUT_UTF8', line: 2 }, how)
+    await t.rejects(
+      collect(chunksReadable(chunks).pipe(createSecodaCsvReader({ report: new Report(), file: 'in.csv' }))),
+      { code: 'INPUT_UTF8', line: 2 },
+      how,
+    )
   }
 })
 

@@ -43,7 +43,10 @@ export function chunkings(buf: Buffer, randomRuns = 5): [string, Buffer[]][] {
 
 /** A byte Readable that yields exactly the given chunks. */
 export function chunksReadable(chunks: Buffer[]): Readable {
-  return Readable.from(chunks.map((c) => Buffer.from(c)), { objectMode: false })
+  return Readable.from(
+    chunks.map((c) => Buffer.from(c)),
+    { objectMode: false },
+  )
 }
 
 /** Collect everything a stream emits. */
@@ -60,13 +63,26 @@ export function golden(path: string, actual: string): string {
 }
 
 /** Run the CLI in-process. */
-export async function runCli(args: string[], options: { stdin?: string | Buffer, env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number, stdout: string, stderr: string }> {
+export async function runCli(
+  args: string[],
+  options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdin = new PassThrough()
   stdin.end(options.stdin ?? '')
   let stdout = ''
   let stderr = ''
-  const out = new Writable({ write(c, _e, cb) { stdout += c.toString(); cb() } })
-  const err = new Writable({ write(c, _e, cb) { stderr += c.toString(); cb() } })
+  const out = new Writable({
+    write(c, _e, cb) {
+      stdout += c.toString()
+      cb()
+    },
+  })
+  const err = new Writable({
+    write(c, _e, cb) {
+      stderr += c.toString()
+      cb()
+    },
+  })
   const code = await main(args, { stdin, stdout: out, stderr: err, env: options.env ?? {} })
   return { code, stdout, stderr }
 }

@@ -29,10 +29,29 @@ t.test('names with periods or quotes stay unambiguous', async (t) => {
 })
 
 t.test('serializer: fixed key order, null/undefined omitted, unknown fields dropped', async (t) => {
-  const r = { type: 'int', title: 'c', databuilder_id: 'a.b', entity_type: 'column', description: null, sort_order: 0, extra: 1, parent_databuilder_id: 'a', is_pk: false } as unknown as SecodaRecord
-  t.equal(serializeRecord(r), '{"entity_type":"column","databuilder_id":"a.b","parent_databuilder_id":"a","title":"c","sort_order":0,"type":"int","is_pk":false}')
-  const e = { to_identifier: { table: 't', type: 'external_table', schema: null }, from_identifier: { databuilder_id: 'x', type: 'internal_resource' } } as unknown as SecodaRecord
-  t.equal(serializeRecord(e), '{"from_identifier":{"type":"internal_resource","databuilder_id":"x"},"to_identifier":{"type":"external_table","table":"t"}}')
+  const r = {
+    type: 'int',
+    title: 'c',
+    databuilder_id: 'a.b',
+    entity_type: 'column',
+    description: null,
+    sort_order: 0,
+    extra: 1,
+    parent_databuilder_id: 'a',
+    is_pk: false,
+  } as unknown as SecodaRecord
+  t.equal(
+    serializeRecord(r),
+    '{"entity_type":"column","databuilder_id":"a.b","parent_databuilder_id":"a","title":"c","sort_order":0,"type":"int","is_pk":false}',
+  )
+  const e = {
+    to_identifier: { table: 't', type: 'external_table', schema: null },
+    from_identifier: { databuilder_id: 'x', type: 'internal_resource' },
+  } as unknown as SecodaRecord
+  t.equal(
+    serializeRecord(e),
+    '{"from_identifier":{"type":"internal_resource","databuilder_id":"x"},"to_identifier":{"type":"external_table","table":"t"}}',
+  )
 })
 
 t.test('id index: add, find, duplicates, growth', async (t) => {

@@ -6,17 +6,17 @@
 
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { InfoSchemaColumns, readTablesExport, type InfoSchemaOptions } from '../transforms/info-schema-columns.js'
-import { parseCsv } from '../lib/csv-scan.js'
+import { InfoSchemaColumns, readTablesExport, type InfoSchemaOptions } from '../transforms/info-schema/columns.js'
+import { parseCsv } from '../lib/scan/csv.js'
 import { createIdBuilder } from '../lib/ids.js'
 import { Report } from '../lib/report.js'
-import { type Resource } from '../lib/records.js'
+import type { Resource } from '../lib/records.js'
 import { Readable } from 'node:stream'
 
 const DB = `secoda_columns_${process.pid}`
 const ids = createIdBuilder()
 
-function run(cmd: string, args: string[], input?: string): { ok: boolean, out: Buffer, err: string } {
+function run(cmd: string, args: string[], input?: string): { ok: boolean; out: Buffer; err: string } {
   const r = spawnSync(cmd, args, { input, maxBuffer: 64 << 20, env: { ...process.env, PGCONNECT_TIMEOUT: '5' } })
   return { ok: r.status === 0, out: r.stdout ?? Buffer.alloc(0), err: `${r.error?.message ?? ''}${r.stderr?.toString() ?? ''}` }
 }
@@ -35,7 +35,8 @@ function convert(bytes: Buffer, opts: InfoSchemaOptions): Resource[] {
 }
 
 // ------------------------------------------------------------------ PostgreSQL
-const psql = (db: string, ...args: string[]): ReturnType<typeof run> => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, ...args])
+const psql = (db: string, ...args: string[]): ReturnType<typeof run> =>
+  run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, ...args])
 
 const PG_SCHEMA = `
 CREATE TYPE public.mood AS ENUM ('ok', 'meh');
@@ -69,12 +70,15 @@ t.test('PostgreSQL: \\copy information_schema.columns → records match pg_catal
   t.ok(setup.ok, setup.err)
   const ddl = run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB], PG_SCHEMA)
   t.ok(ddl.ok, ddl.err)
-  t.teardown(() => { psql('postgres', '-c', `DROP DATABASE IF EXISTS ${DB}`) })
+  t.teardown(() => {
+    psql('postgres', '-c', `DROP DATABASE IF EXISTS ${DB}`)
+  })
 
   // How users export: \copy with a header, comments joined in as a remarks column.
   // Primary keys: PostgreSQL's information_schema.columns has none, so the documented query
   // adds MySQL's column_key ('PRI') from table_constraints + key_column_usage.
-  const exportSql = (order: string): string => `\\copy (SELECT c.*, col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position::int) AS remarks, CASE WHEN EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = c.column_name) THEN 'PRI' ELSE '' END AS column_key FROM information_schema.columns c WHERE ${PG_WHERE} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
+  const exportSql = (order: string): string =>
+    `\\copy (SELECT c.*, col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position::int) AS remarks, CASE WHEN EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = c.column_name) THEN 'PRI' ELSE '' END AS column_key FROM information_schema.columns c WHERE ${PG_WHERE} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
   const sorted = psql(DB, '-c', exportSql('table_schema, table_name, ordinal_position'))
   t.ok(sorted.ok, sorted.err)
   const unsorted = psql(DB, '-c', exportSql('column_name DESC'))
@@ -90,22 +94,40 @@ t.test('PostgreSQL: \\copy information_schema.columns → records match pg_catal
   t.equal(byId.size, records.length, 'ids unique')
 
   // The catalog's own view, through pg_catalog (format_type is how psql \d prints types).
-  const truth = psql(DB, '--csv', '-c', `SELECT n.nspname, c.relname, c.relkind, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod) AS type, col_description(c.oid, a.attnum) AS comment,
+  const truth = psql(
+    DB,
+    '--csv',
+    '-c',
+    `SELECT n.nspname, c.relname, c.relkind, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod) AS type, col_description(c.oid, a.attnum) AS comment,
       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS pk
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname IN ('shop', 'Odd "Schema"') AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'f')`)
+    WHERE n.nspname IN ('shop', 'Odd "Schema"') AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'f')`,
+  )
   t.ok(truth.ok, truth.err)
-  const rows = parseCsv(truth.out).slice(1).map((r) => r.fields)
+  const rows = parseCsv(truth.out)
+    .slice(1)
+    .map((r) => r.fields)
   t.ok(rows.length >= 20, `${rows.length} catalog columns`)
   const columns = records.filter((r) => r.entity_type === 'column')
   t.equal(columns.length, rows.length, 'one column resource per catalog column')
   for (const [schema, table, relkind, col, attnum, type, comment, pk] of rows as string[][]) {
     const id = ids.column(DB, schema!, table!, col!)
     const c = byId.get(id)
-    if (!c) { t.fail(`missing ${id}`); continue }
-    t.same([c.type, c.sort_order, c.description, c.is_pk, c.parent_databuilder_id], [type, Number(attnum), comment === '' ? undefined : comment, pk === 't', ids.table(DB, schema!, table!)], id)
+    if (!c) {
+      t.fail(`missing ${id}`)
+      continue
+    }
+    t.same(
+      [c.type, c.sort_order, c.description, c.is_pk, c.parent_databuilder_id],
+      [type, Number(attnum), comment === '' ? undefined : comment, pk === 't', ids.table(DB, schema!, table!)],
+      id,
+    )
     const tbl = byId.get(ids.table(DB, schema!, table!))!
-    t.same([tbl.native_type, tbl.database, tbl.schema, tbl.title], [relkind === 'v' ? 'view' : 'table', DB, schema, table], `table of ${id}`)
+    t.same(
+      [tbl.native_type, tbl.database, tbl.schema, tbl.title],
+      [relkind === 'v' ? 'view' : 'table', DB, schema, table],
+      `table of ${id}`,
+    )
   }
   t.equal(byId.get(ids.column(DB, 'shop', 'customers', 'email'))?.description, 'E-mail, "quoted",\nwith a newline — and ümlauts')
   t.equal(byId.get(ids.column(DB, 'shop', 'customers', 'id'))?.is_pk, true)
@@ -145,10 +167,17 @@ CREATE VIEW big_customers AS SELECT id, balance FROM customers WHERE balance > 1
 
 /** Rows of `mysql --xml` output as name → value maps (independent of the batch reader). */
 function xmlRows(xml: string): Record<string, string | undefined>[] {
-  const ent = (s: string): string => s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_m, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e] ?? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))))
+  const ent = (s: string): string =>
+    s.replace(
+      /&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi,
+      (_m, e: string) =>
+        (({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }) as Record<string, string>)[e] ??
+        String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+    )
   return [...xml.matchAll(/<row>([\s\S]*?)<\/row>/g)].map((m) => {
     const row: Record<string, string | undefined> = {}
-    for (const f of m[1]!.matchAll(/<field name="([^"]+)"(\s+xsi:nil="true")?\s*(?:\/>|>([\s\S]*?)<\/field>)/g)) row[f[1]!] = f[2] ? undefined : ent(f[3] ?? '')
+    for (const f of m[1]!.matchAll(/<field name="([^"]+)"(\s+xsi:nil="true")?\s*(?:\/>|>([\s\S]*?)<\/field>)/g))
+      row[f[1]!] = f[2] ? undefined : ent(f[3] ?? '')
     return row
   })
 }
@@ -157,9 +186,15 @@ t.test('MariaDB: mysql --batch information_schema.COLUMNS → records match SHOW
   if (!requireServer(t, 'MariaDB', () => mysql('-e', 'SELECT 1').ok)) return
   const ddl = run('mysql', ['--default-character-set=utf8mb4'], MY_SCHEMA)
   t.ok(ddl.ok, ddl.err)
-  t.teardown(() => { mysql('-e', `DROP DATABASE IF EXISTS ${DB}`) })
+  t.teardown(() => {
+    mysql('-e', `DROP DATABASE IF EXISTS ${DB}`)
+  })
 
-  const cols = mysql('--batch', '-e', `SELECT * FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${DB}' ORDER BY TABLE_NAME, ORDINAL_POSITION`)
+  const cols = mysql(
+    '--batch',
+    '-e',
+    `SELECT * FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${DB}' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+  )
   t.ok(cols.ok, cols.err)
   const tbls = mysql('--batch', '-e', `SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DB}'`)
   t.ok(tbls.ok, tbls.err)
@@ -177,12 +212,20 @@ t.test('MariaDB: mysql --batch information_schema.COLUMNS → records match SHOW
     const tid = ids.table(DB, DB, name)
     const tbl = byId.get(tid)
     const isView = st.Comment === 'VIEW' && st.Engine === undefined
-    t.same([tbl?.native_type, tbl?.database, tbl?.schema, tbl?.description], [isView ? 'view' : 'table', DB, DB, isView || st.Comment === '' ? undefined : st.Comment], `table ${name}`)
+    t.same(
+      [tbl?.native_type, tbl?.database, tbl?.schema, tbl?.description],
+      [isView ? 'view' : 'table', DB, DB, isView || st.Comment === '' ? undefined : st.Comment],
+      `table ${name}`,
+    )
     const full = xmlRows(mysql('--xml', DB, '-e', `SHOW FULL COLUMNS FROM \`${name}\``).out.toString('utf8'))
     full.forEach((f, i) => {
       n++
       const c = byId.get(ids.column(DB, DB, name, f.Field!))
-      t.same([c?.type, c?.sort_order, c?.is_pk, c?.description], [f.Type, i + 1, f.Key === 'PRI', f.Comment === '' ? undefined : f.Comment], `${name}.${f.Field}`)
+      t.same(
+        [c?.type, c?.sort_order, c?.is_pk, c?.description],
+        [f.Type, i + 1, f.Key === 'PRI', f.Comment === '' ? undefined : f.Comment],
+        `${name}.${f.Field}`,
+      )
     })
   }
   t.equal(records.filter((r) => r.entity_type === 'column').length, n, 'one column resource per catalog column')

@@ -1,4 +1,4 @@
-// The direct information_schema → Secoda CSV path (transforms/info-schema-csv.ts) against
+// The direct information_schema → Secoda CSV path (transforms/info-schema/direct-csv.ts) against
 // the record path it stands in for (reader → validator → CSV writer, as runConversion runs
 // them): the same bytes out and the same diagnostics, on the fixtures and on generated
 // exports full of what makes the direct path hand over (errors of every kind, tables out of
@@ -12,14 +12,19 @@ import { pipeline } from 'node:stream/promises'
 import { chunksReadable, fixture, rng } from './helpers.js'
 import { createIdBuilder, type IdOptions } from '../lib/ids.js'
 import { hash64, Hash64Prefix } from '../lib/id-index.js'
-import { runConversion } from '../lib/pipeline.js'
+import { runConversion } from '../lib/run/pipeline.js'
 import { Report } from '../lib/report.js'
 import { isSecodaError } from '../lib/errors.js'
-import { type Resource } from '../lib/records.js'
-import { InfoSchemaColumns, createInfoSchemaColumnsReader, readTablesExport, type InfoSchemaOptions } from '../transforms/info-schema-columns.js'
+import type { Resource } from '../lib/records.js'
+import {
+  InfoSchemaColumns,
+  createInfoSchemaColumnsReader,
+  readTablesExport,
+  type InfoSchemaOptions,
+} from '../transforms/info-schema/columns.js'
 import { CsvWriter } from '../transforms/to-csv.js'
 import { Validator } from '../transforms/validate.js'
-import { createInfoSchemaCsvConverter } from '../transforms/info-schema-csv.js'
+import { createInfoSchemaCsvConverter } from '../transforms/info-schema/direct-csv.js'
 
 interface Case {
   columns: Buffer
@@ -40,9 +45,17 @@ interface Outcome {
   directRows?: number
 }
 
-function sink(): { w: Writable, text: () => string } {
+function sink(): { w: Writable; text: () => string } {
   const parts: Buffer[] = []
-  return { w: new Writable({ write(c: Buffer, _e, cb) { parts.push(c); cb() } }), text: () => Buffer.concat(parts).toString('utf8') }
+  return {
+    w: new Writable({
+      write(c: Buffer, _e, cb) {
+        parts.push(c)
+        cb()
+      },
+    }),
+    text: () => Buffer.concat(parts).toString('utf8'),
+  }
 }
 
 async function prepare(c: Case, report: Report): Promise<InfoSchemaOptions> {
@@ -132,7 +145,7 @@ async function viaDirect(c: Case, chunks: Buffer[]): Promise<Outcome> {
 
 function randomChunks(buf: Buffer, r: () => number): Buffer[] {
   const parts: Buffer[] = []
-  for (let i = 0; i < buf.length;) {
+  for (let i = 0; i < buf.length; ) {
     const n = 1 + Math.floor(r() * (r() < 0.5 ? 40 : 4000))
     parts.push(buf.subarray(i, i + n))
     i += n
@@ -145,7 +158,11 @@ async function same(t: Tap.Test, c: Case, name: string, chunks: Buffer[]): Promi
   const got = await viaDirect(c, chunks)
   const { handoffLine: _h, directRows: _d, ...gotCompared } = got
   const streamed = await viaRecords(c, chunks)
-  if (streamed.error === undefined || !/stopped at|input is invalid: 1 error/.test(streamed.error) || (c.maxErrors ?? 20) > streamed.diagnostics.length) {
+  if (
+    streamed.error === undefined ||
+    !/stopped at|input is invalid: 1 error/.test(streamed.error) ||
+    (c.maxErrors ?? 20) > streamed.diagnostics.length
+  ) {
     t.same(gotCompared, streamed, name)
   } else {
     t.same(gotCompared, await viaRecordsInOneLoop(c, chunks), `${name} (stopped at the error limit)`)
@@ -161,10 +178,17 @@ t.test('Hash64Prefix hashes as hash64 of the whole id', async (t) => {
     const suffix = pick(Math.floor(r() * 12))
     const whole = hash64(prefix + suffix, { hi: 0, lo: 0 })
     t.same(new Hash64Prefix(prefix).hash(suffix, { hi: 0, lo: 0 }), whole)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is all of ASCII
     const ascii = suffix.replace(/[^\x00-\x7f]/g, 'q')
     const bytes = Buffer.from('xx' + ascii + 'yy', 'latin1')
-    t.same(new Hash64Prefix(prefix).hashAscii(bytes, 2, 2 + ascii.length, true, { hi: 0, lo: 0 }), hash64(prefix + ascii.toLowerCase(), { hi: 0, lo: 0 }))
-    t.same(new Hash64Prefix(prefix).hashAscii(bytes, 2, 2 + ascii.length, false, { hi: 0, lo: 0 }), hash64(prefix + ascii, { hi: 0, lo: 0 }))
+    t.same(
+      new Hash64Prefix(prefix).hashAscii(bytes, 2, 2 + ascii.length, true, { hi: 0, lo: 0 }),
+      hash64(prefix + ascii.toLowerCase(), { hi: 0, lo: 0 }),
+    )
+    t.same(
+      new Hash64Prefix(prefix).hashAscii(bytes, 2, 2 + ascii.length, false, { hi: 0, lo: 0 }),
+      hash64(prefix + ascii, { hi: 0, lo: 0 }),
+    )
   }
 })
 
@@ -192,7 +216,12 @@ t.test('where the record path takes over, and what it is given', async (t) => {
   const head = 'table_schema,table_name,column_name,ordinal_position,data_type,column_comment\n'
   const base = { opts: { database: 'db' } }
   // a duplicate column in the third table (line 6): tables one and two were written directly
-  let got = await same(t, { ...base, columns: Buffer.from(head + 's,a,x,1,int,\ns,a,y,2,int,\ns,b,x,1,int,\ns,c,x,1,int,\ns,c,X,2,int,\n') }, 'duplicate', [Buffer.from(head + 's,a,x,1,int,\ns,a,y,2,int,\ns,b,x,1,int,\ns,c,x,1,int,\ns,c,X,2,int,\n')])
+  let got = await same(
+    t,
+    { ...base, columns: Buffer.from(head + 's,a,x,1,int,\ns,a,y,2,int,\ns,b,x,1,int,\ns,c,x,1,int,\ns,c,X,2,int,\n') },
+    'duplicate',
+    [Buffer.from(head + 's,a,x,1,int,\ns,a,y,2,int,\ns,b,x,1,int,\ns,c,x,1,int,\ns,c,X,2,int,\n')],
+  )
   t.equal(got.handoffLine, 5)
   t.equal(got.directRows, 3)
   t.match(got.diagnostics, [/ID_DUPLICATE in\.csv:6 duplicate databuilder_id "db\.s\.c\.x" \(first at in\.csv:5\)/])
@@ -209,7 +238,14 @@ t.test('where the record path takes over, and what it is given', async (t) => {
   // a period in a name, an empty column name, a bad ordinal: reported as the record path
   // reports them. A problem in the first row of a table hands over from the table before it
   // (still open then); one in a later row, from its own table.
-  for (const [bad, before] of [['s,a.b,x,1,int,', 0], ['s,,x,1,int,', 0], ['s,a,,1,int,', 0], ['s,a,x,one,int,', 1], ['s,a,x.y,1,int,', 1], ['s,a,x,1,int,\ns,a,,2,int,', 1]] as const) {
+  for (const [bad, before] of [
+    ['s,a.b,x,1,int,', 0],
+    ['s,,x,1,int,', 0],
+    ['s,a,,1,int,', 0],
+    ['s,a,x,one,int,', 1],
+    ['s,a,x.y,1,int,', 1],
+    ['s,a,x,1,int,\ns,a,,2,int,', 1],
+  ] as const) {
     const input = Buffer.from(head + 's,ok,x,1,int,\n' + bad + '\n')
     got = await same(t, { ...base, columns: input }, bad, [input])
     t.not(got.error, undefined, `${bad}: fails`)
@@ -232,7 +268,7 @@ t.test('where the record path takes over, and what it is given', async (t) => {
 t.test('cases a review found (each differed, hung or lost data before its fix)', async (t) => {
   const head = 'table_schema,table_name,column_name,ordinal_position,data_type,column_comment\n'
   const base = { opts: { database: 'db' } }
-  const bytes = (...parts: (string | number[])[]): Buffer[] => parts.map((p) => typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))
+  const bytes = (...parts: (string | number[])[]): Buffer[] => parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))
   // ordinals too long for a plain number: 400 digits made the direct path loop for ever,
   // 20 and 22 digits were written other than String(n) writes them
   for (const digits of ['9'.repeat(400), '12345678901234567890', '1000000000000000000000', '9007199254740993']) {
@@ -247,11 +283,19 @@ t.test('cases a review found (each differed, hung or lost data before its fix)',
   }
   // a chunk that ends between CR and LF: the record path ends the row at the CR
   const crlf = (head + 's,a,x,1,int,\ns,a,X,2,int,\ns,b,y,1,int,\n').replaceAll('\n', '\r\n')
-  await same(t, { ...base, columns: Buffer.from(crlf + 's,b,,2,int,\r\n') }, 'CR LF split between chunks', bytes(crlf.slice(0, -1), '\ns,b,,2,int,\r\n'))
+  await same(
+    t,
+    { ...base, columns: Buffer.from(crlf + 's,b,,2,int,\r\n') },
+    'CR LF split between chunks',
+    bytes(crlf.slice(0, -1), '\ns,b,,2,int,\r\n'),
+  )
   // invalid UTF-8 in a later chunk: the errors of the rows before it are still reported
   const utf = bytes(head + 's,a,x,-1,int,\n', 's,a,y,2,int,', [0xff], '\n')
   for (const maxErrors of [1, 20]) {
-    const got = await same(t, { ...base, columns: Buffer.concat(utf), maxErrors }, `invalid UTF-8 after a row error (max ${maxErrors})`, [utf[0]!, Buffer.concat(utf.slice(1))])
+    const got = await same(t, { ...base, columns: Buffer.concat(utf), maxErrors }, `invalid UTF-8 after a row error (max ${maxErrors})`, [
+      utf[0]!,
+      Buffer.concat(utf.slice(1)),
+    ])
     t.match(got.diagnostics, [/CSV_VALUE in\.csv:2/])
   }
   // a real U+FFFD before the invalid byte: the line is the invalid byte's
@@ -260,7 +304,12 @@ t.test('cases a review found (each differed, hung or lost data before its fix)',
   t.match(got.error, /INPUT_UTF8 input is not valid UTF-8 on line 3/)
   // an id prefix with a lone surrogate (the ids of written tables were stored as UTF-8)
   const tables = Buffer.from('table_schema,table_name,table_type\ns,a,VIEW\n')
-  await same(t, { ...base, ids: { prefix: '\uD800' }, columns: Buffer.from(head + 's,a,x,1,int,\n'), tables }, 'lone surrogate prefix, tables export', [Buffer.from(head + 's,a,x,1,int,\n')])
+  await same(
+    t,
+    { ...base, ids: { prefix: '\uD800' }, columns: Buffer.from(head + 's,a,x,1,int,\n'), tables },
+    'lone surrogate prefix, tables export',
+    [Buffer.from(head + 's,a,x,1,int,\n')],
+  )
   const unsorted = Buffer.from(head + 's,a,x,1,int,\ns,b,x,1,int,\ns,a,y,2,int,\n')
   await same(t, { ...base, ids: { prefix: '\uD800' }, columns: unsorted }, 'lone surrogate prefix, unsorted', [unsorted])
   // a 1 MiB quoted field in 1 KiB chunks (it was scanned again from its start on every chunk)
@@ -274,7 +323,16 @@ t.test('cases a review found (each differed, hung or lost data before its fix)',
 // ------------------------------------------------------------ generated exports
 const NAMES = ['id', 'Name', 'name', 'e_mail', 'ID', 'café', 'Straße', 'a,b', 'say "hi"', 'total', 'ÉTÉ', 'multi\nline', 'col', 'CR\r\nLF']
 const COMMENTS = ['', '', '', 'plain', 'with, comma', 'a "quoted" word', 'line one\nline two', 'euro €', '😀 emoji', 'cr\rinside']
-const TYPES = [['int', '', '', ''], ['varchar', '255', '', ''], ['numeric', '', '12', '2'], ['character varying', '', '', ''], ['USER-DEFINED', '', '', ''], ['ARRAY', '', '', ''], ['decimal', '', '', ''], ['nvarchar', '-1', '', '']]
+const TYPES = [
+  ['int', '', '', ''],
+  ['varchar', '255', '', ''],
+  ['numeric', '', '12', '2'],
+  ['character varying', '', '', ''],
+  ['USER-DEFINED', '', '', ''],
+  ['ARRAY', '', '', ''],
+  ['decimal', '', '', ''],
+  ['nvarchar', '-1', '', ''],
+]
 
 function quote(v: string, all: boolean, delim: string): string {
   return all || v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r') ? '"' + v.replaceAll('"', '""') + '"' : v
@@ -289,11 +347,34 @@ function generate(seed: number): Case {
   const quoteAll = r() < 0.2
   const eol = r() < 0.05 ? '\r\n' : '\n'
   const layout = Math.floor(r() * 3) // 0 mysql-like, 1 postgres-like, 2 minimal
-  const header = layout === 0
-    ? ['TABLE_CATALOG', 'TABLE_SCHEMA', 'TABLE_NAME', 'COLUMN_NAME', 'ORDINAL_POSITION', 'DATA_TYPE', 'COLUMN_TYPE', 'COLUMN_KEY', 'COLUMN_COMMENT']
-    : layout === 1
-      ? ['table_catalog', 'table_schema', 'table_name', 'column_name', 'ordinal_position', 'data_type', 'character_maximum_length', 'numeric_precision', 'numeric_scale', 'udt_name', 'is_nullable']
-      : ['table_name', 'column_name', 'comment']
+  const header =
+    layout === 0
+      ? [
+          'TABLE_CATALOG',
+          'TABLE_SCHEMA',
+          'TABLE_NAME',
+          'COLUMN_NAME',
+          'ORDINAL_POSITION',
+          'DATA_TYPE',
+          'COLUMN_TYPE',
+          'COLUMN_KEY',
+          'COLUMN_COMMENT',
+        ]
+      : layout === 1
+        ? [
+            'table_catalog',
+            'table_schema',
+            'table_name',
+            'column_name',
+            'ordinal_position',
+            'data_type',
+            'character_maximum_length',
+            'numeric_precision',
+            'numeric_scale',
+            'udt_name',
+            'is_nullable',
+          ]
+        : ['table_name', 'column_name', 'comment']
   const rows: string[][] = []
   const tables: string[][] = []
   const nTables = 1 + Math.floor(r() * 12)
@@ -303,7 +384,12 @@ function generate(seed: number): Case {
     const name = bad() ? 'tab.le' : bad() ? '' : r() < 0.1 ? `T${i % 3}` : r() < 0.1 ? `tâble_${i}` : `t${i}`
     tableNames.push(name)
     const catalog = layout === 0 ? (r() < 0.8 ? 'def' : 'shop') : r() < 0.1 ? '' : 'Shop'
-    if (r() < 0.5) tables.push(layout === 2 ? [name, r() < 0.3 ? 'VIEW' : 'BASE TABLE', r() < 0.5 ? '' : `about ${name}`] : [catalog, schema, name, r() < 0.3 ? 'VIEW' : 'BASE TABLE', r() < 0.5 ? '' : 'comment, with "quotes"'])
+    if (r() < 0.5)
+      tables.push(
+        layout === 2
+          ? [name, r() < 0.3 ? 'VIEW' : 'BASE TABLE', r() < 0.5 ? '' : `about ${name}`]
+          : [catalog, schema, name, r() < 0.3 ? 'VIEW' : 'BASE TABLE', r() < 0.5 ? '' : 'comment, with "quotes"'],
+      )
     const nCols = 1 + Math.floor(r() * (r() < 0.1 ? 150 : 8))
     // a table listed out of ordinal order (valid: the record path sorts it)
     const reversed = r() < 0.03
@@ -318,7 +404,8 @@ function generate(seed: number): Case {
       ord += reversed ? -1 : 1
       const [dt, len, prec, scale] = TYPES[Math.floor(r() * TYPES.length)]!
       const comment = COMMENTS[Math.floor(r() * COMMENTS.length)]!
-      if (layout === 0) rows.push([catalog, schema, name, col, o, dt!, r() < 0.8 ? `${dt}${len ? `(${len})` : ''}` : '', j === 0 ? 'PRI' : '', comment])
+      if (layout === 0)
+        rows.push([catalog, schema, name, col, o, dt!, r() < 0.8 ? `${dt}${len ? `(${len})` : ''}` : '', j === 0 ? 'PRI' : '', comment])
       else if (layout === 1) rows.push([catalog, schema, name, col, o, dt!, len!, prec!, scale!, r() < 0.5 ? '_int4' : 'mood', 'YES'])
       else rows.push([name, col, comment])
     }
@@ -339,8 +426,22 @@ function generate(seed: number): Case {
   if (bad()) columns = Buffer.concat([columns.subarray(0, columns.length >> 1), Buffer.from([0xff]), columns.subarray(columns.length >> 1)]) // invalid UTF-8
   if (bad()) columns = Buffer.concat([columns, Buffer.from('"open quote')])
   if (bad()) columns = Buffer.concat([columns, Buffer.from([0xe2, 0x82])]) // ends inside a character
-  const theader = layout === 2 ? ['table_name', 'table_type', 'table_comment'] : ['table_catalog', 'table_schema', 'table_name', 'table_type', 'table_comment']
-  const tablesCsv = r() < 0.4 ? Buffer.from([theader, ...tables, ...(r() < 0.5 ? [layout === 2 ? ['only_in_tables', 'VIEW', ''] : ['Shop', 'sales', 'only_in_tables', 'VIEW', '']] : [])].map((f) => f.map((v) => quote(v, false, ',')).join(',')).join('\n') + '\n') : undefined
+  const theader =
+    layout === 2
+      ? ['table_name', 'table_type', 'table_comment']
+      : ['table_catalog', 'table_schema', 'table_name', 'table_type', 'table_comment']
+  const tablesCsv =
+    r() < 0.4
+      ? Buffer.from(
+          [
+            theader,
+            ...tables,
+            ...(r() < 0.5 ? [layout === 2 ? ['only_in_tables', 'VIEW', ''] : ['Shop', 'sales', 'only_in_tables', 'VIEW', '']] : []),
+          ]
+            .map((f) => f.map((v) => quote(v, false, ',')).join(','))
+            .join('\n') + '\n',
+        )
+      : undefined
   const opts: Case['opts'] = { delimiter: delim }
   if (layout === 2 || r() < 0.2) opts.schema = 'sales'
   if (layout !== 0 || r() < 0.3) opts.database = r() < 0.9 ? 'warehouse' : undefined
@@ -356,7 +457,10 @@ t.test('generated exports: same bytes and diagnostics as the record path, in any
   for (let seed = 1; seed <= 400; seed++) {
     const c = generate(seed)
     const r = rng(seed * 7919)
-    const chunkings: [string, Buffer[]][] = [['whole', [c.columns]], ['random', randomChunks(c.columns, r)]]
+    const chunkings: [string, Buffer[]][] = [
+      ['whole', [c.columns]],
+      ['random', randomChunks(c.columns, r)],
+    ]
     if (seed % 40 === 0) chunkings.push(['bytes', Array.from(c.columns, (b) => Buffer.of(b))])
     for (const [how, chunks] of chunkings) {
       const got = await same(t, c, `seed ${seed}, ${how}`, chunks)

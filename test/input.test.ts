@@ -19,7 +19,11 @@ t.test('gzip is detected by magic bytes and decompressed, under any chunking', a
     }
   }
   t.same(await collect(gunzipIfNeeded(Readable.from([], { objectMode: false }))), [], 'empty input')
-  t.same(Buffer.concat(await collect<Buffer>(gunzipIfNeeded(Readable.from([Buffer.from('x')], { objectMode: false })))).toString(), 'x', 'one byte')
+  t.same(
+    Buffer.concat(await collect<Buffer>(gunzipIfNeeded(Readable.from([Buffer.from('x')], { objectMode: false })))).toString(),
+    'x',
+    'one byte',
+  )
 })
 
 t.test('corrupt gzip is INPUT_GZIP', async (t) => {
@@ -48,11 +52,26 @@ t.test('atomic output: renamed on success, removed on failure', async (t) => {
   const target = join(dir, 'sub', 'out.jsonl')
   await pipeline(Readable.from(['a\n', 'b\n']), createAtomicWriteStream(target))
   t.equal(readFileSync(target, 'utf8'), 'a\nb\n')
-  const failing = Readable.from((async function* () { yield 'partial\n'; throw new Error('boom') })())
+  const failing = Readable.from(
+    (async function* () {
+      yield 'partial\n'
+      throw new Error('boom')
+    })(),
+  )
   await t.rejects(pipeline(failing, createAtomicWriteStream(target)), /boom/)
   t.equal(readFileSync(target, 'utf8'), 'a\nb\n', 'the previous good file is untouched')
   t.same(readdirSync(join(dir, 'sub')), ['out.jsonl'], 'no temporary file left behind')
   const fresh = join(dir, 'never.jsonl')
-  await t.rejects(pipeline(Readable.from((async function* () { yield 'x'; throw new Error('boom') })()), createAtomicWriteStream(fresh)))
+  await t.rejects(
+    pipeline(
+      Readable.from(
+        (async function* () {
+          yield 'x'
+          throw new Error('boom')
+        })(),
+      ),
+      createAtomicWriteStream(fresh),
+    ),
+  )
   t.notOk(existsSync(fresh), 'a failed run leaves no file')
 })

@@ -1,7 +1,14 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { isSecodaError, type SecodaError } from '../lib/errors.js'
-import { JsonSectionScanner, findJsonError, jsonErrorPosition, type EntryFields, type JsonSectionHandler, type SectionMode } from '../transforms/json-sections.js'
+import {
+  JsonSectionScanner,
+  findJsonError,
+  jsonErrorPosition,
+  type EntryFields,
+  type JsonSectionHandler,
+  type SectionMode,
+} from '../lib/scan/json-sections.js'
 import { chunkings, fixture } from './helpers.js'
 
 type Event = (string | number | unknown)[]
@@ -15,7 +22,7 @@ function scan(chunks: Uint8Array[], modes: Record<string, SectionMode>, fields?:
       return modes[name] ?? 'skip'
     },
     value: (name, text, pos) => log.push(['value', name, JSON.parse(text), pos.offset, pos.line]),
-    wantEntry: (section, key) => !key.startsWith('skip'),
+    wantEntry: (_section, key) => !key.startsWith('skip'),
     entry: (section, key, text, pos, lazy) => log.push(['entry', section, key, JSON.parse(text), pos.offset, pos.line, lazy.get('sql')]),
     sectionEnd: (name, n) => log.push(['end', name, n]),
     ...(fields !== undefined ? { fields: () => fields } : {}),
@@ -40,27 +47,52 @@ function scanError(text: string | Buffer, chunks?: number): SecodaError {
   throw new Error('no error')
 }
 
-const DOC = Buffer.from([
-  '\ufeff{',
-  '  "m": {"v": "x\\"y", "n": [1, 2, {"deep": "}]"}]},',
-  '  "a": {"k1": {"name": "naïve — 日本 🎉", "sql": "select \\"a\\" from b\\\\", "big": {"x": [1, {"y": "\\\\\\""}]}},',
-  '        "skip.me": {"z": "{{{"}, "k2": [1, "2", null], "k3": 3.5e2, "k4": "plain", "k5": true},',
-  '  "arr": [{"a": 1}, "two", 3, [4]],',
-  '  "s": null,',
-  '  "e\\u0041": {"\\"q": 1}',
-  '}',
-].join('\n'))
+const DOC = Buffer.from(
+  [
+    '\ufeff{',
+    '  "m": {"v": "x\\"y", "n": [1, 2, {"deep": "}]"}]},',
+    '  "a": {"k1": {"name": "naïve — 日本 🎉", "sql": "select \\"a\\" from b\\\\", "big": {"x": [1, {"y": "\\\\\\""}]}},',
+    '        "skip.me": {"z": "{{{"}, "k2": [1, "2", null], "k3": 3.5e2, "k4": "plain", "k5": true},',
+    '  "arr": [{"a": 1}, "two", 3, [4]],',
+    '  "s": null,',
+    '  "e\\u0041": {"\\"q": 1}',
+    '}',
+  ].join('\n'),
+)
 
 t.test('sections, entries, counts and positions are reported', async (t) => {
   const log = scan([DOC], { m: 'whole', a: 'entries', eA: 'entries' })
-  t.same(log.filter((e) => e[0] === 'section').map((e) => e[1]), ['m', 'a', 'arr', 's', 'eA'], 'keys decoded, escapes included')
-  t.same(log.find((e) => e[0] === 'value'), ['value', 'm', { v: 'x"y', n: [1, 2, { deep: '}]' }] }, DOC.indexOf('{"v"'), 2])
+  t.same(
+    log.filter((e) => e[0] === 'section').map((e) => e[1]),
+    ['m', 'a', 'arr', 's', 'eA'],
+    'keys decoded, escapes included',
+  )
+  t.same(
+    log.find((e) => e[0] === 'value'),
+    ['value', 'm', { v: 'x"y', n: [1, 2, { deep: '}]' }] }, DOC.indexOf('{"v"'), 2],
+  )
   const entries = log.filter((e) => e[0] === 'entry')
-  t.same(entries.map((e) => e[2]), ['k1', 'k2', 'k3', 'k4', 'k5', '"q'])
+  t.same(
+    entries.map((e) => e[2]),
+    ['k1', 'k2', 'k3', 'k4', 'k5', '"q'],
+  )
   t.same(entries[0]![3], { name: 'naïve — 日本 🎉', sql: 'select "a" from b\\', big: { x: [1, { y: '\\"' }] } })
-  t.same(entries.slice(1, 5).map((e) => e[3]), [[1, '2', null], 350, 'plain', true], 'scalars and arrays as entries')
+  t.same(
+    entries.slice(1, 5).map((e) => e[3]),
+    [[1, '2', null], 350, 'plain', true],
+    'scalars and arrays as entries',
+  )
   t.same(entries[0]!.slice(4, 6), [DOC.indexOf('{"name"'), 3], 'entry byte offset and line')
-  t.same(log.filter((e) => e[0] === 'end'), [['end', 'm', 2], ['end', 'a', 6], ['end', 'arr', 4], ['end', 'eA', 1]], 'entries counted, wanted or not')
+  t.same(
+    log.filter((e) => e[0] === 'end'),
+    [
+      ['end', 'm', 2],
+      ['end', 'a', 6],
+      ['end', 'arr', 4],
+      ['end', 'eA', 1],
+    ],
+    'entries counted, wanted or not',
+  )
 })
 
 t.test('output does not depend on chunking (one byte at a time, random chunks, UTF-8 split)', async (t) => {
@@ -69,7 +101,9 @@ t.test('output does not depend on chunking (one byte at a time, random chunks, U
 })
 
 t.test('fields: dropped and lazy members leave valid JSON, whatever their place', async (t) => {
-  const doc = Buffer.from('{"a": {"x": {"drop1": 1, "keep": {"d": "drop1"}, "sql": "s,q\\"l", "drop2": [1, {"a": 2}]},\n "y": {"sql": "only"}, "z": {"keep": 1, "drop1": 2},\n "w": {"drop1": 1, "drop2": 2}, "v": {}, "u": [1]}}')
+  const doc = Buffer.from(
+    '{"a": {"x": {"drop1": 1, "keep": {"d": "drop1"}, "sql": "s,q\\"l", "drop2": [1, {"a": 2}]},\n "y": {"sql": "only"}, "z": {"keep": 1, "drop1": 2},\n "w": {"drop1": 1, "drop2": 2}, "v": {}, "u": [1]}}',
+  )
   const fields: EntryFields = { drop: new Set(['drop1', 'drop2']), lazy: new Set(['sql']) }
   const expect = [
     ['x', { keep: { d: 'drop1' } }, 's,q"l'],
@@ -80,7 +114,9 @@ t.test('fields: dropped and lazy members leave valid JSON, whatever their place'
     ['u', [1], undefined],
   ]
   for (const [name, chunks] of chunkings(doc, 8)) {
-    const got = scan(chunks, { a: 'entries' }, fields).filter((e) => e[0] === 'entry').map((e) => [e[2], e[3], e[6]])
+    const got = scan(chunks, { a: 'entries' }, fields)
+      .filter((e) => e[0] === 'entry')
+      .map((e) => [e[2], e[3], e[6]])
     t.same(got, expect, name)
   }
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { MysqlBatchScanner, unescapeMysqlBatch } from '../lib/mysql-batch.js'
-import { type CsvRow } from '../lib/csv-scan.js'
+import { MysqlBatchScanner, unescapeMysqlBatch } from '../lib/scan/mysql-batch.js'
+import type { CsvRow } from '../lib/scan/csv.js'
 
 const TEXT = 'TABLE_NAME\tCOLUMN_NAME\tCOLUMN_COMMENT\r\nt\tc\tline one\\nline two \\"q\\" \\\\ tab\\there é€\nt\td\tNULL\n\nu\tv\tlast'
 
@@ -13,13 +13,19 @@ function feed(bytes: Uint8Array, size: number): CsvRow[] {
 
 t.test('rows, escapes, CRLF, empty lines, line numbers', async (t) => {
   const rows = feed(new TextEncoder().encode(TEXT), 1 << 20)
-  t.same(rows.map((r) => r.fields), [
-    ['TABLE_NAME', 'COLUMN_NAME', 'COLUMN_COMMENT'],
-    ['t', 'c', 'line one\nline two "q" \\ tab\there é€'],
-    ['t', 'd', 'NULL'],
-    ['u', 'v', 'last'],
-  ])
-  t.same(rows.map((r) => r.line), [1, 2, 3, 5])
+  t.same(
+    rows.map((r) => r.fields),
+    [
+      ['TABLE_NAME', 'COLUMN_NAME', 'COLUMN_COMMENT'],
+      ['t', 'c', 'line one\nline two "q" \\ tab\there é€'],
+      ['t', 'd', 'NULL'],
+      ['u', 'v', 'last'],
+    ],
+  )
+  t.same(
+    rows.map((r) => r.line),
+    [1, 2, 3, 5],
+  )
 })
 
 t.test('chunking invariance, UTF-8 split across chunks', async (t) => {
@@ -27,7 +33,14 @@ t.test('chunking invariance, UTF-8 split across chunks', async (t) => {
   const whole = JSON.stringify(feed(bytes, 1 << 20))
   for (const size of [1, 2, 3, 5, 7, 13]) t.equal(JSON.stringify(feed(bytes, size)), whole, `chunks of ${size}`)
   const s = new MysqlBatchScanner()
-  t.same([...s.push('a\tb\n'), ...s.push('c\td'), ...s.end()].map((r) => r.fields), [['a', 'b'], ['c', 'd']], 'string chunks')
+  t.same(
+    [...s.push('a\tb\n'), ...s.push('c\td'), ...s.end()].map((r) => r.fields),
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+    ],
+    'string chunks',
+  )
 })
 
 t.test('errors carry code and line', async (t) => {

@@ -3,25 +3,42 @@ import path from 'node:path'
 import t from 'tap'
 import { serializeRecord, type SecodaRecord } from '../lib/records.js'
 import { Report } from '../lib/report.js'
-import { MysqlDumpConverter, mysqlReads, tokenizeMysql, type MysqlDumpOptions } from '../transforms/mysql-dump.js'
+import { MysqlDumpConverter, mysqlReads, tokenizeMysql, type MysqlDumpOptions } from '../transforms/sql/mysql-dump.js'
 import { CHUNKINGS } from './helpers/chunking.js'
 import { mysqlUnavailable, run, serverTest } from './helpers/servers.js'
 import { convert, fixtureCases, repoRoot, samples, summarise, validate } from './helpers/sql-dumps.js'
 
-const my = (opts: MysqlDumpOptions = {}) => () => new MysqlDumpConverter(opts)
+const my =
+  (opts: MysqlDumpOptions = {}) =>
+  () =>
+    new MysqlDumpConverter(opts)
 const conv = (sql: string, opts: MysqlDumpOptions = {}) => convert(my(opts), Buffer.from(sql))
 const jsonl = (rs: SecodaRecord[]) => rs.map(serializeRecord).join('\n') + '\n'
 
 t.test('tokenizer: backticks, escapes, doubled quotes, charset introducers, adjacent literals, comments', async (t) => {
   const toks = tokenizeMysql("`a``b`, 'it\\'s', 'x''y', _utf8mb4'z' 'p', \"q\\n\" -- c\n# h\n/* b */ 1.5e3 db.t")
-  t.strictSame(toks.filter((x) => x.value !== ',').map((x) => [x.kind, x.value]), [
-    ['ident', 'a`b'], ['string', "it's"], ['string', "x'y"], ['string', 'zp'], ['string', 'q\n'], ['number', '1.5e3'], ['word', 'db'], ['punct', '.'], ['word', 't'],
-  ])
+  t.strictSame(
+    toks.filter((x) => x.value !== ',').map((x) => [x.kind, x.value]),
+    [
+      ['ident', 'a`b'],
+      ['string', "it's"],
+      ['string', "x'y"],
+      ['string', 'zp'],
+      ['string', 'q\n'],
+      ['number', '1.5e3'],
+      ['word', 'db'],
+      ['punct', '.'],
+      ['word', 't'],
+    ],
+  )
 })
 
 t.test('view reads: FROM lists, joins, parenthesised joins, subqueries, CTEs, table functions', async (t) => {
   const reads = (sql: string) => mysqlReads(tokenizeMysql(sql)).map((r) => (r.schema ? `${r.schema}.${r.name}` : r.name))
-  t.strictSame(reads('select a.x from (`db`.`a` join `b` on(`a`.`id` = `b`.`id`)) left join c using (id), d where x in (select y from e)'), ['db.a', 'b', 'c', 'd', 'e'])
+  t.strictSame(
+    reads('select a.x from (`db`.`a` join `b` on(`a`.`id` = `b`.`id`)) left join c using (id), d where x in (select y from e)'),
+    ['db.a', 'b', 'c', 'd', 'e'],
+  )
   t.strictSame(reads('with w as (select 1 from src) select * from w join other'), ['src', 'other'])
   t.strictSame(reads("select * from json_table('[]', '$[*]' columns (a int path '$')) jt, real_t"), ['real_t'])
   t.strictSame(reads('select (select max(z) from inner_t) as m from outer_t'), ['inner_t', 'outer_t'])
@@ -51,7 +68,7 @@ t.test('a CREATE TABLE it cannot read: SQL_UNPARSED warning with line, conversio
 t.test('stand-in table then the real view: one view (no placeholder types from the stand-in)', async (t) => {
   const sql = [
     'USE `s`;',
-    'CREATE TABLE `base` (`id` int NOT NULL COMMENT \'the id\', PRIMARY KEY (`id`)) COMMENT \'Base\';',
+    "CREATE TABLE `base` (`id` int NOT NULL COMMENT 'the id', PRIMARY KEY (`id`)) COMMENT 'Base';",
     'CREATE TABLE `v` (\n  `id` tinyint NOT NULL\n) ENGINE=MyISAM */;',
     '/*!50001 DROP TABLE IF EXISTS `v`*/;',
     '/*!50001 CREATE ALGORITHM=UNDEFINED */',
@@ -60,7 +77,12 @@ t.test('stand-in table then the real view: one view (no placeholder types from t
   ].join('\n')
   const s = summarise(conv(sql))
   t.strictSame([...s.relations.keys()], ['s.base', 's.v'])
-  t.strictSame(s.relations.get('s.v'), { kind: 'view', description: null, columns: [{ name: 'id', type: null, description: null, pk: false }], reads: ['s.base'] })
+  t.strictSame(s.relations.get('s.v'), {
+    kind: 'view',
+    description: null,
+    columns: [{ name: 'id', type: null, description: null, pk: false }],
+    reads: ['s.base'],
+  })
   t.strictSame(s.relations.get('s.base')!.columns, [{ name: 'id', type: 'int', description: 'the id', pk: true }])
 })
 
@@ -72,7 +94,8 @@ for (const fx of fixtureCases('mysql-dump')) {
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, jsonl(want))
     t.equal(jsonl(want), readFileSync(golden, 'utf8'), 'matches expected.jsonl')
     t.strictSame(await validate(want), [], 'the records pass the validator')
-    for (const how of CHUNKINGS) t.equal(jsonl(convert(make, fx.input, how)), jsonl(want), `same records in chunking ${JSON.stringify(how)}`)
+    for (const how of CHUNKINGS)
+      t.equal(jsonl(convert(make, fx.input, how)), jsonl(want), `same records in chunking ${JSON.stringify(how)}`)
   })
 }
 
@@ -98,62 +121,100 @@ interface MyCatalog {
   views: { name: string; def: string }[]
 }
 
-serverTest(t, 'real MariaDB/MySQL: mysqldump output converts to what information_schema reports', 'MariaDB', mysqlUnavailable(), async (t: Tap.Test) => {
-  const db = `secoda_it_${process.pid}`
-  run('mysql', ['-e', `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db} CHARACTER SET utf8mb4`])
-  t.teardown(() => { run('mysql', ['-e', `DROP DATABASE IF EXISTS ${db}`]) })
-  run('mysql', [db], readFileSync(path.join(repoRoot, 'fixtures', 'mysql-dump', 'server-schema.sql'), 'utf8'))
-  const q = (sql: string) => JSON.parse(run('mysql', ['-N', '-B', '-r', '-e', sql]).trim() || '[]') as unknown
-  const cat: MyCatalog = {
-    tables: q(`SELECT JSON_ARRAYAGG(JSON_OBJECT('name', TABLE_NAME, 'type', TABLE_TYPE, 'comment', TABLE_COMMENT,
+serverTest(
+  t,
+  'real MariaDB/MySQL: mysqldump output converts to what information_schema reports',
+  'MariaDB',
+  mysqlUnavailable(),
+  async (t: Tap.Test) => {
+    const db = `secoda_it_${process.pid}`
+    run('mysql', ['-e', `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db} CHARACTER SET utf8mb4`])
+    t.teardown(() => {
+      run('mysql', ['-e', `DROP DATABASE IF EXISTS ${db}`])
+    })
+    run('mysql', [db], readFileSync(path.join(repoRoot, 'fixtures', 'mysql-dump', 'server-schema.sql'), 'utf8'))
+    const q = (sql: string) => JSON.parse(run('mysql', ['-N', '-B', '-r', '-e', sql]).trim() || '[]') as unknown
+    const cat: MyCatalog = {
+      tables: q(`SELECT JSON_ARRAYAGG(JSON_OBJECT('name', TABLE_NAME, 'type', TABLE_TYPE, 'comment', TABLE_COMMENT,
       'partitioned', (SELECT COUNT(*) FROM information_schema.PARTITIONS p WHERE p.TABLE_SCHEMA = t.TABLE_SCHEMA AND p.TABLE_NAME = t.TABLE_NAME AND p.PARTITION_NAME IS NOT NULL)))
       FROM information_schema.TABLES t WHERE TABLE_SCHEMA = '${db}'`) as MyCatalog['tables'],
-    columns: q(`SELECT JSON_ARRAYAGG(JSON_OBJECT('table', TABLE_NAME, 'name', COLUMN_NAME, 'pos', ORDINAL_POSITION, 'type', COLUMN_TYPE, 'comment', COLUMN_COMMENT, 'key', COLUMN_KEY))
+      columns:
+        q(`SELECT JSON_ARRAYAGG(JSON_OBJECT('table', TABLE_NAME, 'name', COLUMN_NAME, 'pos', ORDINAL_POSITION, 'type', COLUMN_TYPE, 'comment', COLUMN_COMMENT, 'key', COLUMN_KEY))
       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${db}'`) as MyCatalog['columns'],
-    views: q(`SELECT JSON_ARRAYAGG(JSON_OBJECT('name', TABLE_NAME, 'def', VIEW_DEFINITION)) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = '${db}'`) as MyCatalog['views'],
-  }
-  t.ok(cat.tables.length >= 5 && cat.views.length >= 2, 'the scratch database has its tables and views')
+      views: q(
+        `SELECT JSON_ARRAYAGG(JSON_OBJECT('name', TABLE_NAME, 'def', VIEW_DEFINITION)) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = '${db}'`,
+      ) as MyCatalog['views'],
+    }
+    t.ok(cat.tables.length >= 5 && cat.views.length >= 2, 'the scratch database has its tables and views')
 
-  const variants: [string, string[], MysqlDumpOptions, string][] = [
-    ['--databases (CREATE DATABASE + USE), routines, triggers, events, data', ['--routines', '--triggers', '--events', '--databases', db], {}, db],
-    ['plain dump: name from the -- Host header', ['--no-data', db], {}, db],
-    ['--schema and --database rename', ['--skip-comments', '--extended-insert=false', db], { schema: 'renamed', database: 'warehouse' }, 'renamed'],
-  ]
-  for (const [label, args, opts, schema] of variants) {
-    t.test(label, async (t) => {
-      const dump = Buffer.from(run('mysqldump', args))
-      const report = new Report({ maxErrors: 1 })
-      const rs = convert(my({ ...opts, report }), dump, { seed: 13, max: 1013 })
-      const s = summarise(rs)
-      t.strictSame(report.diagnostics, [], 'no diagnostics')
-      t.strictSame(await validate(rs), [], 'the records pass the validator')
-      const tables = rs.filter((r) => 'entity_type' in r && r.entity_type === 'table') as { database: string; schema: string }[]
-      t.ok(tables.every((x) => x.schema === schema && x.database === (opts.database ?? schema)), 'MySQL database = Secoda schema; Secoda database = --database or the same name')
-      t.strictSame([...s.relations.keys()].sort(), cat.tables.map((x) => `${schema}.${x.name}`).sort(), 'same tables and views, each view once')
-      for (const tb of cat.tables) {
-        const key = `${schema}.${tb.name}`
-        const got = s.relations.get(key)
-        if (!got) continue
-        const view = tb.type === 'VIEW'
-        t.equal(got.kind, view ? 'view' : tb.partitioned > 0 ? 'partitioned table' : 'table', `${key} kind`)
-        if (!view) t.equal(got.description, tb.comment === '' ? null : tb.comment, `${key} comment`)
-        const cols = cat.columns.filter((c) => c.table === tb.name).sort((a, b) => a.pos - b.pos)
-        // view columns: names and order (the dump carries neither view column types nor comments)
-        t.strictSame(got.columns.map((c) => (view ? { name: c.name } : c)),
-          cols.map((c) => (view ? { name: c.name } : { name: c.name, type: c.type, description: c.comment === '' ? null : c.comment, pk: c.key === 'PRI' })), `${key} columns`)
-        if (view) {
-          const def = cat.views.find((v) => v.name === tb.name)!.def
-          const expected = cat.tables.filter((x) => def.includes(`\`${db}\`.\`${x.name}\``)).map((x) => `${schema}.${x.name}`).sort()
-          t.strictSame(got.reads, expected, `${key} lineage = tables named in information_schema.VIEWS`)
+    const variants: [string, string[], MysqlDumpOptions, string][] = [
+      [
+        '--databases (CREATE DATABASE + USE), routines, triggers, events, data',
+        ['--routines', '--triggers', '--events', '--databases', db],
+        {},
+        db,
+      ],
+      ['plain dump: name from the -- Host header', ['--no-data', db], {}, db],
+      [
+        '--schema and --database rename',
+        ['--skip-comments', '--extended-insert=false', db],
+        { schema: 'renamed', database: 'warehouse' },
+        'renamed',
+      ],
+    ]
+    for (const [label, args, opts, schema] of variants) {
+      t.test(label, async (t) => {
+        const dump = Buffer.from(run('mysqldump', args))
+        const report = new Report({ maxErrors: 1 })
+        const rs = convert(my({ ...opts, report }), dump, { seed: 13, max: 1013 })
+        const s = summarise(rs)
+        t.strictSame(report.diagnostics, [], 'no diagnostics')
+        t.strictSame(await validate(rs), [], 'the records pass the validator')
+        const tables = rs.filter((r) => 'entity_type' in r && r.entity_type === 'table') as { database: string; schema: string }[]
+        t.ok(
+          tables.every((x) => x.schema === schema && x.database === (opts.database ?? schema)),
+          'MySQL database = Secoda schema; Secoda database = --database or the same name',
+        )
+        t.strictSame(
+          [...s.relations.keys()].sort(),
+          cat.tables.map((x) => `${schema}.${x.name}`).sort(),
+          'same tables and views, each view once',
+        )
+        for (const tb of cat.tables) {
+          const key = `${schema}.${tb.name}`
+          const got = s.relations.get(key)
+          if (!got) continue
+          const view = tb.type === 'VIEW'
+          t.equal(got.kind, view ? 'view' : tb.partitioned > 0 ? 'partitioned table' : 'table', `${key} kind`)
+          if (!view) t.equal(got.description, tb.comment === '' ? null : tb.comment, `${key} comment`)
+          const cols = cat.columns.filter((c) => c.table === tb.name).sort((a, b) => a.pos - b.pos)
+          // view columns: names and order (the dump carries neither view column types nor comments)
+          t.strictSame(
+            got.columns.map((c) => (view ? { name: c.name } : c)),
+            cols.map((c) =>
+              view
+                ? { name: c.name }
+                : { name: c.name, type: c.type, description: c.comment === '' ? null : c.comment, pk: c.key === 'PRI' },
+            ),
+            `${key} columns`,
+          )
+          if (view) {
+            const def = cat.views.find((v) => v.name === tb.name)!.def
+            const expected = cat.tables
+              .filter((x) => def.includes(`\`${db}\`.\`${x.name}\``))
+              .map((x) => `${schema}.${x.name}`)
+              .sort()
+            t.strictSame(got.reads, expected, `${key} lineage = tables named in information_schema.VIEWS`)
+          }
         }
-      }
-    })
-  }
-})
+      })
+    }
+  },
+)
 
 t.test('CLI mysql-dump: --schema/--database, CSV output; SQL_NO_DATABASE exit 2', async (t) => {
   const { runCli } = await import('./helpers.js')
-  const dump = 'CREATE TABLE `t` (`id` int NOT NULL COMMENT \'k\', PRIMARY KEY (`id`)) COMMENT=\'T\';\n'
+  const dump = "CREATE TABLE `t` (`id` int NOT NULL COMMENT 'k', PRIMARY KEY (`id`)) COMMENT='T';\n"
   const r = await runCli(['mysql-dump', '-', '--schema', 'shop', '--database', 'wh', '--to', 'csv'], { stdin: dump })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^id,k,int,1,wh,shop,t,T,false,$/m)
@@ -163,17 +224,36 @@ t.test('CLI mysql-dump: --schema/--database, CSV output; SQL_NO_DATABASE exit 2'
 })
 
 t.test('ALTER TABLE ... ADD PRIMARY KEY / ADD CONSTRAINT ... PRIMARY KEY (hand-written dumps)', async (t) => {
-  const s = summarise(conv('USE d;\nCREATE TABLE a (x int, y int);\nCREATE TABLE b (z int);\nALTER TABLE a ADD PRIMARY KEY (x, y);\nALTER TABLE `d`.`b` ADD CONSTRAINT pk_b PRIMARY KEY USING BTREE (z);\n'))
-  t.strictSame(s.relations.get('d.a')!.columns.map((c) => c.pk), [true, true])
-  t.strictSame(s.relations.get('d.b')!.columns.map((c) => c.pk), [true])
+  const s = summarise(
+    conv(
+      'USE d;\nCREATE TABLE a (x int, y int);\nCREATE TABLE b (z int);\nALTER TABLE a ADD PRIMARY KEY (x, y);\nALTER TABLE `d`.`b` ADD CONSTRAINT pk_b PRIMARY KEY USING BTREE (z);\n',
+    ),
+  )
+  t.strictSame(
+    s.relations.get('d.a')!.columns.map((c) => c.pk),
+    [true, true],
+  )
+  t.strictSame(
+    s.relations.get('d.b')!.columns.map((c) => c.pk),
+    [true],
+  )
 })
 
 t.test('createMysqlDumpTransform: bytes in, records out; errors become stream errors', async (t) => {
-  const { createMysqlDumpTransform } = await import('../transforms/mysql-dump.js')
+  const { createMysqlDumpTransform } = await import('../transforms/sql/mysql-dump.js')
   const { Readable } = await import('node:stream')
   const { pipeline } = await import('node:stream/promises')
   const got: SecodaRecord[] = []
-  await pipeline(Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) { for await (const r of src) got.push(r as SecodaRecord); yield* [] })
+  await pipeline(Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) {
+    for await (const r of src) got.push(r as SecodaRecord)
+    yield* []
+  })
   t.strictSame([...summarise(got).relations.keys()], ['d.t'])
-  await t.rejects(pipeline(Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) { for await (const _ of src) void _; yield* [] }), { code: 'SQL_NO_DATABASE', line: 1 })
+  await t.rejects(
+    pipeline(Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) {
+      for await (const _ of src) void _
+      yield* []
+    }),
+    { code: 'SQL_NO_DATABASE', line: 1 },
+  )
 })

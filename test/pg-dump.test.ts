@@ -1,16 +1,19 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { serializeRecord, type SecodaRecord } from '../lib/records.js'
 import { Report } from '../lib/report.js'
-import { PgDumpConverter, connectTarget, loadPgParser, type PgDumpOptions } from '../transforms/pg-dump.js'
+import { PgDumpConverter, connectTarget, loadPgParser, type PgDumpOptions } from '../transforms/sql/pg-dump.js'
 import { CHUNKINGS } from './helpers/chunking.js'
 import { pgUnavailable, run, serverTest } from './helpers/servers.js'
 import { convert, fixtureCases, repoRoot, samples, summarise, validate } from './helpers/sql-dumps.js'
 
 await loadPgParser()
 
-const pg = (opts: PgDumpOptions = {}) => () => new PgDumpConverter(opts)
+const pg =
+  (opts: PgDumpOptions = {}) =>
+  () =>
+    new PgDumpConverter(opts)
 const conv = (sql: string, opts: PgDumpOptions = {}) => convert(pg(opts), Buffer.from(sql))
 const jsonl = (rs: SecodaRecord[]) => rs.map(serializeRecord).join('\n') + '\n'
 
@@ -69,10 +72,20 @@ t.test('PostgreSQL 10/11 partitions (PARTITION OF without columns) take the pare
 
 t.test('a statement the grammar cannot read: SQL_UNPARSED warning with line and first words, conversion goes on', async (t) => {
   const report = new Report({ maxErrors: 10 })
-  const rs = conv('CREATE TABLE public.ok (a integer);\n\nCREATE TABLE public.bad (a integer,, b);\nCREATE TABLE public.ok2 (b text);\n', { database: 'd', report, file: 'x.sql' })
+  const rs = conv('CREATE TABLE public.ok (a integer);\n\nCREATE TABLE public.bad (a integer,, b);\nCREATE TABLE public.ok2 (b text);\n', {
+    database: 'd',
+    report,
+    file: 'x.sql',
+  })
   t.strictSame([...summarise(rs).relations.keys()], ['public.ok', 'public.ok2'])
   t.equal(report.warnings, 1)
-  t.match(report.diagnostics[0], { code: 'SQL_UNPARSED', severity: 'warning', line: 3, file: 'x.sql', message: /CREATE TABLE public\.bad \(a integer,,/ })
+  t.match(report.diagnostics[0], {
+    code: 'SQL_UNPARSED',
+    severity: 'warning',
+    line: 3,
+    file: 'x.sql',
+    message: /CREATE TABLE public\.bad \(a integer,,/,
+  })
 })
 
 t.test('pg_dump < 16 circular views: CREATE TABLE then CREATE RULE "_RETURN" make one view', async (t) => {
@@ -84,8 +97,13 @@ t.test('pg_dump < 16 circular views: CREATE TABLE then CREATE RULE "_RETURN" mak
   ].join('\n')
   const s = summarise(conv(sql, { database: 'd' }))
   t.strictSame(s.relations.get('public.v'), {
-    kind: 'view', description: 'was a table first', reads: ['public.base'],
-    columns: [{ name: 'id', type: 'integer', description: null, pk: false }, { name: 'n', type: 'bigint', description: null, pk: false }],
+    kind: 'view',
+    description: 'was a table first',
+    reads: ['public.base'],
+    columns: [
+      { name: 'id', type: 'integer', description: null, pk: false },
+      { name: 'n', type: 'bigint', description: null, pk: false },
+    ],
   })
 })
 
@@ -98,7 +116,12 @@ t.test('pg_dump 16+ circular views: dummy CREATE VIEW, comments, then CREATE OR 
     'CREATE OR REPLACE VIEW public.v AS SELECT base.id FROM public.base;',
   ].join('\n')
   const s = summarise(conv(sql, { database: 'd' }))
-  t.strictSame(s.relations.get('public.v'), { kind: 'view', description: 'kept', reads: ['public.base'], columns: [{ name: 'id', type: null, description: 'kept too', pk: false }] })
+  t.strictSame(s.relations.get('public.v'), {
+    kind: 'view',
+    description: 'kept',
+    reads: ['public.base'],
+    columns: [{ name: 'id', type: null, description: 'kept too', pk: false }],
+  })
 })
 
 t.test('view definitions are fenced SQL; reads skip CTE names', async (t) => {
@@ -135,7 +158,12 @@ for (const file of samples('postgres')) {
     t.strictSame(await validate(rs), [], 'the records pass the validator')
     const s = summarise(rs)
     t.ok(s.relations.size > 0, `${s.relations.size} relations`)
-    for (const [k, r] of s.relations) if (r.kind !== 'view' && r.kind !== 'materialized view') t.ok(r.columns.every((c) => c.type), `${k}: every column has a type`)
+    for (const [k, r] of s.relations)
+      if (r.kind !== 'view' && r.kind !== 'materialized view')
+        t.ok(
+          r.columns.every((c) => c.type),
+          `${k}: every column has a type`,
+        )
   })
 }
 
@@ -144,7 +172,14 @@ for (const file of samples('postgres')) {
 interface PgCatalog {
   database_description: string | null
   schemas: { name: string; description: string | null }[]
-  relations: { schema: string; name: string; kind: string; description: string | null; columns: { name: string; type: string; description: string | null; pk: boolean }[]; reads: string[] | null }[]
+  relations: {
+    schema: string
+    name: string
+    kind: string
+    description: string | null
+    columns: { name: string; type: string; description: string | null; pk: boolean }[]
+    reads: string[] | null
+  }[]
 }
 
 const CATALOG_SQL = `
@@ -173,7 +208,9 @@ serverTest(t, 'real PostgreSQL: pg_dump output converts to what pg_catalog repor
   const db = `secoda_it_${process.pid}`
   const psql = (...args: string[]) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...args])
   psql('-d', 'postgres', '-c', `DROP DATABASE IF EXISTS ${db}`, '-c', `CREATE DATABASE ${db}`)
-  t.teardown(() => { psql('-d', 'postgres', '-c', `DROP DATABASE IF EXISTS ${db}`) })
+  t.teardown(() => {
+    psql('-d', 'postgres', '-c', `DROP DATABASE IF EXISTS ${db}`)
+  })
   psql('-d', db, '-f', path.join(repoRoot, 'fixtures', 'pg-dump', 'server-schema.sql'))
   psql('-d', db, '-c', `COMMENT ON DATABASE ${db} IS 'database comment: ünïcödé'`)
   const cat = JSON.parse(run('psql', ['-X', '-At', '-d', db, '-c', CATALOG_SQL])) as PgCatalog
@@ -193,7 +230,10 @@ serverTest(t, 'real PostgreSQL: pg_dump output converts to what pg_catalog repor
       const s = summarise(rs)
       t.strictSame(report.diagnostics, [], 'no diagnostics')
       t.strictSame(await validate(rs), [], 'the records pass the validator')
-      t.strictSame(s.databases.map((d) => d.title), [db])
+      t.strictSame(
+        s.databases.map((d) => d.title),
+        [db],
+      )
       if (args.includes('--create')) t.equal(s.databases[0]!.description, cat.database_description, 'database comment')
       for (const sc of cat.schemas) {
         if (sc.name === 'public') continue // its default comment is not dumped
@@ -207,8 +247,11 @@ serverTest(t, 'real PostgreSQL: pg_dump output converts to what pg_catalog repor
         t.equal(got.kind, KIND[r.kind], `${key} kind`)
         t.equal(got.description, r.description, `${key} comment`)
         const view = r.kind === 'v' || r.kind === 'm'
-        t.strictSame(got.columns.map((c) => ({ ...c, type: view ? null : c.type })),
-          r.columns.map((c) => ({ name: c.name, type: view ? null : c.type, description: c.description, pk: c.pk })), `${key} columns, types, comments, primary key`)
+        t.strictSame(
+          got.columns.map((c) => ({ ...c, type: view ? null : c.type })),
+          r.columns.map((c) => ({ name: c.name, type: view ? null : c.type, description: c.description, pk: c.pk })),
+          `${key} columns, types, comments, primary key`,
+        )
         if (view) t.strictSame(got.reads, (r.reads ?? []).sort(), `${key} lineage = pg_depend`)
         else t.strictSame(got.reads, [], `${key} has no lineage`)
       }
@@ -238,12 +281,25 @@ t.test('CLI pg-dump: file and stdin, gzip, validated output; SQL_NO_DATABASE wit
 })
 
 t.test('createPgDumpTransform: bytes in, the same records out as the core', async (t) => {
-  const { createPgDumpTransform } = await import('../transforms/pg-dump.js')
+  const { createPgDumpTransform } = await import('../transforms/sql/pg-dump.js')
   const { Readable } = await import('node:stream')
   const { pipeline } = await import('node:stream/promises')
   const fx = fixtureCases('pg-dump').find((f) => f.name === 'pg9-search-path')!
   const got: SecodaRecord[] = []
-  await pipeline(Readable.from([fx.input.subarray(0, 100), fx.input.subarray(100)]), createPgDumpTransform({ file: 'x.sql' }), async function* (src) { for await (const r of src) got.push(r as SecodaRecord); yield* [] })
+  await pipeline(
+    Readable.from([fx.input.subarray(0, 100), fx.input.subarray(100)]),
+    createPgDumpTransform({ file: 'x.sql' }),
+    async function* (src) {
+      for await (const r of src) got.push(r as SecodaRecord)
+      yield* []
+    },
+  )
   t.equal(jsonl(got), readFileSync(path.join(fx.dir, 'expected.jsonl'), 'utf8'))
-  await t.rejects(pipeline(Readable.from([Buffer.from("SELECT 'x")]), createPgDumpTransform(), async function* (src) { for await (const _ of src) void _; yield* [] }), { code: 'SQL_UNTERMINATED', line: 1 })
+  await t.rejects(
+    pipeline(Readable.from([Buffer.from("SELECT 'x")]), createPgDumpTransform(), async function* (src) {
+      for await (const _ of src) void _
+      yield* []
+    }),
+    { code: 'SQL_UNTERMINATED', line: 1 },
+  )
 })

@@ -12,9 +12,14 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8')
 
 t.test('the README error table lists exactly the codes, with their exit status and meaning', async (t) => {
   const table = readme.split('<!-- codes:start -->')[1]!.split('<!-- codes:end -->')[0]!
-  const rows = [...table.matchAll(/^\| `([A-Z_0-9]+)` \| (\d) \| (.+) \|$/gm)].map((m) => [m[1], Number(m[2]), m[3]!.replaceAll('\\|', '|')])
+  const rows = [...table.matchAll(/^\| `([A-Z_0-9]+)` \| (\d) \| (.+) \|$/gm)].map((m) => [
+    m[1],
+    Number(m[2]),
+    m[3]!.replaceAll('\\|', '|'),
+  ])
   t.same(rows.map((r) => r[0]).sort(), Object.keys(CODES).sort())
-  for (const [code, exit, summary] of rows) t.same([exit, summary], [CODES[code as keyof typeof CODES].exit, CODES[code as keyof typeof CODES].summary], code as string)
+  for (const [code, exit, summary] of rows)
+    t.same([exit, summary], [CODES[code as keyof typeof CODES].exit, CODES[code as keyof typeof CODES].summary], code as string)
 })
 
 t.test('the README starts with the install and test commands', async (t) => {
@@ -29,7 +34,8 @@ t.test('README shell examples of the validate and convert commands run', async (
   copyFileSync(fixture('samples', 'warehouse-columns.csv'), join(dir, 'columns.csv'))
   writeFileSync(join(dir, 'export.jsonl.gz'), gzipSync(readFileSync(fixture('jsonl', 'mixed', 'input.jsonl'))))
   const bin = join(root, 'dist', 'bin', 'secoda-convert.js')
-  const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n'))
+  const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1]!.split('\n'))
     .map((l) => l.replace(/\s+#.*$/, '').trim())
     .filter((l) => /^secoda-convert (convert|validate) /.test(l))
   t.ok(commands.length >= 6, `found ${commands.length} examples`)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { SqlSplitter, splitSql, type SqlDialect, type SqlStatement } from '../transforms/sql-splitter.js'
+import { SqlSplitter, splitSql, type SqlDialect, type SqlStatement } from '../lib/scan/sql-splitter.js'
 import { CHUNKINGS, feed } from './helpers/chunking.js'
 
 const brief = (s: SqlStatement[]) => s.map((x) => `${x.kind}@${x.line}:${x.text}`)
@@ -8,7 +8,11 @@ function everyChunking(t: Tap.Test, input: string, dialect: SqlDialect): SqlStat
   const buf = Buffer.from(input)
   const want = feed(() => new SqlSplitter({ dialect }), buf, 'whole')
   for (const how of CHUNKINGS) {
-    t.strictSame(feed(() => new SqlSplitter({ dialect }), buf, how), want, `same statements in chunking ${JSON.stringify(how)}`)
+    t.strictSame(
+      feed(() => new SqlSplitter({ dialect }), buf, how),
+      want,
+      `same statements in chunking ${JSON.stringify(how)}`,
+    )
   }
   return want
 }
@@ -55,7 +59,7 @@ t.test('mysql: conditional comments, backticks, backslash escapes, DELIMITER', a
     '/*!40101 SET NAMES utf8mb4 */;',
     '# hash comment;',
     'CREATE TABLE `a;b` (`c` int COMMENT \'x\\\'s; "q"\', d text COMMENT "dq\\";") COMMENT=\'t;\';',
-    'INSERT INTO `a;b` VALUES (1,\'it\\\\\'),(2,\'x\\\';\'),(3,"y;");',
+    "INSERT INTO `a;b` VALUES (1,'it\\\\'),(2,'x\\';'),(3,\"y;\");",
     '/*!50001 CREATE ALGORITHM=UNDEFINED */',
     '/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */',
     '/*!50001 VIEW `v` AS select 1 AS `one` */;',
@@ -69,7 +73,7 @@ t.test('mysql: conditional comments, backticks, backslash escapes, DELIMITER', a
   t.strictSame(brief(got), [
     'sql@3:SET NAMES utf8mb4',
     'sql@5:CREATE TABLE `a;b` (`c` int COMMENT \'x\\\'s; "q"\', d text COMMENT "dq\\";") COMMENT=\'t;\'',
-    'insert@6:INSERT INTO `a;b` VALUES (1,\'it\\\\\'),(2,\'x\\\';\'),(3,"y;");',
+    "insert@6:INSERT INTO `a;b` VALUES (1,'it\\\\'),(2,'x\\';'),(3,\"y;\");",
     'sql@7:CREATE ALGORITHM=UNDEFINED \n DEFINER=`root`@`localhost` SQL SECURITY DEFINER \n VIEW `v` AS select 1 AS `one`',
     'delimiter@10:;;',
     'sql@11:CREATE  TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END',
@@ -82,7 +86,14 @@ t.test('lines are counted through COPY data and multi-line INSERTs', async (t) =
   const rows = Array.from({ length: 50 }, (_, i) => `${i}\ttext ${i}`).join('\n')
   const sql = `COPY t FROM stdin;\n${rows}\n\\.\nINSERT INTO t VALUES ('multi\nline\nstring');\nSELECT 2;\n`
   const got = everyChunking(t, sql, 'postgres')
-  t.strictSame(got.map((s) => [s.kind, s.line]), [['copy', 1], ['insert', 53], ['sql', 56]])
+  t.strictSame(
+    got.map((s) => [s.kind, s.line]),
+    [
+      ['copy', 1],
+      ['insert', 53],
+      ['sql', 56],
+    ],
+  )
   const s = new SqlSplitter({ dialect: 'postgres' })
   s.push(Buffer.from(sql))
   s.end()
@@ -112,19 +123,30 @@ t.test('unterminated constructs: SQL_UNTERMINATED with the line where they began
   ]
   for (const [dialect, sql, line, msg] of cases) {
     for (const how of CHUNKINGS) {
-      t.throws(() => feed(() => new SqlSplitter({ dialect, file: 'd.sql' }), Buffer.from(sql), how), { code: 'SQL_UNTERMINATED', line, file: 'd.sql', message: msg }, `${JSON.stringify(sql)} ${JSON.stringify(how)}`)
+      t.throws(
+        () => feed(() => new SqlSplitter({ dialect, file: 'd.sql' }), Buffer.from(sql), how),
+        { code: 'SQL_UNTERMINATED', line, file: 'd.sql', message: msg },
+        `${JSON.stringify(sql)} ${JSON.stringify(how)}`,
+      )
     }
   }
 })
 
 t.test('every dump fixture splits into the same statements in every chunking', async (t) => {
   const { fixtureCases } = await import('./helpers/sql-dumps.js')
-  for (const [source, dialect] of [['pg-dump', 'postgres'], ['mysql-dump', 'mysql']] as const) {
+  for (const [source, dialect] of [
+    ['pg-dump', 'postgres'],
+    ['mysql-dump', 'mysql'],
+  ] as const) {
     for (const fx of fixtureCases(source)) {
       const want = feed(() => new SqlSplitter({ dialect }), fx.input, 'whole')
       t.ok(want.length > 3, `${source}/${fx.name}: ${want.length} statements`)
       for (const how of CHUNKINGS) {
-        t.strictSame(feed(() => new SqlSplitter({ dialect }), fx.input, how), want, `${source}/${fx.name} in chunking ${JSON.stringify(how)}`)
+        t.strictSame(
+          feed(() => new SqlSplitter({ dialect }), fx.input, how),
+          want,
+          `${source}/${fx.name} in chunking ${JSON.stringify(how)}`,
+        )
       }
     }
   }
@@ -143,9 +165,18 @@ t.test("mysqldump output: INSERTs end at ';\\n' (fast path), same statements and
     'SELECT 1;',
     '',
   ].join('\n')
-  const header = '-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)\n--\n-- Host: localhost    Database: d\n-- ------------------------------------------------------\n'
+  const header =
+    '-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)\n--\n-- Host: localhost    Database: d\n-- ------------------------------------------------------\n'
   const fast = everyChunking(t, header + body, 'mysql')
   const slow = everyChunking(t, '-- not a dump header\n--\n--\n--\n' + body, 'mysql')
   t.strictSame(brief(fast), brief(slow))
-  t.strictSame(fast.map((s) => [s.kind, s.line]), [['sql', 5], ['insert', 6], ['insert', 9], ['sql', 10]])
+  t.strictSame(
+    fast.map((s) => [s.kind, s.line]),
+    [
+      ['sql', 5],
+      ['insert', 6],
+      ['insert', 9],
+      ['sql', 10],
+    ],
+  )
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { IdHashSet, StaleGuard, compareSorted, defaultStateDir } from '../lib/stale-guard.js'
+import { IdHashSet, StaleGuard, compareSorted, defaultStateDir } from '../lib/upload/stale-guard.js'
 
 function dir(t: Tap.Test): string {
   const d = mkdtempSync(path.join(tmpdir(), 'secoda-stale-'))
@@ -46,7 +46,10 @@ t.test('state is keyed by API URL and integration; threshold is a share', async 
   t.same(guard('https://b/api/v1', 'x', 1).check(), { added: 1, kept: 0, archived: 0, previous: 0 }, 'other URL: no state')
   t.same(guard('https://a/api/v1', 'y', 1).check(), { added: 1, kept: 0, archived: 0, previous: 0 }, 'other integration: no state')
   t.same(guard('https://a/api/v1', 'x', 90).check(), { added: 0, kept: 90, archived: 10, previous: 100 }, '10% is allowed at 10%')
-  t.throws(() => guard('https://a/api/v1', 'x', 89).check(), { code: 'UPLOAD_STALE', message: /archive 11 of the 100.*11%.*--max-stale 10%/ })
+  t.throws(() => guard('https://a/api/v1', 'x', 89).check(), {
+    code: 'UPLOAD_STALE',
+    message: /archive 11 of the 100.*11%.*--max-stale 10%/,
+  })
   t.same(guard('https://a/api/v1', 'x', 0, 0.1, true).check(), { added: 0, kept: 0, archived: 100, previous: 100 }, 'allowStale')
   t.throws(() => guard('https://a/api/v1', 'x', 99, 0).check(), { code: 'UPLOAD_STALE' }, 'max-stale 0')
   t.throws(() => new StaleGuard({ baseUrl: 'u', integrationId: 'i', maxStale: 2 }), { code: 'USAGE' })

@@ -1,13 +1,18 @@
 import t from 'tap'
 import { CsvWriter, csvField, csvHeader, isViewType } from '../transforms/to-csv.js'
 import { Report } from '../lib/report.js'
-import { type SecodaRecord } from '../lib/records.js'
+import type { SecodaRecord } from '../lib/records.js'
 
-const table = (id: string, extra: object = {}): SecodaRecord => ({ entity_type: 'table', databuilder_id: id, database: 'db', schema: 's', title: id, ...extra } as SecodaRecord)
-const column = (id: string, parent: string, extra: object = {}): SecodaRecord => ({ entity_type: 'column', databuilder_id: `${parent}.${id}`, parent_databuilder_id: parent, title: id, ...extra } as SecodaRecord)
+const table = (id: string, extra: object = {}): SecodaRecord =>
+  ({ entity_type: 'table', databuilder_id: id, database: 'db', schema: 's', title: id, ...extra }) as SecodaRecord
+const column = (id: string, parent: string, extra: object = {}): SecodaRecord =>
+  ({ entity_type: 'column', databuilder_id: `${parent}.${id}`, parent_databuilder_id: parent, title: id, ...extra }) as SecodaRecord
 
 t.test('header order and sort column name', async (t) => {
-  t.equal(csvHeader().join(','), 'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time')
+  t.equal(
+    csvHeader().join(','),
+    'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time',
+  )
   t.equal(csvHeader('sort_order')[3], 'sort_order')
 })
 
@@ -33,19 +38,31 @@ t.test('rows carry their table; columns before their table wait; drops are count
   out += w.write(column('early', 't1', { sort_order: 1 }))
   out += w.write(table('t1', { description: 'd, with comma', native_type: 'view', external_updated_at: '2025-01-01T01:00:00.000+01:00' }))
   out += w.write(column('late', 't1', { type: 'int', description: 'x' }))
-  out += w.write({ from_identifier: { type: 'internal_resource', databuilder_id: 't1' }, to_identifier: { type: 'internal_resource', databuilder_id: 't1' } } as SecodaRecord)
+  out += w.write({
+    from_identifier: { type: 'internal_resource', databuilder_id: 't1' },
+    to_identifier: { type: 'internal_resource', databuilder_id: 't1' },
+  } as SecodaRecord)
   out += w.write({ entity_type: 'dashboard', databuilder_id: 'd', group: 'g' } as SecodaRecord)
   out += w.write(table('empty'))
   out += w.write(column('nested', 't1.late'))
   out += w.end()
-  t.equal(out, [
-    'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time',
-    'early,,,1,db,s,t1,"d, with comma",true,1735689600',
-    'late,x,int,,db,s,t1,"d, with comma",true,1735689600',
-    '',
-  ].join('\n'))
+  t.equal(
+    out,
+    [
+      'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time',
+      'early,,,1,db,s,t1,"d, with comma",true,1735689600',
+      'late,x,int,,db,s,t1,"d, with comma",true,1735689600',
+      '',
+    ].join('\n'),
+  )
   t.same(w.dropped, { lineage: 1, entities: 1, emptyTables: 1, nestedColumns: 1 })
-  t.match(report.diagnostics, [{ code: 'CSV_DROPPED', severity: 'warning', message: /1 lineage edge, 1 resource other than tables and columns, 1 table without columns, 1 nested column/ }])
+  t.match(report.diagnostics, [
+    {
+      code: 'CSV_DROPPED',
+      severity: 'warning',
+      message: /1 lineage edge, 1 resource other than tables and columns, 1 table without columns, 1 nested column/,
+    },
+  ])
 })
 
 t.test('a column whose table never comes is CSV_NO_PARENT', async (t) => {

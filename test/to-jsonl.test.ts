@@ -8,13 +8,23 @@ const titles = ['plain', 'café', '— “quoted” —', 'emoji 😀 pair', 'lo
 function records(n: number): SecodaRecord[] {
   const out: SecodaRecord[] = []
   for (let i = 0; i < n; i++) {
-    out.push({ entity_type: 'table', databuilder_id: `db.s.t${i}`, title: titles[i % titles.length]!, database: 'db', schema: 's' } as SecodaRecord)
-    if (i % 5 === 0) out.push({ from_identifier: { type: 'internal_resource', databuilder_id: `db.s.t${i}` }, to_identifier: { type: 'external_table', table: 'ext' } } as SecodaRecord)
+    out.push({
+      entity_type: 'table',
+      databuilder_id: `db.s.t${i}`,
+      title: titles[i % titles.length]!,
+      database: 'db',
+      schema: 's',
+    } as SecodaRecord)
+    if (i % 5 === 0)
+      out.push({
+        from_identifier: { type: 'internal_resource', databuilder_id: `db.s.t${i}` },
+        to_identifier: { type: 'external_table', table: 'ext' },
+      } as SecodaRecord)
   }
   return out
 }
 
-async function run(recs: SecodaRecord[], options: Parameters<typeof createJsonlWriter>[0]): Promise<{ bytes: Buffer, written: number }> {
+async function run(recs: SecodaRecord[], options: Parameters<typeof createJsonlWriter>[0]): Promise<{ bytes: Buffer; written: number }> {
   const w = createJsonlWriter(options)
   const parts: Buffer[] = []
   Readable.from(recs).pipe(w)
@@ -35,7 +45,7 @@ t.test('JSONL writer: the UTF-8 of serializeRecord lines, whatever the batch siz
 t.test('JSONL writer: resources or lineage only', async (t) => {
   const recs = records(50)
   for (const kind of ['resources', 'lineage'] as const) {
-    const keep = recs.filter((r) => ('from_identifier' in r) === (kind === 'lineage'))
+    const keep = recs.filter((r) => 'from_identifier' in r === (kind === 'lineage'))
     const got = await run(recs, { kind, batchSize: 300 })
     t.equal(got.bytes.toString('utf8'), keep.map((r) => serializeRecord(r) + '\n').join(''), kind)
     t.equal(got.written, keep.length)

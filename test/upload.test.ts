@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { startTestServer, type TestServer } from '../lib/testing/server.js'
-import { SecodaClient, resolveApiSettings } from '../lib/http.js'
-import { createUploadSink, uploadRecords, type UploadOptions } from '../lib/upload.js'
+import { startTestServer } from '../lib/testing/server.js'
+import { SecodaClient, resolveApiSettings } from '../lib/upload/http.js'
+import { createUploadSink, uploadRecords, type UploadOptions } from '../lib/upload/sink.js'
 import { serializeRecord, internalId, type SecodaRecord, type Resource, type LineageEdge } from '../lib/records.js'
 import { SecodaError } from '../lib/errors.js'
 
@@ -14,7 +14,14 @@ function table(db: string, schema: string, name: string): Resource {
   return { entity_type: 'table', databuilder_id: `${db}.${schema}.${name}`, title: name, database: db, schema, native_type: 'table' }
 }
 function column(tableId: string, name: string, i: number): Resource {
-  return { entity_type: 'column', databuilder_id: `${tableId}.${name}`, parent_databuilder_id: tableId, title: name, type: 'integer', sort_order: i }
+  return {
+    entity_type: 'column',
+    databuilder_id: `${tableId}.${name}`,
+    parent_databuilder_id: tableId,
+    title: name,
+    type: 'integer',
+    sort_order: i,
+  }
 }
 function edge(from: string, to: string): LineageEdge {
   return { from_identifier: internalId(from), to_identifier: internalId(to) }
@@ -34,7 +41,10 @@ const jsonl = (rs: SecodaRecord[]): string => rs.map((r) => serializeRecord(r) +
 async function setup(t: Tap.Test, opts: Parameters<typeof startTestServer>[0] = {}) {
   const server = await startTestServer({ integrations: [{ name: 'warehouse', id: 'int-1' }], ...opts })
   const stateDir = mkdtempSync(path.join(tmpdir(), 'secoda-state-'))
-  const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), { baseDelayMs: 5, maxDelayMs: 200 })
+  const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
+    baseDelayMs: 5,
+    maxDelayMs: 200,
+  })
   t.teardown(async () => {
     await client.close()
     await server.close()
@@ -56,7 +66,13 @@ t.test('clean JSONL upload: the server receives exactly the two files, chunked',
   t.ok(u!.complete)
   t.ok(u!.synced)
   t.equal(u!.framing, 'chunked')
-  t.same(u!.parts.map((p) => [p.name, p.filename]), [['resources_file', 'resources.jsonl'], ['lineages_file', 'lineage.jsonl']])
+  t.same(
+    u!.parts.map((p) => [p.name, p.filename]),
+    [
+      ['resources_file', 'resources.jsonl'],
+      ['lineages_file', 'lineage.jsonl'],
+    ],
+  )
   t.equal(readFileSync(u!.parts[0]!.path!, 'utf8'), jsonl(records.filter((r) => !('from_identifier' in r))))
   t.equal(readFileSync(u!.parts[1]!.path!, 'utf8'), jsonl(records.filter((r) => 'from_identifier' in r)))
   t.equal(u!.bytes, result.bytes)
@@ -82,11 +98,17 @@ t.test('an error mid-stream aborts the request before the closing boundary', asy
     objectMode: true,
     transform(r, _e, cb) {
       // Fail only once the server has seen part of the body, so the abort is mid-body.
-      if (++n === 1500) return void until(() => (server.uploads[0]?.bytes ?? 0) > 0).then(() => cb(new SecodaError('FIELD_REQUIRED', 'missing title', { line: 1500 })))
+      if (++n === 1500)
+        return void until(() => (server.uploads[0]?.bytes ?? 0) > 0).then(() =>
+          cb(new SecodaError('FIELD_REQUIRED', 'missing title', { line: 1500 })),
+        )
       cb(null, r)
     },
   })
-  const err = await pipeline(Readable.from(records), failing, createUploadSink(options())).then(() => undefined, (e: unknown) => e)
+  const err = await pipeline(Readable.from(records), failing, createUploadSink(options())).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   t.match(err, { code: 'FIELD_REQUIRED', line: 1500 })
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
@@ -99,10 +121,19 @@ t.test('an error at end of stream (validator flush) aborts before the closing bo
   const { server, options } = await setup(t)
   const failAtEnd = new Transform({
     objectMode: true,
-    transform(r, _e, cb) { cb(null, r) },
-    flush(cb) { void until(() => (server.uploads[0]?.bytes ?? 0) > 0).then(() => cb(new SecodaError('PARENT_MISSING', 'dangling parent', { line: 3 }))) },
+    transform(r, _e, cb) {
+      cb(null, r)
+    },
+    flush(cb) {
+      void until(() => (server.uploads[0]?.bytes ?? 0) > 0).then(() =>
+        cb(new SecodaError('PARENT_MISSING', 'dangling parent', { line: 3 })),
+      )
+    },
   })
-  const err = await pipeline(Readable.from(sample()), failAtEnd, createUploadSink(options())).then(() => undefined, (e: unknown) => e)
+  const err = await pipeline(Readable.from(sample()), failAtEnd, createUploadSink(options())).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   t.match(err, { code: 'PARENT_MISSING' })
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
@@ -119,23 +150,37 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 function readdirSafe(d: string): string[] {
-  try { return readdirSync(d) } catch { return [] }
+  try {
+    return readdirSync(d)
+  } catch {
+    return []
+  }
 }
 
 t.test('clean CSV upload: one part named file, rows per column', async (t) => {
   const { server, options } = await setup(t)
   const tb = table('db', 'public', 'orders')
   tb.description = 'has "quotes", commas\nand a newline'
-  const records: SecodaRecord[] = [tb, column(tb.databuilder_id, 'id', 1), column(tb.databuilder_id, 'amount', 2), edge('db.public.orders', 'db.public.orders.id')]
+  const records: SecodaRecord[] = [
+    tb,
+    column(tb.databuilder_id, 'id', 1),
+    column(tb.databuilder_id, 'amount', 2),
+    edge('db.public.orders', 'db.public.orders.id'),
+  ]
   const result = await uploadRecords(Readable.from(records), options({ format: 'csv' }))
   t.equal(result.endpoint, 'import_metadata')
   const [u] = await server.waitForUploads(1)
   t.ok(u!.synced)
-  t.same(u!.parts.map((p) => p.name), ['file'])
-  t.equal(readFileSync(u!.parts[0]!.path!, 'utf8'),
+  t.same(
+    u!.parts.map((p) => p.name),
+    ['file'],
+  )
+  t.equal(
+    readFileSync(u!.parts[0]!.path!, 'utf8'),
     'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time\n' +
-    'id,,integer,1,db,public,orders,"has ""quotes"", commas\nand a newline",false,\n' +
-    'amount,,integer,2,db,public,orders,"has ""quotes"", commas\nand a newline",false,\n')
+      'id,,integer,1,db,public,orders,"has ""quotes"", commas\nand a newline",false,\n' +
+      'amount,,integer,2,db,public,orders,"has ""quotes"", commas\nand a newline",false,\n',
+  )
 })
 
 t.test('spooled CSV upload with a configured part name and Content-Length', async (t) => {
@@ -154,7 +199,13 @@ t.test('configured JSONL part names; the server refuses unexpected ones', async 
   const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
   t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 400.*unexpected part "resources_file"/ })
   const ups = await server.waitForUploads(2)
-  t.same(ups.map((u) => [u.complete, u.synced]), [[true, true], [true, false]])
+  t.same(
+    ups.map((u) => [u.complete, u.synced]),
+    [
+      [true, true],
+      [true, false],
+    ],
+  )
 })
 
 t.test('429 with Retry-After and 503 are retried for a spooled body', async (t) => {
@@ -164,8 +215,19 @@ t.test('429 with Retry-After and 503 are retried for a spooled body', async (t) 
   const result = await uploadRecords(Readable.from(sample()), options({ spool: true }))
   t.equal(result.attempts, 3)
   const ups = await server.waitForUploads(3)
-  t.same(ups.map((u) => [u.status, u.complete, u.synced]), [[429, true, false], [503, true, false], [200, true, true]])
-  t.same(ups.map((u) => u.parts[0]!.sha256), Array(3).fill(ups[2]!.parts[0]!.sha256), 'the same bytes each time')
+  t.same(
+    ups.map((u) => [u.status, u.complete, u.synced]),
+    [
+      [429, true, false],
+      [503, true, false],
+      [200, true, true],
+    ],
+  )
+  t.same(
+    ups.map((u) => u.parts[0]!.sha256),
+    Array(3).fill(ups[2]!.parts[0]!.sha256),
+    'the same bytes each time',
+  )
   t.ok(client.options.maxAttempts >= 3)
 })
 
@@ -184,7 +246,13 @@ t.test('a connection reset mid-body is retried for a spooled body', async (t) =>
   const result = await uploadRecords(Readable.from(sample(50, 5)), options({ spool: true }))
   t.equal(result.attempts, 2)
   const ups = await server.waitForUploads(2)
-  t.same(ups.map((u) => [u.complete, u.synced]), [[false, false], [true, true]])
+  t.same(
+    ups.map((u) => [u.complete, u.synced]),
+    [
+      [false, false],
+      [true, true],
+    ],
+  )
 })
 
 t.test('a connection reset on a live stream fails with UPLOAD_NETWORK and no sync', async (t) => {
@@ -207,7 +275,10 @@ t.test('retries give up after maxAttempts', async (t) => {
 
 t.test('a stalled server ends in a timeout, not a hang', async (t) => {
   const { server, options } = await setup(t)
-  const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), { headersTimeoutMs: 300, maxAttempts: 1 })
+  const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
+    headersTimeoutMs: 300,
+    maxAttempts: 1,
+  })
   t.teardown(() => client.close())
   server.fault({ hang: true })
   const err = await uploadRecords(Readable.from(sample()), options({ client, spool: true })).catch((e: unknown) => e)
@@ -226,7 +297,7 @@ t.test('401 and 403 say what to check; not retried', async (t) => {
   const { server, options } = await setup(t)
   const bad = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: 'wrong-key-123456' } }))
   t.teardown(() => bad.close())
-  const err = await uploadRecords(Readable.from(sample()), options({ client: bad, spool: true })).catch((e: unknown) => e) as SecodaError
+  const err = (await uploadRecords(Readable.from(sample()), options({ client: bad, spool: true })).catch((e: unknown) => e)) as SecodaError
   t.match(err, { code: 'UPLOAD_AUTH', message: /401.*API key.*region.*rights/ })
   t.notMatch(err.message, /wrong-key-123456/)
   server.fault({ status: 403 })
@@ -241,7 +312,7 @@ t.test('a slow-reading server holds the client back (backpressure), and the uplo
   server.fault({ stallAfterBytes: 1_000_000, stallMs: 1500 })
   let produced = 0
   const big = 'x'.repeat(1000)
-  async function * gen() {
+  async function* gen() {
     for (let i = 0; i < 40_000; i++) {
       const r = { entity_type: 'table', databuilder_id: `db.s.t${i}`, database: 'db', schema: 's', description: big } as Resource
       produced += serializeRecord(r).length + 1
@@ -271,18 +342,29 @@ t.test('stale guard: refuses to archive more than --max-stale, allows with allow
   await new Promise((r) => setTimeout(r, 100))
   // The refused request may have been cut before the server saw any of it; either way
   // nothing after the first upload arrived complete.
-  t.same(server.uploads.slice(1).filter((u) => u.complete), [])
+  t.same(
+    server.uploads.slice(1).filter((u) => u.complete),
+    [],
+  )
   const seen = server.uploads.length
   // Within the limit: 1 table of 10 missing = 10%, plus one new table.
-  const recs = sample(10, 9).filter((r) => !('databuilder_id' in r && r.databuilder_id.startsWith('db.public.t9')) && !('from_identifier' in r))
+  const recs = sample(10, 9).filter(
+    (r) => !('databuilder_id' in r && r.databuilder_id.startsWith('db.public.t9')) && !('from_identifier' in r),
+  )
   recs.push(table('db', 'public', 'new'))
   const ok = await uploadRecords(Readable.from(recs), options())
   t.same(ok.stale, { added: 1, kept: 90, archived: 10, previous: 100 })
   // --allow-stale: refused count goes through.
-  const forced = await uploadRecords(Readable.from(sample(1, 0)), options({ stale: { stateDir: (options().stale as { stateDir: string }).stateDir, allowStale: true } }))
+  const forced = await uploadRecords(
+    Readable.from(sample(1, 0)),
+    options({ stale: { stateDir: (options().stale as { stateDir: string }).stateDir, allowStale: true } }),
+  )
   t.same(forced.stale, { added: 0, kept: 1, archived: 90, previous: 91 })
   const ups = await server.waitForUploads(seen + 2)
-  t.same(ups.map((u) => u.synced), [true, ...Array(seen - 1).fill(false), true, true])
+  t.same(
+    ups.map((u) => u.synced),
+    [true, ...Array(seen - 1).fill(false), true, true],
+  )
 })
 
 t.test('dry run: encodes and checks everything, sends nothing, stores nothing', async (t) => {
@@ -302,7 +384,7 @@ t.test('dry run: encodes and checks everything, sends nothing, stores nothing', 
 t.test('an AbortSignal cuts the request before the closing boundary', async (t) => {
   const { server, options } = await setup(t)
   const ac = new AbortController()
-  async function * gen() {
+  async function* gen() {
     for (const r of sample(100, 5)) yield r
     await until(() => (server.uploads[0]?.bytes ?? 0) > 0)
     ac.abort()
@@ -318,30 +400,51 @@ t.test('large records against a stalling server: one drain wait at a time, no li
   const { server, options } = await setup(t)
   server.fault({ stallAfterBytes: 200_000, stallMs: 500 })
   const warnings: Error[] = []
-  const onWarning = (w: Error): void => { warnings.push(w) }
+  const onWarning = (w: Error): void => {
+    warnings.push(w)
+  }
   process.on('warning', onWarning)
-  t.teardown(() => { process.off('warning', onWarning) })
+  t.teardown(() => {
+    process.off('warning', onWarning)
+  })
   const desc = 'y'.repeat(8000)
-  const records = Array.from({ length: 2000 }, (_, i) => ({ entity_type: 'table', databuilder_id: `db.s.w${i}`, database: 'db', schema: 's', description: desc }) as Resource)
+  const records = Array.from(
+    { length: 2000 },
+    (_, i) => ({ entity_type: 'table', databuilder_id: `db.s.w${i}`, database: 'db', schema: 's', description: desc }) as Resource,
+  )
   const result = await uploadRecords(Readable.from(records), options({ stale: false }))
   t.equal(result.resources, 2000)
-  t.same(warnings.map((w) => w.name), [])
+  t.same(
+    warnings.map((w) => w.name),
+    [],
+  )
 })
 
 t.test('an input that fails before its first record costs no request', async (t) => {
   const { server, options } = await setup(t)
-  const failing = new Readable({ objectMode: true, read() { this.destroy(new SecodaError('INPUT_NOT_FOUND', 'cannot open input: no such file: x.jsonl', { file: 'x.jsonl' })) } })
+  const failing = new Readable({
+    objectMode: true,
+    read() {
+      this.destroy(new SecodaError('INPUT_NOT_FOUND', 'cannot open input: no such file: x.jsonl', { file: 'x.jsonl' }))
+    },
+  })
   const err = await uploadRecords(failing, options()).catch((e: unknown) => e)
   t.match(err, { code: 'INPUT_NOT_FOUND' })
   await new Promise((r) => setTimeout(r, 100))
   t.equal(server.uploads.length, 0)
 })
 
-t.test('an empty input is uploaded as two empty files (a deliberate empty sync is refused by the stale guard only when something was there before)', async (t) => {
-  const { server, options } = await setup(t)
-  const result = await uploadRecords(Readable.from([]), options())
-  t.equal(result.resources, 0)
-  const [u] = await server.waitForUploads(1)
-  t.ok(u!.synced)
-  t.same(u!.parts.map((p) => p.bytes), [0, 0])
-})
+t.test(
+  'an empty input is uploaded as two empty files (a deliberate empty sync is refused by the stale guard only when something was there before)',
+  async (t) => {
+    const { server, options } = await setup(t)
+    const result = await uploadRecords(Readable.from([]), options())
+    t.equal(result.resources, 0)
+    const [u] = await server.waitForUploads(1)
+    t.ok(u!.synced)
+    t.same(
+      u!.parts.map((p) => p.bytes),
+      [0, 0],
+    )
+  },
+)

@@ -5,15 +5,17 @@ import { createValidator, Validator } from '../transforms/validate.js'
 import { Report } from '../lib/report.js'
 import { type SecodaRecord, withSource } from '../lib/records.js'
 
-const table = (id: string, extra: object = {}): SecodaRecord => ({ entity_type: 'table', databuilder_id: id, database: 'db', schema: 's', ...extra } as SecodaRecord)
-const column = (id: string, parent: string, extra: object = {}): SecodaRecord => ({ entity_type: 'column', databuilder_id: id, parent_databuilder_id: parent, ...extra } as SecodaRecord)
-const edge = (from: object, to: object): SecodaRecord => ({ from_identifier: from, to_identifier: to } as SecodaRecord)
+const table = (id: string, extra: object = {}): SecodaRecord =>
+  ({ entity_type: 'table', databuilder_id: id, database: 'db', schema: 's', ...extra }) as SecodaRecord
+const column = (id: string, parent: string, extra: object = {}): SecodaRecord =>
+  ({ entity_type: 'column', databuilder_id: id, parent_databuilder_id: parent, ...extra }) as SecodaRecord
+const edge = (from: object, to: object): SecodaRecord => ({ from_identifier: from, to_identifier: to }) as SecodaRecord
 const internal = (id: string): object => ({ type: 'internal_resource', databuilder_id: id })
 
 function check(records: SecodaRecord[], options: { forCsv?: boolean } = {}): Report {
   const report = new Report({ maxErrors: 1000 })
   const v = new Validator({ report, ...options })
-  records.forEach((r, i) => v.check(withSource(r, { file: 'f.jsonl', line: i + 1 })))
+  for (const [i, r] of records.entries()) v.check(withSource(r, { file: 'f.jsonl', line: i + 1 }))
   v.finish()
   return report
 }
@@ -50,9 +52,14 @@ t.test('per-record checks', async (t) => {
   ])
   t.same(codes(r), [
     'FIELD_ENUM@1',
-    'FIELD_REQUIRED@2', 'FIELD_REQUIRED@2', 'FIELD_REQUIRED@2',
-    'FIELD_TYPE@3', 'FIELD_REQUIRED@3',
-    'FIELD_TYPE@4', 'FIELD_TYPE@4', 'FIELD_TYPE@4',
+    'FIELD_REQUIRED@2',
+    'FIELD_REQUIRED@2',
+    'FIELD_REQUIRED@2',
+    'FIELD_TYPE@3',
+    'FIELD_REQUIRED@3',
+    'FIELD_TYPE@4',
+    'FIELD_TYPE@4',
+    'FIELD_TYPE@4',
     'FIELD_TYPE@5',
     'w:FIELD_UNKNOWN@6',
     'FIELD_REQUIRED@7',
@@ -67,7 +74,10 @@ t.test('lineage checks', async (t) => {
     table('t'),
     edge(internal('t'), { type: 'tables_from_query', sql: 'select 1' }),
     edge({ type: 'external_table', table: 'a' }, { type: 'external_table', cluster: 'c', database: 'd', schema: 's', table: 'b' }),
-    edge({ type: 'external_column', cluster: 'c', database: 'd', schema: 's', table: 'a', column: 'x' }, { type: 'external_table', cluster: 'c', database: 'd', schema: 's', table: 'b' }),
+    edge(
+      { type: 'external_column', cluster: 'c', database: 'd', schema: 's', table: 'a', column: 'x' },
+      { type: 'external_table', cluster: 'c', database: 'd', schema: 's', table: 'b' },
+    ),
     edge({ type: 'internal_resource' }, internal('t')),
     edge({ type: 'bogus' }, internal('t')),
     { to_identifier: internal('t') } as unknown as SecodaRecord,
@@ -75,7 +85,8 @@ t.test('lineage checks', async (t) => {
   ])
   t.same(codes(r), [
     'LINEAGE_QUERY_TARGET@2',
-    'w:LINEAGE_EXTERNAL_PARTIAL@3', 'w:LINEAGE_EXTERNAL_ONLY@3',
+    'w:LINEAGE_EXTERNAL_PARTIAL@3',
+    'w:LINEAGE_EXTERNAL_ONLY@3',
     'LINEAGE_NO_INTERNAL@4',
     'FIELD_REQUIRED@5',
     'FIELD_ENUM@6',
@@ -104,7 +115,9 @@ t.test('cross-record checks: duplicates, dangling references at end, parent type
 })
 
 t.test('CSV rules: periods in names', async (t) => {
-  const r = check([table('a', { title: 'my.table' }), column('a.c', 'a', { title: 'c.d' }), table('b', { schema: 'x.y' })], { forCsv: true })
+  const r = check([table('a', { title: 'my.table' }), column('a.c', 'a', { title: 'c.d' }), table('b', { schema: 'x.y' })], {
+    forCsv: true,
+  })
   t.same(codes(r), ['CSV_NAME_PERIOD@1', 'CSV_NAME_PERIOD@2', 'CSV_NAME_PERIOD@3'])
 })
 
@@ -115,9 +128,21 @@ t.test('empty input warns', async (t) => {
 t.test('the stream stage passes valid records, drops invalid ones, fails at end of stream', async (t) => {
   const report = new Report({ maxErrors: 10 })
   const seen: SecodaRecord[] = []
-  const sink = new Writable({ objectMode: true, write(r, _e, cb) { seen.push(r); cb() } })
-  await t.rejects(pipeline(Readable.from([table('a'), table('a'), column('a.c', 'nope'), table('b')]), createValidator({ report }), sink), { code: 'VALIDATION_FAILED' })
-  t.same(seen.map((r) => 'entity_type' in r && r.databuilder_id), ['a', 'a.c', 'b'], 'the duplicate is held back; the dangling reference is only known at the end')
+  const sink = new Writable({
+    objectMode: true,
+    write(r, _e, cb) {
+      seen.push(r)
+      cb()
+    },
+  })
+  await t.rejects(pipeline(Readable.from([table('a'), table('a'), column('a.c', 'nope'), table('b')]), createValidator({ report }), sink), {
+    code: 'VALIDATION_FAILED',
+  })
+  t.same(
+    seen.map((r) => 'entity_type' in r && r.databuilder_id),
+    ['a', 'a.c', 'b'],
+    'the duplicate is held back; the dangling reference is only known at the end',
+  )
   t.equal(report.errors, 2)
   t.notOk(sink.writableFinished, 'the sink never finished: writers do not commit')
 })
@@ -125,8 +150,27 @@ t.test('the stream stage passes valid records, drops invalid ones, fails at end 
 t.test('fail fast: the first error stops the stream', async (t) => {
   const report = new Report()
   let n = 0
-  const src = Readable.from((function* () { for (;;) { n++; yield table(`t${n % 3}`) } })())
-  await t.rejects(pipeline(src, createValidator({ report }), new Writable({ objectMode: true, write(_r, _e, cb) { cb() } })), { code: 'VALIDATION_FAILED' })
+  const src = Readable.from(
+    (function* () {
+      for (;;) {
+        n++
+        yield table(`t${n % 3}`)
+      }
+    })(),
+  )
+  await t.rejects(
+    pipeline(
+      src,
+      createValidator({ report }),
+      new Writable({
+        objectMode: true,
+        write(_r, _e, cb) {
+          cb()
+        },
+      }),
+    ),
+    { code: 'VALIDATION_FAILED' },
+  )
   t.equal(report.errors, 1)
   t.ok(n < 1000, 'stopped early')
 })
@@ -160,7 +204,11 @@ t.test('the parent added just before a record is checked like any other (lastAdd
     column('self', 'self'),
   ])
   t.same(codes(r), ['PARENT_TYPE@2', 'ID_DUPLICATE@4', 'PARENT_TYPE@7'])
-  t.match(r.diagnostics[0], { path: 'parent_databuilder_id', databuilderId: 'd.a', message: /parent "d" is a dashboard, expected a table or column/ })
+  t.match(r.diagnostics[0], {
+    path: 'parent_databuilder_id',
+    databuilderId: 'd.a',
+    message: /parent "d" is a dashboard, expected a table or column/,
+  })
   t.match(r.diagnostics[2], { line: 7, message: /parent "db.s.u" is a table, expected a dashboard/ })
 })
 
@@ -175,9 +223,33 @@ t.test('per-record diagnostics do not depend on the records before (key-sequence
     { entity_type: 'column', databuilder_id: 'e', parent_databuilder_id: 'p', title: 7, colour: 'red', sort_order: 'x' },
     { databuilder_id: 'f', entity_type: 'column', parent_databuilder_id: 'p', is_pk: 'no' },
     { entity_type: 'column', databuilder_id: 'g', parent_databuilder_id: 'p', title: 'x', sort_order: 1 },
-    { entity_type: 'column', databuilder_id: 'h', parent_databuilder_id: 'p', title: 'x', sort_order: 1, hidden: 0, external_updated_at: 'yesterday' },
-    { entity_type: 'column', databuilder_id: 'i', parent_databuilder_id: 'p', title: 'x', sort_order: 1, hidden: true, external_updated_at: 5 },
-    { entity_type: 'column', databuilder_id: 'j', parent_databuilder_id: 'p', title: 'x', description: undefined, type: null, sort_order: 1 },
+    {
+      entity_type: 'column',
+      databuilder_id: 'h',
+      parent_databuilder_id: 'p',
+      title: 'x',
+      sort_order: 1,
+      hidden: 0,
+      external_updated_at: 'yesterday',
+    },
+    {
+      entity_type: 'column',
+      databuilder_id: 'i',
+      parent_databuilder_id: 'p',
+      title: 'x',
+      sort_order: 1,
+      hidden: true,
+      external_updated_at: 5,
+    },
+    {
+      entity_type: 'column',
+      databuilder_id: 'j',
+      parent_databuilder_id: 'p',
+      title: 'x',
+      description: undefined,
+      type: null,
+      sort_order: 1,
+    },
     { entity_type: 'table', databuilder_id: 'k', title: 'x', database: 'db', schema: 's', colour: 1 },
     { entity_type: 'table', databuilder_id: 'l', title: 'x', database: 'db' },
     { entity_type: 'view', databuilder_id: 'm', title: 5 },
@@ -187,13 +259,25 @@ t.test('per-record diagnostics do not depend on the records before (key-sequence
   const run = (rs: object[]): object[] => {
     const report = new Report({ maxErrors: 1000 })
     const v = new Validator({ report, references: false })
-    rs.forEach((r) => v.check(withSource({ ...r } as SecodaRecord, { file: 'f.jsonl', line: records.indexOf(r) + 1 })))
-    return report.diagnostics.map(({ code, severity, message, file, line, path, databuilderId }) => ({ code, severity, message, file, line, path, databuilderId }))
+    for (const r of rs) v.check(withSource({ ...r } as SecodaRecord, { file: 'f.jsonl', line: records.indexOf(r) + 1 }))
+    return report.diagnostics.map(({ code, severity, message, file, line, path, databuilderId }) => ({
+      code,
+      severity,
+      message,
+      file,
+      line,
+      path,
+      databuilderId,
+    }))
   }
   const alone = records.flatMap((r) => run([r]))
   t.ok(alone.length >= 15, `the records have diagnostics of their own (${alone.length})`)
   t.same(run(records), alone, 'in sequence, each record gets what it gets alone')
-  t.same(run([...records].reverse()), [...records].reverse().flatMap((r) => run([r])), 'and in reverse order')
+  t.same(
+    run([...records].reverse()),
+    [...records].reverse().flatMap((r) => run([r])),
+    'and in reverse order',
+  )
 })
 
 t.test('an entity_type naming an Object.prototype property is not a type', async (t) => {

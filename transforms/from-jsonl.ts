@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer'
 import { Transform, type TransformCallback } from 'node:stream'
 import { SecodaError } from '../lib/errors.js'
-import { type Report } from '../lib/report.js'
+import type { Report } from '../lib/report.js'
 import { type SecodaRecord, type LineageEdge, withSource, internalId, SOURCE_FILE, SOURCE_LINE } from '../lib/records.js'
 
 /** The line a failed secoda-convert run writes at the end of JSONL on stdout, so that a
@@ -114,7 +114,11 @@ export class JsonlParser {
     this.pending.push(part)
     this.pendingLength += part.length
     if (this.pendingLength > this.maxLine) {
-      throw new SecodaError('LINE_TOO_LONG', `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${this.counters.lines + 1}`, { file: this.file, line: this.counters.lines + 1, offset: this.lineOffset })
+      throw new SecodaError(
+        'LINE_TOO_LONG',
+        `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${this.counters.lines + 1}`,
+        { file: this.file, line: this.counters.lines + 1, offset: this.lineOffset },
+      )
     }
   }
 
@@ -144,7 +148,11 @@ export class JsonlParser {
   }
 
   private tooLong(lineNo: number, offset: number): SecodaError {
-    return new SecodaError('LINE_TOO_LONG', `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${lineNo}`, { file: this.file, line: lineNo, offset })
+    return new SecodaError(
+      'LINE_TOO_LONG',
+      `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${lineNo}`,
+      { file: this.file, line: lineNo, offset },
+    )
   }
 
   /** One line: buf[start, end) without its newline, UTF-8 not yet checked. */
@@ -156,7 +164,11 @@ export class JsonlParser {
     if (!isUtf8(buf.subarray(start, end))) {
       this.counters.invalid++
       const bad = firstInvalidUtf8(buf.subarray(start, end))
-      this.report.error('INPUT_UTF8', `invalid UTF-8 byte 0x${buf[start + bad]!.toString(16).padStart(2, '0')} at byte ${bad + 1} of the line`, { file: this.file, line: lineNo, offset: offset + bad })
+      this.report.error(
+        'INPUT_UTF8',
+        `invalid UTF-8 byte 0x${buf[start + bad]!.toString(16).padStart(2, '0')} at byte ${bad + 1} of the line`,
+        { file: this.file, line: lineNo, offset: offset + bad },
+      )
       return
     }
     const text = buf.toString('utf8', start, end)
@@ -167,7 +179,11 @@ export class JsonlParser {
   private textLine(text: string, start: number, end: number, regionOffset: number): void {
     const lineNo = ++this.counters.lines
     if (end - start > this.maxLine) throw this.tooLong(lineNo, regionOffset + Buffer.byteLength(text.slice(0, start)))
-    this.parse(start === 0 && end === text.length ? text : text.slice(start, end), lineNo, () => regionOffset + Buffer.byteLength(text.slice(0, start)))
+    this.parse(
+      start === 0 && end === text.length ? text : text.slice(start, end),
+      lineNo,
+      () => regionOffset + Buffer.byteLength(text.slice(0, start)),
+    )
   }
 
   private parse(text: string, lineNo: number, offset: () => number): void {
@@ -192,7 +208,11 @@ export class JsonlParser {
   private value(value: unknown, line: number): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       this.counters.invalid++
-      this.report.error('JSONL_NOT_OBJECT', `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, { file: this.file, line })
+      this.report.error(
+        'JSONL_NOT_OBJECT',
+        `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+        { file: this.file, line },
+      )
       return
     }
     const obj = value as Record<string, unknown>
@@ -205,7 +225,11 @@ export class JsonlParser {
       return
     }
     if (obj.from_databuilder_id !== undefined || obj.to_databuilder_id !== undefined) {
-      this.report.warn('LINEAGE_OBSOLETE', 'obsolete lineage form from_databuilder_id/to_databuilder_id: converted to from_identifier/to_identifier', { file: this.file, line })
+      this.report.warn(
+        'LINEAGE_OBSOLETE',
+        'obsolete lineage form from_databuilder_id/to_databuilder_id: converted to from_identifier/to_identifier',
+        { file: this.file, line },
+      )
       const edge: LineageEdge = {
         from_identifier: internalId(obj.from_databuilder_id as string),
         to_identifier: internalId(obj.to_databuilder_id as string),
@@ -215,11 +239,19 @@ export class JsonlParser {
       return
     }
     if (obj[ABORT_MARKER_KEY] !== undefined) {
-      const info = obj[ABORT_MARKER_KEY] as { code?: string, message?: string }
-      throw new SecodaError('UPSTREAM_ABORTED', `the command writing this input failed (${info.code ?? 'unknown'}: ${info.message ?? 'no message'}); its output is incomplete`, { file: this.file, line })
+      const info = obj[ABORT_MARKER_KEY] as { code?: string; message?: string }
+      throw new SecodaError(
+        'UPSTREAM_ABORTED',
+        `the command writing this input failed (${info.code ?? 'unknown'}: ${info.message ?? 'no message'}); its output is incomplete`,
+        { file: this.file, line },
+      )
     }
     this.counters.invalid++
-    this.report.error('RECORD_SHAPE', 'object is neither a resource (no entity_type) nor a lineage edge (no from_identifier/to_identifier)', { file: this.file, line })
+    this.report.error(
+      'RECORD_SHAPE',
+      'object is neither a resource (no entity_type) nor a lineage edge (no from_identifier/to_identifier)',
+      { file: this.file, line },
+    )
   }
 }
 
@@ -228,7 +260,10 @@ export function firstInvalidUtf8(buf: Uint8Array): number {
   let i = 0
   while (i < buf.length) {
     const c = buf[i]!
-    if (c < 0x80) { i++; continue }
+    if (c < 0x80) {
+      i++
+      continue
+    }
     const width = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
     if (width === 0 || i + width > buf.length || !isUtf8(buf.subarray(i, i + width))) return i
     i += width

@@ -7,7 +7,7 @@ import { Transform, type TransformCallback } from 'node:stream'
 import { parse, CsvError } from 'csv-parse'
 import { SecodaError } from '../lib/errors.js'
 import { type IdBuilder, defaultIds } from '../lib/ids.js'
-import { type Report } from '../lib/report.js'
+import type { Report } from '../lib/report.js'
 import { type Resource, type SecodaRecord, withSource } from '../lib/records.js'
 import { Utf8Checker } from '../lib/utf8.js'
 
@@ -62,7 +62,12 @@ export class SecodaCsvMapper {
     const database = get('database')
     const schema = get('schema')
     const name = get('name')
-    for (const [f, v] of [['col_name', colName], ['database', database], ['schema', schema], ['name', name]] as const) {
+    for (const [f, v] of [
+      ['col_name', colName],
+      ['database', database],
+      ['schema', schema],
+      ['name', name],
+    ] as const) {
       if (v === undefined) {
         this.report.error('FIELD_REQUIRED', `${f} is empty`, { ...pos, path: f })
         return
@@ -74,18 +79,30 @@ export class SecodaCsvMapper {
       const t = isViewText.toLowerCase()
       if (t === 'true') isView = true
       else if (t === 'false') isView = false
-      else return this.report.error('CSV_VALUE', `is_view must be true or false, got ${JSON.stringify(isViewText)}`, { ...pos, path: 'is_view' })
+      else
+        return this.report.error('CSV_VALUE', `is_view must be true or false, got ${JSON.stringify(isViewText)}`, {
+          ...pos,
+          path: 'is_view',
+        })
     }
     const epochText = get('last_updated_time')
     let updated: string | undefined
     if (epochText !== undefined) {
-      if (!/^\d+$/.test(epochText)) return this.report.error('CSV_VALUE', `last_updated_time must be Unix epoch seconds, got ${JSON.stringify(epochText)}`, { ...pos, path: 'last_updated_time' })
+      if (!/^\d+$/.test(epochText))
+        return this.report.error('CSV_VALUE', `last_updated_time must be Unix epoch seconds, got ${JSON.stringify(epochText)}`, {
+          ...pos,
+          path: 'last_updated_time',
+        })
       updated = new Date(Number(epochText) * 1000).toISOString()
     }
     const sortText = get('col_sort_order') ?? get('sort_order')
     let sort: number | undefined
     if (sortText !== undefined) {
-      if (!/^-?\d+$/.test(sortText)) return this.report.error('CSV_VALUE', `col_sort_order must be an integer, got ${JSON.stringify(sortText)}`, { ...pos, path: 'col_sort_order' })
+      if (!/^-?\d+$/.test(sortText))
+        return this.report.error('CSV_VALUE', `col_sort_order must be an integer, got ${JSON.stringify(sortText)}`, {
+          ...pos,
+          path: 'col_sort_order',
+        })
       sort = Number(sortText)
     }
     const tableId = this.ids.table(database!, schema!, name!)
@@ -103,8 +120,13 @@ export class SecodaCsvMapper {
       this.emit(withSource(table, pos))
     } else if (seen !== signature) {
       const [, d0, v0, e0] = JSON.parse(seen) as (string | undefined)[]
-      const diff = d0 !== description ? 'description' : v0 !== isViewText?.toLowerCase() ? 'is_view' : e0 !== epochText ? 'last_updated_time' : 'name'
-      this.report.error('TABLE_INCONSISTENT', `rows of table ${database}.${schema}.${name} disagree on ${diff}: every row of a table must carry the same table fields`, { ...pos, path: diff, databuilderId: tableId })
+      const diff =
+        d0 !== description ? 'description' : v0 !== isViewText?.toLowerCase() ? 'is_view' : e0 !== epochText ? 'last_updated_time' : 'name'
+      this.report.error(
+        'TABLE_INCONSISTENT',
+        `rows of table ${database}.${schema}.${name} disagree on ${diff}: every row of a table must carry the same table fields`,
+        { ...pos, path: diff, databuilderId: tableId },
+      )
     }
     const column: Resource = {
       entity_type: 'column',
@@ -126,15 +148,31 @@ export class SecodaCsvMapper {
     const unknown: string[] = []
     fields.forEach((raw, i) => {
       const f = raw.trim().toLowerCase()
-      if (!known.has(f)) { unknown.push(raw); return }
-      if (idx[f as Field] !== undefined) throw new SecodaError('CSV_HEADER', `CSV header repeats column ${JSON.stringify(raw)}, at ${this.file ?? 'input'}:${line}`, { file: this.file, line })
+      if (!known.has(f)) {
+        unknown.push(raw)
+        return
+      }
+      if (idx[f as Field] !== undefined)
+        throw new SecodaError('CSV_HEADER', `CSV header repeats column ${JSON.stringify(raw)}, at ${this.file ?? 'input'}:${line}`, {
+          file: this.file,
+          line,
+        })
       idx[f as Field] = i
     })
     const missing = REQUIRED.filter((f) => idx[f] === undefined)
     if (missing.length > 0) {
-      throw new SecodaError('CSV_HEADER', `not a Secoda columns CSV: header lacks ${missing.join(', ')} (expected ${[...REQUIRED, ...OPTIONAL.filter((f) => f !== 'sort_order')].join(',')}), at ${this.file ?? 'input'}:${line}`, { file: this.file, line })
+      throw new SecodaError(
+        'CSV_HEADER',
+        `not a Secoda columns CSV: header lacks ${missing.join(', ')} (expected ${[...REQUIRED, ...OPTIONAL.filter((f) => f !== 'sort_order')].join(',')}), at ${this.file ?? 'input'}:${line}`,
+        { file: this.file, line },
+      )
     }
-    if (unknown.length > 0) this.report.warn('FIELD_UNKNOWN', `CSV columns ${unknown.map((u) => JSON.stringify(u)).join(', ')} are not Secoda CSV columns; they are ignored`, { file: this.file, line })
+    if (unknown.length > 0)
+      this.report.warn(
+        'FIELD_UNKNOWN',
+        `CSV columns ${unknown.map((u) => JSON.stringify(u)).join(', ')} are not Secoda CSV columns; they are ignored`,
+        { file: this.file, line },
+      )
     this.index = idx
   }
 }
@@ -179,7 +217,7 @@ export function createSecodaCsvReader(options: SecodaCsvReaderOptions): Transfor
   let prevLines = 0
   let prevEmpty = 0
   const mapper = new SecodaCsvMapper(options, (r) => out.push(r))
-  parser.on('data', ({ record, info }: { record: string[], info: { lines: number, empty_lines: number } }) => {
+  parser.on('data', ({ record, info }: { record: string[]; info: { lines: number; empty_lines: number } }) => {
     const start = prevLines + 1 + (info.empty_lines - prevEmpty)
     prevLines = info.lines
     prevEmpty = info.empty_lines

@@ -4,7 +4,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream'
 import { SecodaError } from '../lib/errors.js'
-import { type Report } from '../lib/report.js'
+import type { Report } from '../lib/report.js'
 import { type Resource, type SecodaRecord, isLineage, recordSource } from '../lib/records.js'
 
 /** Header name of the sort column: the spec's docs disagree, the default is `col_sort_order`. */
@@ -12,7 +12,18 @@ export type SortOrderHeader = 'col_sort_order' | 'sort_order'
 
 /** The CSV header in the spec's order. */
 export function csvHeader(sortOrderHeader: SortOrderHeader = 'col_sort_order'): string[] {
-  return ['col_name', 'col_description', 'col_type', sortOrderHeader, 'database', 'schema', 'name', 'description', 'is_view', 'last_updated_time']
+  return [
+    'col_name',
+    'col_description',
+    'col_type',
+    sortOrderHeader,
+    'database',
+    'schema',
+    'name',
+    'description',
+    'is_view',
+    'last_updated_time',
+  ]
 }
 
 /** Options of {@link createCsvWriter}. */
@@ -44,8 +55,19 @@ export function isViewType(nativeType: string | undefined): boolean | undefined 
 export function tableFields(r: Resource): string {
   const view = isViewType(r.native_type)
   const epoch = r.external_updated_at === undefined ? NaN : Math.floor(Date.parse(r.external_updated_at) / 1000)
-  return csvField(r.database ?? '') + ',' + csvField(r.schema ?? '') + ',' + csvField(r.title ?? lastPart(r.databuilder_id)) + ',' +
-    csvField(r.description ?? '') + ',' + (view === undefined ? '' : String(view)) + ',' + (Number.isNaN(epoch) ? '' : String(epoch))
+  return (
+    csvField(r.database ?? '') +
+    ',' +
+    csvField(r.schema ?? '') +
+    ',' +
+    csvField(r.title ?? lastPart(r.databuilder_id)) +
+    ',' +
+    csvField(r.description ?? '') +
+    ',' +
+    (view === undefined ? '' : String(view)) +
+    ',' +
+    (Number.isNaN(epoch) ? '' : String(epoch))
+  )
 }
 
 /** The last name in a dotted id (used when a table has no title). */
@@ -73,13 +95,13 @@ export class CsvWriter {
   private readonly header: string
   private readonly report: Report | undefined
   /** table id → the table part of its rows, and whether a column was written. */
-  private readonly tables = new Map<string, { fields: string, used: boolean }>()
+  private readonly tables = new Map<string, { fields: string; used: boolean }>()
   /** columns whose table has not arrived yet, by table id. */
   private readonly waiting = new Map<string, Resource[]>()
   private started = false
   /** The table the last column row used (see write). */
   private lastId = ''
-  private lastTable: { fields: string, used: boolean } | undefined
+  private lastTable: { fields: string; used: boolean } | undefined
 
   constructor(options: CsvWriterOptions = {}) {
     this.eol = options.eol ?? '\n'
@@ -89,7 +111,10 @@ export class CsvWriter {
 
   write(r: SecodaRecord): string {
     const out = this.start()
-    if (isLineage(r)) { this.dropped.lineage++; return out }
+    if (isLineage(r)) {
+      this.dropped.lineage++
+      return out
+    }
     if (r.entity_type === 'table') return out + this.writeTable(r)
     if (r.entity_type === 'column') {
       const parent = r.parent_databuilder_id ?? ''
@@ -128,7 +153,7 @@ export class CsvWriter {
   }
 
   /**
-   * Tables whose rows another stage wrote (the direct path of transforms/info-schema-csv.ts,
+   * Tables whose rows another stage wrote (the direct path of transforms/info-schema/direct-csv.ts,
    * when it hands the rest of its input over): id → the table's part of the row
    * ({@link tableFields}). Columns of theirs that come later are written with them.
    */
@@ -143,21 +168,38 @@ export class CsvWriter {
     return this.header
   }
 
-  private row(c: Resource, table: { fields: string, used: boolean }): string {
+  private row(c: Resource, table: { fields: string; used: boolean }): string {
     table.used = true
     this.rows++
-    return csvField(c.title ?? lastPart(c.databuilder_id)) + ',' + csvField(c.description ?? '') + ',' + csvField(c.type ?? '') + ',' +
-      (c.sort_order === undefined ? '' : String(c.sort_order)) + ',' + table.fields + this.eol
+    return (
+      csvField(c.title ?? lastPart(c.databuilder_id)) +
+      ',' +
+      csvField(c.description ?? '') +
+      ',' +
+      csvField(c.type ?? '') +
+      ',' +
+      (c.sort_order === undefined ? '' : String(c.sort_order)) +
+      ',' +
+      table.fields +
+      this.eol
+    )
   }
 
   /** Finish: columns whose table never came are errors (or nested columns: dropped). */
   end(): string {
     const out = this.start()
     for (const [parent, cols] of this.waiting) {
-      if (this.isColumnId(parent)) { this.dropped.nestedColumns += cols.length; continue }
+      if (this.isColumnId(parent)) {
+        this.dropped.nestedColumns += cols.length
+        continue
+      }
       const c = cols[0]!
       const src = recordSource(c)
-      throw new SecodaError('CSV_NO_PARENT', `column ${JSON.stringify(c.databuilder_id)} cannot be written to CSV: its table ${JSON.stringify(parent)} is not in the input`, { file: src?.file, line: src?.line, databuilderId: c.databuilder_id })
+      throw new SecodaError(
+        'CSV_NO_PARENT',
+        `column ${JSON.stringify(c.databuilder_id)} cannot be written to CSV: its table ${JSON.stringify(parent)} is not in the input`,
+        { file: src?.file, line: src?.line, databuilderId: c.databuilder_id },
+      )
     }
     for (const t of this.tables.values()) if (!t.used) this.dropped.emptyTables++
     const d = this.dropped
@@ -168,7 +210,10 @@ export class CsvWriter {
       d.nestedColumns ? `${d.nestedColumns} nested column${d.nestedColumns === 1 ? '' : 's'}` : '',
     ].filter(Boolean)
     if (parts.length > 0 && this.report !== undefined) {
-      this.report.warn('CSV_DROPPED', `the CSV format carries only tables and their columns: dropped ${parts.join(', ')} (write JSONL to keep them)`)
+      this.report.warn(
+        'CSV_DROPPED',
+        `the CSV format carries only tables and their columns: dropped ${parts.join(', ')} (write JSONL to keep them)`,
+      )
     }
     return out
   }

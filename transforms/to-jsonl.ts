@@ -68,7 +68,7 @@ export const SPLIT_FILES = { resources: 'resources.jsonl', lineage: 'lineage.jso
  * written atomically (temporary names, renamed only when the stream finishes without error).
  * Both files are always written, lineage.jsonl empty when there is no lineage.
  */
-export function createSplitJsonlWriter(dir: string): Writable & { written: { resources: number, lineage: number } } {
+export function createSplitJsonlWriter(dir: string): Writable & { written: { resources: number; lineage: number } } {
   const files = {
     resources: createAtomicWriteStream(join(dir, SPLIT_FILES.resources)),
     lineage: createAtomicWriteStream(join(dir, SPLIT_FILES.lineage)),
@@ -82,7 +82,11 @@ export function createSplitJsonlWriter(dir: string): Writable & { written: { res
     else files[kind].once('drain', () => cb())
   }
   let failed: Error | null = null
-  for (const f of Object.values(files)) f.once('error', (err) => { failed = err; w.destroy(err) })
+  for (const f of Object.values(files))
+    f.once('error', (err) => {
+      failed = err
+      w.destroy(err)
+    })
   const w = new Writable({
     objectMode: true,
     highWaterMark: 256,
@@ -95,10 +99,14 @@ export function createSplitJsonlWriter(dir: string): Writable & { written: { res
     },
     final(cb) {
       let pending = 2
-      const done = (): void => { if (--pending === 0) cb(failed) }
+      const done = (): void => {
+        if (--pending === 0) cb(failed)
+      }
       for (const kind of ['resources', 'lineage'] as const) {
         files[kind].end(batches[kind], () => done())
-        files[kind].once('error', (err) => { failed = err })
+        files[kind].once('error', (err) => {
+          failed = err
+        })
       }
     },
     destroy(err, cb) {
@@ -106,11 +114,13 @@ export function createSplitJsonlWriter(dir: string): Writable & { written: { res
       let left = open.length
       if (left === 0) return cb(err)
       for (const f of open) {
-        f.once('close', () => { if (--left === 0) cb(err) })
+        f.once('close', () => {
+          if (--left === 0) cb(err)
+        })
         if (!f.destroyed) f.destroy(err ?? new Error('aborted'))
       }
     },
-  }) as Writable & { written: { resources: number, lineage: number } }
+  }) as Writable & { written: { resources: number; lineage: number } }
   w.written = written
   return w
 }

@@ -5,10 +5,21 @@
 // fails if any error was reported, so no writer or uploader ever commits invalid output.
 
 import { Transform, type TransformCallback } from 'node:stream'
-import { type Position } from '../lib/errors.js'
+import type { Position } from '../lib/errors.js'
 import { IdIndex, PendingRefs, hash64, type Hash64 } from '../lib/id-index.js'
-import { ENTITY_TYPES, LINEAGE_ID_TYPES, RESOURCE_FIELDS, type EntityType, type LineageEdge, type Resource, type SecodaRecord, isLineage, sourceFile, sourceLine } from '../lib/records.js'
-import { type Report } from '../lib/report.js'
+import {
+  ENTITY_TYPES,
+  LINEAGE_ID_TYPES,
+  RESOURCE_FIELDS,
+  type EntityType,
+  type LineageEdge,
+  type Resource,
+  type SecodaRecord,
+  isLineage,
+  sourceFile,
+  sourceLine,
+} from '../lib/records.js'
+import type { Report } from '../lib/report.js'
 
 /** Options of the validator. */
 export interface ValidatorOptions {
@@ -27,8 +38,18 @@ const TYPE_CODE: Record<string, number> = Object.fromEntries(ENTITY_TYPES.map((t
 const bit = (t: EntityType): number => 1 << TYPE_CODE[t]!
 const ANY_TYPE = 0xffff
 /** Which entity types a parent may have, per child type code (index 0: invalid type). */
-const PARENT_TYPES: readonly number[] = [ANY_TYPE, ...ENTITY_TYPES.map((t) =>
-  t === 'column' ? bit('table') | bit('column') : t === 'chart' ? bit('dashboard') : t === 'dashboard' ? bit('dashboard_group') : ANY_TYPE)]
+const PARENT_TYPES: readonly number[] = [
+  ANY_TYPE,
+  ...ENTITY_TYPES.map((t) =>
+    t === 'column'
+      ? bit('table') | bit('column')
+      : t === 'chart'
+        ? bit('dashboard')
+        : t === 'dashboard'
+          ? bit('dashboard_group')
+          : ANY_TYPE,
+  ),
+]
 const TABLE = TYPE_CODE.table!
 const COLUMN = TYPE_CODE.column!
 const DASHBOARD = TYPE_CODE.dashboard!
@@ -41,8 +62,23 @@ const INTEGER = 3
 const DATETIME = 4
 const UNKNOWN = 5
 /** The value kind of each resource field. */
-const FIELD_KIND: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(RESOURCE_FIELDS.map((f) => [f,
-  f === 'entity_type' ? ENUM : f === 'is_pk' || f === 'hidden' ? BOOLEAN : f === 'sort_order' ? INTEGER : f === 'external_updated_at' ? DATETIME : STRING])))
+const FIELD_KIND: Record<string, number> = Object.assign(
+  Object.create(null) as Record<string, number>,
+  Object.fromEntries(
+    RESOURCE_FIELDS.map((f) => [
+      f,
+      f === 'entity_type'
+        ? ENUM
+        : f === 'is_pk' || f === 'hidden'
+          ? BOOLEAN
+          : f === 'sort_order'
+            ? INTEGER
+            : f === 'external_updated_at'
+              ? DATETIME
+              : STRING,
+    ]),
+  ),
+)
 
 /**
  * The keys a record of some entity type was last seen with, in for-in order, and the kind
@@ -139,10 +175,23 @@ export class Validator {
     if (type === this.lastType) typeCode = this.lastTypeCode
     else {
       typeCode = (ENTITY_TYPES as readonly unknown[]).indexOf(type) + 1
-      if (typeCode !== 0) { this.lastType = type; this.lastTypeCode = typeCode }
+      if (typeCode !== 0) {
+        this.lastType = type
+        this.lastTypeCode = typeCode
+      }
     }
-    if (typeCode === 0) report.error('FIELD_ENUM', `entity_type must be one of ${ENTITY_TYPES.join(', ')}, got ${JSON.stringify(type)}`, this.pos(file, line, 'entity_type', id))
-    if (id === undefined || id === '') report.error('FIELD_REQUIRED', 'databuilder_id is required and must be a non-empty string', this.pos(file, line, 'databuilder_id', id))
+    if (typeCode === 0)
+      report.error(
+        'FIELD_ENUM',
+        `entity_type must be one of ${ENTITY_TYPES.join(', ')}, got ${JSON.stringify(type)}`,
+        this.pos(file, line, 'entity_type', id),
+      )
+    if (id === undefined || id === '')
+      report.error(
+        'FIELD_REQUIRED',
+        'databuilder_id is required and must be a non-empty string',
+        this.pos(file, line, 'databuilder_id', id),
+      )
     // one pass over the keys the record has (usually 6-9), each compared with the key at the
     // same place in the last record of this type (see Shape)
     const obj = r as unknown as Record<string, unknown>
@@ -155,7 +204,11 @@ export class Validator {
       let kind: number
       if (k === keys[i]) kind = kinds[i]!
       else {
-        if (!learning) { keys = keys.slice(0, i); kinds = kinds.slice(0, i); learning = true }
+        if (!learning) {
+          keys = keys.slice(0, i)
+          kinds = kinds.slice(0, i)
+          learning = true
+        }
         kind = FIELD_KIND[k] ?? UNKNOWN
         keys.push(k)
         kinds.push(kind)
@@ -166,17 +219,29 @@ export class Validator {
       if (kind === STRING) {
         if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, this.pos(file, line, k, id))
       } else if (kind === BOOLEAN) {
-        if (typeof v !== 'boolean') report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
+        if (typeof v !== 'boolean')
+          report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
       } else if (kind === INTEGER) {
-        if (!Number.isInteger(v)) report.error('FIELD_TYPE', `${k} must be an integer, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
+        if (!Number.isInteger(v))
+          report.error('FIELD_TYPE', `${k} must be an integer, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
       } else if (kind === DATETIME) {
         if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, this.pos(file, line, k, id))
-        else if (!ISO_WITH_OFFSET.test(v)) report.error('FIELD_TYPE', `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
+        else if (!ISO_WITH_OFFSET.test(v))
+          report.error(
+            'FIELD_TYPE',
+            `external_updated_at must be an ISO 8601 datetime with offset (2000-10-31T01:30:00.000-05:00), got ${JSON.stringify(v)}`,
+            this.pos(file, line, k, id),
+          )
       } else if (kind === UNKNOWN && this.options.unknownFields) {
-        report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`, this.pos(file, line, k, id))
+        report.warn(
+          'FIELD_UNKNOWN',
+          `field ${JSON.stringify(k)} is not a Secoda resource field; it is dropped`,
+          this.pos(file, line, k, id),
+        )
       }
     }
-    if (learning || i !== keys.length) this.shapes[typeCode] = { keys: learning ? keys : keys.slice(0, i), kinds: learning ? kinds : kinds.slice(0, i) }
+    if (learning || i !== keys.length)
+      this.shapes[typeCode] = { keys: learning ? keys : keys.slice(0, i), kinds: learning ? kinds : kinds.slice(0, i) }
     const parent = typeof r.parent_databuilder_id === 'string' && r.parent_databuilder_id !== '' ? r.parent_databuilder_id : undefined
     if (typeCode !== 0) {
       // the fields each type requires beyond entity_type and databuilder_id, in this order
@@ -204,31 +269,63 @@ export class Validator {
     const prev = this.ids.add(hash64(id, this.h), typeCode, fileIdx, line ?? 0)
     if (prev !== -1) {
       const first = this.ids.entryAt(prev)
-      const where = first.line > 0 ? ` (first at ${this.fileNames[first.file] ? this.fileNames[first.file] + ':' : 'line '}${first.line})` : ''
+      const where =
+        first.line > 0 ? ` (first at ${this.fileNames[first.file] ? this.fileNames[first.file] + ':' : 'line '}${first.line})` : ''
       report.error('ID_DUPLICATE', `duplicate databuilder_id ${JSON.stringify(id)}${where}`, this.pos(file, line, 'databuilder_id', id))
     }
     if (parent !== undefined) this.reference(parent, PARENT_TYPES[typeCode]!, 0, fileIdx, file, line, id)
     // remembered after the reference check, which wants the id added before this record
-    if (prev === -1) { this.lastAdded = id; this.lastAddedType = typeCode }
-  }
-
-  private required(v: unknown, field: string, type: string, file: string | undefined, line: number | undefined, id: string | undefined): void {
-    if (v === undefined || v === null || v === '') this.report.error('FIELD_REQUIRED', `${field} is required for a ${type}`, this.pos(file, line, field, id))
-  }
-
-  /** CSV rule: the Secoda CSV format has no quoting for periods in names. */
-  private csvName(v: unknown, what: string, field: string, file: string | undefined, line: number | undefined, id: string | undefined): void {
-    if (typeof v === 'string' && v.includes('.')) {
-      this.report.error('CSV_NAME_PERIOD', `${what} ${JSON.stringify(v)} contains a period, which the Secoda CSV format forbids (write JSONL instead)`, this.pos(file, line, field, id))
+    if (prev === -1) {
+      this.lastAdded = id
+      this.lastAddedType = typeCode
     }
   }
 
-  private reference(target: string, mask: number, kind: number, fileIdx: number, file: string | undefined, line: number | undefined, from: string | undefined): void {
+  private required(
+    v: unknown,
+    field: string,
+    type: string,
+    file: string | undefined,
+    line: number | undefined,
+    id: string | undefined,
+  ): void {
+    if (v === undefined || v === null || v === '')
+      this.report.error('FIELD_REQUIRED', `${field} is required for a ${type}`, this.pos(file, line, field, id))
+  }
+
+  /** CSV rule: the Secoda CSV format has no quoting for periods in names. */
+  private csvName(
+    v: unknown,
+    what: string,
+    field: string,
+    file: string | undefined,
+    line: number | undefined,
+    id: string | undefined,
+  ): void {
+    if (typeof v === 'string' && v.includes('.')) {
+      this.report.error(
+        'CSV_NAME_PERIOD',
+        `${what} ${JSON.stringify(v)} contains a period, which the Secoda CSV format forbids (write JSONL instead)`,
+        this.pos(file, line, field, id),
+      )
+    }
+  }
+
+  private reference(
+    target: string,
+    mask: number,
+    kind: number,
+    fileIdx: number,
+    file: string | undefined,
+    line: number | undefined,
+    from: string | undefined,
+  ): void {
     // the columns of a table name the same parent one after another: once that parent is in
     // the index its type cannot change, so its lookup is reused instead of hashed again
     if (target === this.lastParent) {
       const t = this.lastParentType
-      if (kind === 0 && mask !== ANY_TYPE && t !== 0 && (mask & (1 << t)) === 0) this.checkParentType(t, mask, target, this.pos(file, line, 'parent_databuilder_id', from))
+      if (kind === 0 && mask !== ANY_TYPE && t !== 0 && (mask & (1 << t)) === 0)
+        this.checkParentType(t, mask, target, this.pos(file, line, 'parent_databuilder_id', from))
       return
     }
     // a table's first column names the id added just before it: known without a lookup
@@ -240,7 +337,10 @@ export class Validator {
     }
     const h = hash64(target, this.h)
     const slot = this.ids.find(h)
-    if (slot !== -1) { this.lastParent = target; this.lastParentType = this.ids.typeAt(slot) }
+    if (slot !== -1) {
+      this.lastParent = target
+      this.lastParentType = this.ids.typeAt(slot)
+    }
     if (slot === -1) {
       if (this.pending.size < KEEP_REF_TEXT) this.pendingText.set(this.pending.size, target)
       this.pending.push(h, mask, kind, fileIdx, line ?? 0, this.records)
@@ -252,7 +352,11 @@ export class Validator {
   private checkParentType(typeCode: number, mask: number, target: string | undefined, pos: Position): void {
     if (mask === ANY_TYPE || typeCode === 0 || (mask & (1 << typeCode)) !== 0) return
     const got = ENTITY_TYPES[typeCode - 1]
-    this.report.error('PARENT_TYPE', `parent ${target === undefined ? '' : JSON.stringify(target) + ' '}is a ${got}, expected a ${describeMask(mask)}`, pos)
+    this.report.error(
+      'PARENT_TYPE',
+      `parent ${target === undefined ? '' : JSON.stringify(target) + ' '}is a ${got}, expected a ${describeMask(mask)}`,
+      pos,
+    )
   }
 
   private checkEdge(e: LineageEdge, file: string | undefined, line: number | undefined): void {
@@ -278,34 +382,53 @@ export class Validator {
       const str = (f: string, required: boolean): boolean => {
         const v = id[f]
         if (v === undefined || v === null || v === '') {
-          if (required) { report.error('FIELD_REQUIRED', `${end}.${f} is required for ${type}`, at(f)); valid = false }
+          if (required) {
+            report.error('FIELD_REQUIRED', `${end}.${f} is required for ${type}`, at(f))
+            valid = false
+          }
           return false
         }
-        if (typeof v !== 'string') { report.error('FIELD_TYPE', `${end}.${f} must be a string, got ${typeof v}`, at(f)); valid = false; return false }
+        if (typeof v !== 'string') {
+          report.error('FIELD_TYPE', `${end}.${f} must be a string, got ${typeof v}`, at(f))
+          valid = false
+          return false
+        }
         return true
       }
       if (type === 'internal_resource') {
         internal++
-        if (str('databuilder_id', true) && this.options.references) this.reference(id.databuilder_id as string, ANY_TYPE, 1, this.fileIndex(file), file, line, undefined)
+        if (str('databuilder_id', true) && this.options.references)
+          this.reference(id.databuilder_id as string, ANY_TYPE, 1, this.fileIndex(file), file, line, undefined)
       } else if (type === 'tables_from_query') {
         str('sql', true)
-        if (end === 'to_identifier') { report.error('LINEAGE_QUERY_TARGET', 'tables_from_query may only be used as from_identifier', at('type')); valid = false }
+        if (end === 'to_identifier') {
+          report.error('LINEAGE_QUERY_TARGET', 'tables_from_query may only be used as from_identifier', at('type'))
+          valid = false
+        }
       } else {
         external++
         str('table', true)
         if (type === 'external_column') str('column', true)
         const missing = ['cluster', 'database', 'schema'].filter((f) => !str(f, false))
-        if (missing.length > 0) report.warn('LINEAGE_EXTERNAL_PARTIAL', `${end} (${type}) has no ${missing.join(', ')}: Secoda may not find the table`, at())
+        if (missing.length > 0)
+          report.warn('LINEAGE_EXTERNAL_PARTIAL', `${end} (${type}) has no ${missing.join(', ')}: Secoda may not find the table`, at())
       }
     }
     if (!valid) return
     if (internal === 0) {
-      if (external === 2 && (e.from_identifier.type === 'external_table' && e.to_identifier.type === 'external_table')) report.warn('LINEAGE_EXTERNAL_ONLY', 'edge joins two external tables and no resource of this integration', this.pos(file, line))
-      else report.error('LINEAGE_NO_INTERNAL', 'edge has no internal_resource end: at least one end must be a resource of this integration', this.pos(file, line))
+      if (external === 2 && e.from_identifier.type === 'external_table' && e.to_identifier.type === 'external_table')
+        report.warn('LINEAGE_EXTERNAL_ONLY', 'edge joins two external tables and no resource of this integration', this.pos(file, line))
+      else
+        report.error(
+          'LINEAGE_NO_INTERNAL',
+          'edge has no internal_resource end: at least one end must be a resource of this integration',
+          this.pos(file, line),
+        )
     }
     if (this.options.unknownFields) {
       for (const k in e) {
-        if (!KNOWN_EDGE_FIELDS.has(k)) report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a lineage field; it is dropped`, this.pos(file, line, k))
+        if (!KNOWN_EDGE_FIELDS.has(k))
+          report.warn('FIELD_UNKNOWN', `field ${JSON.stringify(k)} is not a lineage field; it is dropped`, this.pos(file, line, k))
       }
     }
   }
@@ -316,7 +439,10 @@ export class Validator {
     let i = this.files.get(file)
     if (i === undefined) {
       i = this.fileNames.length < 255 ? this.fileNames.length : 0
-      if (i !== 0) { this.files.set(file, i); this.fileNames.push(file) }
+      if (i !== 0) {
+        this.files.set(file, i)
+        this.fileNames.push(file)
+      }
     }
     this.lastFile = file
     this.lastFileIdx = i
@@ -325,7 +451,7 @@ export class Validator {
 
   /**
    * Ids of `count` records of one type that another stage checked and wrote itself (the
-   * direct CSV path of transforms/info-schema-csv.ts hands them over when it passes the rest
+   * direct CSV path of transforms/info-schema/direct-csv.ts hands them over when it passes the rest
    * of its input to this validator): records checked later are checked against them as if
    * they had passed through here, first seen on `lines[i]` of `file`.
    */

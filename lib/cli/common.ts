@@ -2,25 +2,17 @@
 // builder, signal), printing diagnostics and the summary on stderr, and mapping how a run
 // ended to an exit status (0 ok, 1 invalid input, 2 usage or I/O).
 
-import { type Argv } from 'yargs'
-import { Readable } from 'node:stream'
+import type { Argv } from 'yargs'
+import type { Readable } from 'node:stream'
 import { type Diagnostic, formatDiagnostic, formatLocation, isSecodaError } from '../errors.js'
 import { type IdBuilder, createIdBuilder } from '../ids.js'
-import { BrokenPipeError, runConversion, toSecodaError, type OutputOptions } from '../pipeline.js'
+import { BrokenPipeError, runConversion, toSecodaError, type OutputOptions } from '../run/pipeline.js'
 import { Report, type Summary } from '../report.js'
 import { ENTITY_TYPES, type SecodaRecord } from '../records.js'
-import { type CliIO } from './io.js'
-import { type UploadArgs, conversionUploadOptions, runUpload } from './upload-options.js'
+import type { CliIO, GlobalArgs } from './io.js'
 
-/** Flags every command has. */
-export interface GlobalArgs {
-  verbose?: boolean
-  quiet?: boolean
-  'max-errors': number
-  io: CliIO
-  /** Where a command's handler leaves its exit status. */
-  run: { exitCode: number }
-}
+export type { GlobalArgs } from './io.js'
+import { type UploadArgs, conversionUploadOptions, runUpload } from './upload-options.js'
 
 /** Flags of conversion commands. */
 export interface ConversionArgs extends GlobalArgs {
@@ -36,28 +28,45 @@ export interface ConversionArgs extends GlobalArgs {
 
 /** Add --max-errors (every command that reads input has it). */
 export function policyOptions<T>(y: Argv<T>): Argv<T & { 'max-errors': number }> {
-  return y.option('max-errors', {
-    type: 'number',
-    default: 20,
-    describe: 'Stop after this many errors (1 = stop at the first); warnings never stop a run',
-  }).check((a) => {
-    const n = (a as { 'max-errors'?: unknown })['max-errors']
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`--max-errors must be a whole number ≥ 1, got ${String(n)}`)
-    return true
-  }) as Argv<T & { 'max-errors': number }>
+  return y
+    .option('max-errors', {
+      type: 'number',
+      default: 20,
+      describe: 'Stop after this many errors (1 = stop at the first); warnings never stop a run',
+    })
+    .check((a) => {
+      const n = (a as { 'max-errors'?: unknown })['max-errors']
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+        throw new Error(`--max-errors must be a whole number ≥ 1, got ${String(n)}`)
+      return true
+    }) as Argv<T & { 'max-errors': number }>
 }
 
 /** Add the output flags every conversion command has (and --upload with its flags). */
 export function conversionOptions<T>(y: Argv<T>): Argv<T & ConversionArgs> {
   return conversionUploadOptions(policyOptions(y))
     .conflicts('upload', ['output', 'out-dir'])
-    .option('to', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const, describe: 'Output format: Secoda JSONL or the Secoda columns CSV' })
+    .option('to', {
+      choices: ['jsonl', 'csv'] as const,
+      default: 'jsonl' as const,
+      describe: 'Output format: Secoda JSONL or the Secoda columns CSV',
+    })
     .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (atomically) instead of stdout' })
-    .option('out-dir', { type: 'string', describe: 'Write resources.jsonl + lineage.jsonl (or columns.csv with --to csv) into this directory' })
+    .option('out-dir', {
+      type: 'string',
+      describe: 'Write resources.jsonl + lineage.jsonl (or columns.csv with --to csv) into this directory',
+    })
     .conflicts('output', 'out-dir')
-    .option('sort-order-header', { choices: ['col_sort_order', 'sort_order'] as const, default: 'col_sort_order' as const, describe: 'CSV: header name of the column-position field' })
+    .option('sort-order-header', {
+      choices: ['col_sort_order', 'sort_order'] as const,
+      default: 'col_sort_order' as const,
+      describe: 'CSV: header name of the column-position field',
+    })
     .option('id-prefix', { type: 'string', describe: 'Prefix every databuilder_id with this (e.g. an integration name)' })
-    .option('keep-case', { type: 'boolean', describe: 'Keep the case of names in databuilder_ids (default: lower-case)' }) as unknown as Argv<T & ConversionArgs>
+    .option('keep-case', {
+      type: 'boolean',
+      describe: 'Keep the case of names in databuilder_ids (default: lower-case)',
+    }) as unknown as Argv<T & ConversionArgs>
 }
 
 /** What a source command's builder gets. */
@@ -156,11 +165,11 @@ export async function runSourceCommand(
     const summary = argv.upload
       ? await runUpload(argv as unknown as UploadArgs, () => build(ctx), report, argv.to)
       : await runConversion(await build(ctx), {
-        report,
-        output,
-        signal: argv.io.signal,
-        ...(ctx.expectedIds !== undefined ? { validate: { expectedIds: ctx.expectedIds } } : {}),
-      })
+          report,
+          output,
+          signal: argv.io.signal,
+          ...(ctx.expectedIds !== undefined ? { validate: { expectedIds: ctx.expectedIds } } : {}),
+        })
     if (!argv.quiet) argv.io.stderr.write(formatSummary(summary))
     return 0
   } catch (err) {

@@ -14,3 +14,15 @@ export interface CliIO {
 export function processIO(signal?: AbortSignal): CliIO {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal }
 }
+
+/** Flags every command has, and the context main() passes to every handler. */
+export interface GlobalArgs {
+  verbose?: boolean
+  quiet?: boolean
+  'max-errors': number
+  io: CliIO
+  /** Where a command's handler leaves its exit status. */
+  run: { exitCode: number }
+  /** The CLI itself, for commands that run other commands (demo). */
+  main: (args: string[], io: CliIO) => Promise<number>
+}

@@ -2,8 +2,7 @@
 // the exit status instead of exiting, so tests run it in-process.
 
 import yargs, { type CommandModule } from 'yargs'
-import { type GlobalArgs } from './common.js'
-import { type CliIO, processIO } from './io.js'
+import { type CliIO, type GlobalArgs, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
 import { dbtCommand } from './commands/dbt.js'
 import { demoCommand } from './commands/demo.js'
@@ -15,7 +14,8 @@ import { uploadCommand } from './commands/upload.js'
 import { testServerCommand } from './commands/test-server.js'
 
 /** Every command, in the order --help lists them. */
-export const commands: CommandModule<GlobalArgs, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each command has its own argument type
+export const commands: CommandModule<GlobalArgs, any>[] = [
   validateCommand,
   convertCommand,
   dbtCommand,
@@ -41,7 +41,9 @@ export async function main(args: string[], io: CliIO = processIO()): Promise<num
   let printed = ''
   const parser = yargs(args)
     .scriptName('secoda-convert')
-    .usage('$0 <command> [options]\n\nTurn dbt artifacts, database dumps and information_schema exports into\nSecoda custom-integration files, validate them, and upload them — streaming.')
+    .usage(
+      '$0 <command> [options]\n\nTurn dbt artifacts, database dumps and information_schema exports into\nSecoda custom-integration files, validate them, and upload them — streaming.',
+    )
     .option('verbose', { type: 'boolean', describe: 'Print stack traces of errors' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print errors only (no warnings, no summary)' })
     .command(commands as unknown as CommandModule[])
@@ -60,13 +62,18 @@ export async function main(args: string[], io: CliIO = processIO()): Promise<num
     .help()
     .version()
   try {
-    await parser.parseAsync(args, { io, run }, (_err: unknown, _argv: unknown, output: string) => { printed = output })
+    await parser.parseAsync(args, { io, run, main }, (_err: unknown, _argv: unknown, output: string) => {
+      printed = output
+    })
   } catch (err) {
     if (usageError === undefined) throw err
   }
   if (usageError !== undefined) {
     const cmd = args.find((a) => !a.startsWith('-'))
-    const hint = cmd !== undefined && commands.some((c) => String(c.command).split(' ')[0] === cmd) ? `secoda-convert ${cmd} --help` : 'secoda-convert --help'
+    const hint =
+      cmd !== undefined && commands.some((c) => String(c.command).split(' ')[0] === cmd)
+        ? `secoda-convert ${cmd} --help`
+        : 'secoda-convert --help'
     io.stderr.write(`error USAGE ${usageError} (see ${hint})\n`)
     return 2
   }

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { readSecodaFiles } from '../read-records.js'
+import { readSecodaFiles } from '../run/read-records.js'
 import { createReport, type GlobalArgs } from './common.js'
 import { runUpload, type UploadArgs } from './upload-options.js'
 
@@ -21,8 +21,14 @@ export async function demoUpload(argv: GlobalArgs, dir: string): Promise<void> {
     const args: UploadArgs = {
       ...argv,
       io: { ...argv.io, env: { SECODA_API_URL: server.url, SECODA_API_KEY: server.apiKey } },
-      'integration-name': 'demo', 'state-dir': stateDir, 'max-stale': '10%',
-      'resources-part': 'resources_file', 'lineage-part': 'lineages_file', 'csv-part': 'file', timeout: 30, retries: 0,
+      'integration-name': 'demo',
+      'state-dir': stateDir,
+      'max-stale': '10%',
+      'resources-part': 'resources_file',
+      'lineage-part': 'lineages_file',
+      'csv-part': 'file',
+      timeout: 30,
+      retries: 0,
     }
     argv.io.stderr.write(`upload ${dir}/ to the bundled test server at ${server.url}\n`)
     await runUpload(args, () => readSecodaFiles([dir], { report }), report, 'jsonl')

@@ -2,15 +2,15 @@
 // turning them into a ready upload sink: settings and key resolved, integration found or
 // created, stale guard configured. Printing of the outcome lives here too.
 
-import { type Argv } from 'yargs'
+import type { Argv } from 'yargs'
 import { SecodaError } from '../errors.js'
-import type { SecodaClient } from '../http.js'
-import { runConversion } from '../pipeline.js'
-import { type Report, type Summary } from '../report.js'
-import { type SecodaRecord } from '../records.js'
-import { type Readable } from 'node:stream'
-import type { UploadResult, UploadSink } from '../upload.js'
-import { type GlobalArgs } from './common.js'
+import type { SecodaClient } from '../upload/http.js'
+import { runConversion } from '../run/pipeline.js'
+import type { Report, Summary } from '../report.js'
+import type { SecodaRecord } from '../records.js'
+import type { Readable } from 'node:stream'
+import type { UploadResult, UploadSink } from '../upload/sink.js'
+import type { GlobalArgs } from './io.js'
 
 /** The upload flags. */
 export interface UploadArgs extends GlobalArgs {
@@ -41,24 +41,78 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
     .option('integration', { type: 'string', describe: 'Id of the custom integration to upload to', group: 'Upload:' })
     .option('integration-name', { type: 'string', describe: 'Find the integration by name instead (paged lookup)', group: 'Upload:' })
     .conflicts('integration', 'integration-name')
-    .option('create', { type: 'boolean', describe: 'With --integration-name: create the custom integration when missing', group: 'Upload:' })
+    .option('create', {
+      type: 'boolean',
+      describe: 'With --integration-name: create the custom integration when missing',
+      group: 'Upload:',
+    })
     .option('team', { type: 'string', array: true, describe: 'With --create: team id(s) for the new integration', group: 'Upload:' })
-    .option('api-url', { type: 'string', describe: 'API base URL, e.g. https://secoda.example.com/api/v1 (default: SECODA_API_URL, else the US region)', group: 'Upload:' })
+    .option('api-url', {
+      type: 'string',
+      describe: 'API base URL, e.g. https://secoda.example.com/api/v1 (default: SECODA_API_URL, else the US region)',
+      group: 'Upload:',
+    })
     .option('region', { choices: ['us', 'eu', 'apac'] as const, describe: 'Secoda region (api / eapi / aapi.secoda.co)', group: 'Upload:' })
     .conflicts('api-url', 'region')
     .option('api-key-file', { type: 'string', describe: 'File holding the API key (default: SECODA_API_KEY)', group: 'Upload:' })
-    .option('api-key', { type: 'string', describe: 'API key (discouraged: visible in shell history and process lists)', group: 'Upload:', hidden: true })
-    .option('spool', { type: 'boolean', describe: 'Write the upload to temporary files first, then send it with Content-Length (retryable; for proxies that reject chunked bodies)', group: 'Upload:' })
-    .option('dry-run', { type: 'boolean', describe: 'Do everything but send: validate, encode, run the stale check, report', group: 'Upload:' })
-    .option('state-dir', { type: 'string', describe: 'Where the stale guard keeps what each integration last received (default: $XDG_CACHE_HOME/secoda-convert or ~/.cache/secoda-convert)', group: 'Upload:' })
-    .option('max-stale', { type: 'string', default: '10%', describe: 'Refuse an upload that would archive more than this share of the previous upload\'s resources (e.g. 10% or 0.1)', group: 'Upload:' })
+    .option('api-key', {
+      type: 'string',
+      describe: 'API key (discouraged: visible in shell history and process lists)',
+      group: 'Upload:',
+      hidden: true,
+    })
+    .option('spool', {
+      type: 'boolean',
+      describe:
+        'Write the upload to temporary files first, then send it with Content-Length (retryable; for proxies that reject chunked bodies)',
+      group: 'Upload:',
+    })
+    .option('dry-run', {
+      type: 'boolean',
+      describe: 'Do everything but send: validate, encode, run the stale check, report',
+      group: 'Upload:',
+    })
+    .option('state-dir', {
+      type: 'string',
+      describe:
+        'Where the stale guard keeps what each integration last received (default: $XDG_CACHE_HOME/secoda-convert or ~/.cache/secoda-convert)',
+      group: 'Upload:',
+    })
+    .option('max-stale', {
+      type: 'string',
+      default: '10%',
+      describe: "Refuse an upload that would archive more than this share of the previous upload's resources (e.g. 10% or 0.1)",
+      group: 'Upload:',
+    })
     .option('allow-stale', { type: 'boolean', describe: 'Upload even when the stale guard objects', group: 'Upload:' })
-    .option('resources-part', { type: 'string', default: 'resources_file', describe: 'Multipart field name of resources.jsonl', group: 'Upload:' })
-    .option('lineage-part', { type: 'string', default: 'lineages_file', describe: 'Multipart field name of lineage.jsonl', group: 'Upload:' })
+    .option('resources-part', {
+      type: 'string',
+      default: 'resources_file',
+      describe: 'Multipart field name of resources.jsonl',
+      group: 'Upload:',
+    })
+    .option('lineage-part', {
+      type: 'string',
+      default: 'lineages_file',
+      describe: 'Multipart field name of lineage.jsonl',
+      group: 'Upload:',
+    })
     .option('csv-part', { type: 'string', default: 'file', describe: 'Multipart field name of the CSV', group: 'Upload:' })
-    .option('timeout', { type: 'number', default: 300, describe: 'Seconds to wait for the server (answer headers, and between answer chunks)', group: 'Upload:' })
-    .option('retries', { type: 'number', default: 4, describe: 'Retries of 429/502/503/504 and connection resets (replayable bodies only: --spool)', group: 'Upload:' })
-    .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<T & UploadArgs>
+    .option('timeout', {
+      type: 'number',
+      default: 300,
+      describe: 'Seconds to wait for the server (answer headers, and between answer chunks)',
+      group: 'Upload:',
+    })
+    .option('retries', {
+      type: 'number',
+      default: 4,
+      describe: 'Retries of 429/502/503/504 and connection resets (replayable bodies only: --spool)',
+      group: 'Upload:',
+    })
+    .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<
+    T & UploadArgs
+  >
 }
 
 /** Records to upload: a stream, or an async iterable. */
@@ -66,7 +120,11 @@ export type RecordSource = Readable | AsyncIterable<SecodaRecord>
 
 /** For conversion commands: `--upload` plus the upload flags. */
 export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { upload?: boolean }> {
-  return uploadOptions(y).option('upload', { type: 'boolean', describe: 'Upload the validated output to Secoda instead of writing it (needs --integration or --integration-name)', group: 'Upload:' }) as unknown as Argv<T & UploadArgs & { upload?: boolean }>
+  return uploadOptions(y).option('upload', {
+    type: 'boolean',
+    describe: 'Upload the validated output to Secoda instead of writing it (needs --integration or --integration-name)',
+    group: 'Upload:',
+  }) as unknown as Argv<T & UploadArgs & { upload?: boolean }>
 }
 
 /**
@@ -74,7 +132,12 @@ export function conversionUploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs & { 
  * of `upload`. Prints the result (or that nothing was synced) on stderr; rethrows failures
  * for the caller's reportFailure.
  */
-export async function runUpload(argv: UploadArgs, source: RecordSource | (() => RecordSource | Promise<RecordSource>), report: Report, format: 'jsonl' | 'csv'): Promise<Summary> {
+export async function runUpload(
+  argv: UploadArgs,
+  source: RecordSource | (() => RecordSource | Promise<RecordSource>),
+  report: Report,
+  format: 'jsonl' | 'csv',
+): Promise<Summary> {
   const prepared = await prepareUpload(argv, format, report)
   try {
     // A factory is called only now: inputs are opened once the target is known to exist.
@@ -127,10 +190,14 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
   const maxStale = parseMaxStale(argv['max-stale'])
   // loaded only now: the HTTP client (undici) takes ~0.2 s of CPU to load, which every
   // conversion without --upload would otherwise pay at startup
-  const { SecodaClient, resolveApiSettings } = await import('../http.js')
-  const { createUploadSink } = await import('../upload.js')
+  const { SecodaClient, resolveApiSettings } = await import('../upload/http.js')
+  const { createUploadSink } = await import('../upload/sink.js')
   const settings = resolveApiSettings({
-    apiUrl: argv['api-url'], region: argv.region, apiKeyFile: argv['api-key-file'], apiKey: argv['api-key'], env,
+    apiUrl: argv['api-url'],
+    region: argv.region,
+    apiKeyFile: argv['api-key-file'],
+    apiKey: argv['api-key'],
+    env,
     // A dry run to a known integration id talks to no server, so it needs no key.
     keyOptional: argv['dry-run'] === true && argv.integration !== undefined,
   })
@@ -145,20 +212,27 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
     let integrationId = argv.integration
     if (integrationId === undefined) {
       const name = argv['integration-name']!
-      const { findOrCreateIntegration } = await import('../integrations.js') // on use, like http.js
+      const { findOrCreateIntegration } = await import('../upload/integrations.js') // on use, like http.js
       const found = await findOrCreateIntegration(client, name, { create: argv.create, teams: argv.team, dryRun: argv['dry-run'], signal })
       integrationId = found.id
       if (!argv.quiet) stderr.write(`integration "${name}": ${found.id}${found.created ? (argv['dry-run'] ? '' : ' (created)') : ''}\n`)
     }
     const sink = createUploadSink({
-      client, integrationId, format, report, signal,
+      client,
+      integrationId,
+      format,
+      report,
+      signal,
       parts: { resources: argv['resources-part'], lineage: argv['lineage-part'], csv: argv['csv-part'] },
-      spool: argv.spool, dryRun: argv['dry-run'],
+      spool: argv.spool,
+      dryRun: argv['dry-run'],
       stale: { stateDir: argv['state-dir'], maxStale, allowStale: argv['allow-stale'] },
     })
     const id = integrationId
     return {
-      sink, client, integrationId: id,
+      sink,
+      client,
+      integrationId: id,
       printResult() {
         const r = sink.result
         if (!r) return

@@ -158,13 +158,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const ownDir = options.dir === undefined
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'secoda-test-server-'))
   const integrations: TestIntegration[] = (options.integrations ?? []).map((i) => ({
-    id: i.id ?? randomUUID(), name: i.name, type: i.type ?? 'custom', teams: i.teams ?? [], credentials: i.credentials ?? {},
+    id: i.id ?? randomUUID(),
+    name: i.name,
+    type: i.type ?? 'custom',
+    teams: i.teams ?? [],
+    credentials: i.credentials ?? {},
   }))
   const uploads: ReceivedUpload[] = []
   const log: string[] = []
   const faults: QueuedFault[] = []
   const sockets = new Set<Socket>()
-  const waiters: Array<{ n: number, resolve: (u: ReceivedUpload[]) => void }> = []
+  const waiters: Array<{ n: number; resolve: (u: ReceivedUpload[]) => void }> = []
   let ended = 0
 
   function takeFault(target: Exclude<FaultTarget, 'any'>): Fault | undefined {
@@ -230,8 +234,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
       const totalPages = Math.max(1, Math.ceil(integrations.length / pageSize))
       const results = integrations.slice((page - 1) * pageSize, page * pageSize)
-      const link = (p: number): string | null => (p >= 1 && p <= totalPages ? `http://${req.headers.host}${basePath}/integration/integrations/?page=${p}` : null)
-      return send(res, 200, { count: integrations.length, total_pages: totalPages, links: { next: link(page + 1), previous: link(page - 1) }, results })
+      const link = (p: number): string | null =>
+        p >= 1 && p <= totalPages ? `http://${req.headers.host}${basePath}/integration/integrations/?page=${p}` : null
+      return send(res, 200, {
+        count: integrations.length,
+        total_pages: totalPages,
+        links: { next: link(page + 1), previous: link(page - 1) },
+        results,
+      })
     }
     if (req.method === 'POST') {
       let body: Record<string, unknown>
@@ -244,7 +254,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         return send(res, 400, { detail: 'type must be "custom" and name is required' })
       }
       const teams = Array.isArray(body.teams) ? body.teams.map(String) : []
-      const created: TestIntegration = { id: randomUUID(), name: body.name, type: 'custom', teams, credentials: (body.credentials as Record<string, unknown>) ?? {} }
+      const created: TestIntegration = {
+        id: randomUUID(),
+        name: body.name,
+        type: 'custom',
+        teams,
+        credentials: (body.credentials as Record<string, unknown>) ?? {},
+      }
       integrations.push(created)
       return send(res, 201, created)
     }
@@ -252,11 +268,26 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     return send(res, 405, { detail: 'Method not allowed.' })
   }
 
-  async function upload(req: IncomingMessage, res: ServerResponse, id: string, endpoint: ReceivedUpload['endpoint'], authorized: boolean): Promise<void> {
+  async function upload(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    endpoint: ReceivedUpload['endpoint'],
+    authorized: boolean,
+  ): Promise<void> {
     const cl = req.headers['content-length']
     const rec: ReceivedUpload = {
-      seq: uploads.length + 1, integrationId: id, endpoint, complete: false, synced: false, status: 0, parts: [], bytes: 0,
-      framing: cl === undefined ? 'chunked' : 'content-length', authorized: req.headers.authorization !== undefined, ended: false,
+      seq: uploads.length + 1,
+      integrationId: id,
+      endpoint,
+      complete: false,
+      synced: false,
+      status: 0,
+      parts: [],
+      bytes: 0,
+      framing: cl === undefined ? 'chunked' : 'content-length',
+      authorized: req.headers.authorization !== undefined,
+      ended: false,
     }
     if (cl !== undefined) rec.contentLength = Number(cl)
     uploads.push(rec)

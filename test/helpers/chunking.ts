@@ -18,7 +18,7 @@ export function chunks(buf: Buffer, how: 'one' | 'whole' | { seed: number; max: 
     return out
   }
   const r = rng(how.seed)
-  for (let i = 0; i < buf.length;) {
+  for (let i = 0; i < buf.length; ) {
     const n = 1 + Math.floor(r() * how.max)
     out.push(buf.subarray(i, i + n))
     i += n
@@ -36,4 +36,11 @@ export function feed<T>(make: () => PushCore<T>, buf: Buffer, how: Parameters<ty
 }
 
 /** The chunkings every byte-level test uses. */
-export const CHUNKINGS: Parameters<typeof chunks>[1][] = ['whole', 'one', { seed: 1, max: 3 }, { seed: 2, max: 17 }, { seed: 3, max: 200 }, { seed: 4, max: 4096 }]
+export const CHUNKINGS: Parameters<typeof chunks>[1][] = [
+  'whole',
+  'one',
+  { seed: 1, max: 3 },
+  { seed: 2, max: 17 },
+  { seed: 3, max: 200 },
+  { seed: 4, max: 4096 },
+]

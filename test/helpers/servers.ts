@@ -51,7 +51,13 @@ interface TestLike {
  * subtest is SKIPPED with the reason — or FAILS when CI is set, so CI cannot pass without
  * the servers (.ci/setup-databases.sh must have run).
  */
-export function serverTest<T>(t: TestLike & { test(name: string, extra: object, fn: (t: T) => unknown): unknown }, name: string, server: string, why: string | undefined, fn: (t: T) => unknown): void {
+export function serverTest<T>(
+  t: TestLike & { test(name: string, extra: object, fn: (t: T) => unknown): unknown },
+  name: string,
+  server: string,
+  why: string | undefined,
+  fn: (t: T) => unknown,
+): void {
   if (why === undefined) {
     t.test(name, {}, fn)
   } else if (inCI()) {

@@ -16,7 +16,10 @@ const altSamples = path.resolve(repoRoot, '..', '..', 'shared', 'samples')
 export function samples(kind: string): string[] {
   for (const dir of [samplesDir, altSamples]) {
     const d = path.join(dir, kind)
-    if (existsSync(d)) return readdirSync(d).filter((f) => f.endsWith('.sql')).map((f) => path.join(d, f))
+    if (existsSync(d))
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.sql'))
+        .map((f) => path.join(d, f))
   }
   return []
 }
@@ -29,7 +32,13 @@ export interface Converter {
 
 /** Adapt a converter to the chunking helper's push/end shape. */
 export function asCore(c: Converter): PushCore<SecodaRecord> {
-  return { push: (b) => { c.push(b); return [] }, end: () => c.end() }
+  return {
+    push: (b) => {
+      c.push(b)
+      return []
+    },
+    end: () => c.end(),
+  }
 }
 
 /** Run a fresh converter over `buf` in a chunking. */
@@ -48,7 +57,11 @@ export interface RelSummary {
 }
 
 /** Relations keyed `schema.table` (original case), with columns in sort order and view reads. */
-export function summarise(records: SecodaRecord[]): { relations: Map<string, RelSummary>; schemas: Map<string, Resource>; databases: Resource[] } {
+export function summarise(records: SecodaRecord[]): {
+  relations: Map<string, RelSummary>
+  schemas: Map<string, Resource>
+  databases: Resource[]
+} {
   const byId = new Map<string, { key: string; rel: RelSummary }>()
   const relations = new Map<string, RelSummary>()
   const schemas = new Map<string, Resource>()
@@ -56,7 +69,10 @@ export function summarise(records: SecodaRecord[]): { relations: Map<string, Rel
   const cols: Resource[] = []
   const edges: LineageEdge[] = []
   for (const r of records) {
-    if (isLineage(r)) { edges.push(r); continue }
+    if (isLineage(r)) {
+      edges.push(r)
+      continue
+    }
     if (r.entity_type === 'table') {
       const key = `${r.schema}.${r.title}`
       const rel: RelSummary = { kind: r.native_type, description: r.description ?? null, columns: [], reads: [] }
@@ -67,12 +83,15 @@ export function summarise(records: SecodaRecord[]): { relations: Map<string, Rel
     else if (r.entity_type === 'database') databases.push(r)
   }
   for (const c of cols.sort((a, b) => a.sort_order! - b.sort_order!)) {
-    byId.get(c.parent_databuilder_id!)!.rel.columns.push({ name: c.title!, type: c.type ?? null, description: c.description ?? null, pk: c.is_pk === true })
+    byId
+      .get(c.parent_databuilder_id!)!
+      .rel.columns.push({ name: c.title!, type: c.type ?? null, description: c.description ?? null, pk: c.is_pk === true })
   }
   for (const e of edges) {
     const to = byId.get((e.to_identifier as { databuilder_id: string }).databuilder_id)!
     const f = e.from_identifier
-    const from = f.type === 'internal_resource' ? byId.get(f.databuilder_id)!.key : f.type === 'external_table' ? `${f.schema}.${f.table}` : '?'
+    const from =
+      f.type === 'internal_resource' ? byId.get(f.databuilder_id)!.key : f.type === 'external_table' ? `${f.schema}.${f.table}` : '?'
     to.rel.reads.push(from)
   }
   for (const r of relations.values()) r.reads.sort()
@@ -82,11 +101,18 @@ export function summarise(records: SecodaRecord[]): { relations: Map<string, Rel
 /** Fixture cases under fixtures/<source>/: folders with input.sql and expected.jsonl. */
 export function fixtureCases(source: string): { name: string; dir: string; input: Buffer; options: Record<string, string> }[] {
   const root = path.join(repoRoot, 'fixtures', source)
-  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => {
-    const dir = path.join(root, d.name)
-    const opt = path.join(dir, 'options.json')
-    return { name: d.name, dir, input: readFileSync(path.join(dir, 'input.sql')), options: existsSync(opt) ? JSON.parse(readFileSync(opt, 'utf8')) as Record<string, string> : {} }
-  })
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => {
+      const dir = path.join(root, d.name)
+      const opt = path.join(dir, 'options.json')
+      return {
+        name: d.name,
+        dir,
+        input: readFileSync(path.join(dir, 'input.sql')),
+        options: existsSync(opt) ? (JSON.parse(readFileSync(opt, 'utf8')) as Record<string, string>) : {},
+      }
+    })
 }
 
 /**

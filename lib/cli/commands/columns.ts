@@ -2,11 +2,16 @@
 // columns export (CSV, or `mysql --batch` text) → Secoda tables and columns.
 
 import { pipeline } from 'node:stream'
-import { type Argv, type CommandModule } from 'yargs'
+import type { Argv, CommandModule } from 'yargs'
 import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
-import { csvBytesSource } from '../../pipeline.js'
-import { createInfoSchemaCsvConverter } from '../../../transforms/info-schema-csv.js'
-import { createInfoSchemaColumnsReader, readTablesExport, type ExportFormat, type InfoSchemaOptions } from '../../../transforms/info-schema-columns.js'
+import { csvBytesSource } from '../../run/pipeline.js'
+import { createInfoSchemaCsvConverter } from '../../../transforms/info-schema/direct-csv.js'
+import {
+  createInfoSchemaColumnsReader,
+  readTablesExport,
+  type ExportFormat,
+  type InfoSchemaOptions,
+} from '../../../transforms/info-schema/columns.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
 /**
@@ -30,29 +35,63 @@ interface ColumnsArgs extends ConversionArgs {
 export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
   command: 'columns [file]',
   describe: 'information_schema.columns export (CSV or mysql --batch) → Secoda tables and columns',
-  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
-    .positional('file', { type: 'string', default: '-', describe: 'The columns export (gzip is detected), or - for stdin' })
-    .option('tables', { type: 'string', describe: 'An information_schema.tables export: table types (views) and table comments' })
-    .option('database', { type: 'string', describe: 'Secoda database name (overrides table_catalog; needed when the export has none, except MySQL exports, where it defaults to the schema)' })
-    .option('schema', { type: 'string', describe: 'Schema name for exports without a table_schema column' })
-    .option('format', { choices: ['auto', 'csv', 'mysql-batch'] as const, default: 'auto' as const, describe: 'Input format (auto: mysql --batch text when the header has tabs and no commas)' })
-    .option('delimiter', { type: 'string', default: ',', describe: 'CSV field delimiter' })
-    .example('$0 columns columns.csv --tables tables.csv --out-dir out/', 'PostgreSQL/Snowflake/... export → out/resources.jsonl')
-    .example('mysql -B -e "SELECT * FROM information_schema.columns WHERE table_schema=\'shop\'" | $0 columns --to csv -o columns.csv', 'MySQL → Secoda columns CSV')
-    .example('$0 columns pandas-export.csv --schema app --database prod', 'an export without table_schema') as unknown as Argv<ColumnsArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    conversionOptions(y)
+      .positional('file', { type: 'string', default: '-', describe: 'The columns export (gzip is detected), or - for stdin' })
+      .option('tables', { type: 'string', describe: 'An information_schema.tables export: table types (views) and table comments' })
+      .option('database', {
+        type: 'string',
+        describe:
+          'Secoda database name (overrides table_catalog; needed when the export has none, except MySQL exports, where it defaults to the schema)',
+      })
+      .option('schema', { type: 'string', describe: 'Schema name for exports without a table_schema column' })
+      .option('format', {
+        choices: ['auto', 'csv', 'mysql-batch'] as const,
+        default: 'auto' as const,
+        describe: 'Input format (auto: mysql --batch text when the header has tabs and no commas)',
+      })
+      .option('delimiter', { type: 'string', default: ',', describe: 'CSV field delimiter' })
+      .example('$0 columns columns.csv --tables tables.csv --out-dir out/', 'PostgreSQL/Snowflake/... export → out/resources.jsonl')
+      .example(
+        'mysql -B -e "SELECT * FROM information_schema.columns WHERE table_schema=\'shop\'" | $0 columns --to csv -o columns.csv',
+        'MySQL → Secoda columns CSV',
+      )
+      .example(
+        '$0 columns pandas-export.csv --schema app --database prod',
+        'an export without table_schema',
+      ) as unknown as Argv<ColumnsArgs>,
   handler: async (argv) => {
     argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
-      const base: InfoSchemaOptions = { ids: ctx.ids, report: ctx.report, database: argv.database, schema: argv.schema, format: argv.format, delimiter: argv.delimiter }
-      const tables = argv.tables === undefined
-        ? undefined
-        : await readTablesExport(openInput(argv.tables, { signal: ctx.signal, stdin: ctx.io.stdin }), { ...base, file: displayName(argv.tables) })
+      const base: InfoSchemaOptions = {
+        ids: ctx.ids,
+        report: ctx.report,
+        database: argv.database,
+        schema: argv.schema,
+        format: argv.format,
+        delimiter: argv.delimiter,
+      }
+      const tables =
+        argv.tables === undefined
+          ? undefined
+          : await readTablesExport(openInput(argv.tables, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+              ...base,
+              file: displayName(argv.tables),
+            })
       if (argv.to === 'csv' && !argv.upload) {
         // straight from export bytes to CSV bytes, checked as the record path checks them
-        return csvBytesSource(pipeline(
-          openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }),
-          createInfoSchemaCsvConverter({ ...base, report: ctx.report, file: displayName(argv.file), tables, sortOrderHeader: argv['sort-order-header'] }),
-          () => {},
-        ))
+        return csvBytesSource(
+          pipeline(
+            openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }),
+            createInfoSchemaCsvConverter({
+              ...base,
+              report: ctx.report,
+              file: displayName(argv.file),
+              tables,
+              sortOrderHeader: argv['sort-order-header'],
+            }),
+            () => {},
+          ),
+        )
       }
       // sizing the id index from the file size up front saves rehashing it as it grows
       if (argv.file !== '-') ctx.expectedIds = await estimateIdsFromSize([argv.file], EXPORT_BYTES_PER_ID)

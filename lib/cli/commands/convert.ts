@@ -1,7 +1,7 @@
 // `secoda-convert convert [files..] --to jsonl|csv`: Secoda CSV ⇄ JSONL, and JSONL normalised.
 
-import { type Argv, type CommandModule } from 'yargs'
-import { readSecodaFiles } from '../../read-records.js'
+import type { Argv, CommandModule } from 'yargs'
+import { readSecodaFiles } from '../../run/read-records.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
 interface ConvertArgs extends ConversionArgs {
@@ -13,15 +13,33 @@ interface ConvertArgs extends ConversionArgs {
 export const convertCommand: CommandModule<GlobalArgs, ConvertArgs> = {
   command: 'convert [files..]',
   describe: 'Convert Secoda CSV ⇄ JSONL (and normalise JSONL); stdin when no file',
-  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
-    .positional('files', { type: 'string', array: true, default: [] as string[], describe: 'Files, directories holding resources.jsonl/lineage.jsonl, or - for stdin' })
-    .option('format', { choices: ['auto', 'jsonl', 'csv'] as const, default: 'auto' as const, describe: 'Input format (auto: detected from the content)' })
-    .option('max-line-length', { type: 'number', default: 64 * 1024 * 1024, describe: 'Longest accepted JSONL line, in bytes' })
-    .example('$0 convert columns.csv --out-dir out/', 'CSV → out/resources.jsonl + out/lineage.jsonl')
-    .example('$0 convert out/ --to csv -o columns.csv', 'split JSONL → Secoda columns CSV')
-    .example('$0 convert export.jsonl.gz > normalised.jsonl', 'normalise (gzip is detected)') as unknown as Argv<ConvertArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    conversionOptions(y)
+      .positional('files', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'Files, directories holding resources.jsonl/lineage.jsonl, or - for stdin',
+      })
+      .option('format', {
+        choices: ['auto', 'jsonl', 'csv'] as const,
+        default: 'auto' as const,
+        describe: 'Input format (auto: detected from the content)',
+      })
+      .option('max-line-length', { type: 'number', default: 64 * 1024 * 1024, describe: 'Longest accepted JSONL line, in bytes' })
+      .example('$0 convert columns.csv --out-dir out/', 'CSV → out/resources.jsonl + out/lineage.jsonl')
+      .example('$0 convert out/ --to csv -o columns.csv', 'split JSONL → Secoda columns CSV')
+      .example('$0 convert export.jsonl.gz > normalised.jsonl', 'normalise (gzip is detected)') as unknown as Argv<ConvertArgs>,
   handler: async (argv) => {
     argv.run.exitCode = await runSourceCommand(argv, (ctx) =>
-      readSecodaFiles(argv.files, { report: ctx.report, ids: ctx.ids, signal: ctx.signal, format: argv.format, maxLineLength: argv['max-line-length'], stdin: ctx.io.stdin }))
+      readSecodaFiles(argv.files, {
+        report: ctx.report,
+        ids: ctx.ids,
+        signal: ctx.signal,
+        format: argv.format,
+        maxLineLength: argv['max-line-length'],
+        stdin: ctx.io.stdin,
+      }),
+    )
   },
 }

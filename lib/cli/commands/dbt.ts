@@ -1,12 +1,12 @@
 // `secoda-convert dbt <manifest.json> [--catalog catalog.json]`: dbt artifacts → Secoda
-// tables, columns, exposure dashboards and lineage (transforms/dbt-manifest.ts).
+// tables, columns, exposure dashboards and lineage (transforms/dbt/manifest.ts).
 
 import { pipeline } from 'node:stream'
-import { type Argv, type CommandModule } from 'yargs'
+import type { Argv, CommandModule } from 'yargs'
 import { SecodaError } from '../../errors.js'
 import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
-import { readDbtCatalog } from '../../../transforms/dbt-catalog.js'
-import { createDbtManifestStream } from '../../../transforms/dbt-manifest.js'
+import { readDbtCatalog } from '../../../transforms/dbt/catalog.js'
+import { createDbtManifestStream } from '../../../transforms/dbt/manifest.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
 interface DbtArgs extends ConversionArgs {
@@ -24,26 +24,34 @@ const MANIFEST_BYTES_PER_ID = 850
 export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
   command: 'dbt [manifest]',
   describe: 'Convert a dbt manifest.json (schema v1–v12), joined with catalog.json, into tables, columns, exposure dashboards and lineage',
-  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
-    .positional('manifest', { type: 'string', default: '-', describe: 'manifest.json from target/ (- or none: stdin; gzip is detected)' })
-    .option('catalog', { type: 'string', describe: 'catalog.json from `dbt docs generate`: column types, order and warehouse comments' })
-    .example('$0 dbt target/manifest.json --catalog target/catalog.json --out-dir out/', '→ out/resources.jsonl + out/lineage.jsonl')
-    .example('$0 dbt target/manifest.json --to csv -o columns.csv', '→ the Secoda columns CSV (no lineage)')
-    .example('gzip -dc manifest.json.gz | $0 dbt - > resources.jsonl', 'read stdin') as unknown as Argv<DbtArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    conversionOptions(y)
+      .positional('manifest', { type: 'string', default: '-', describe: 'manifest.json from target/ (- or none: stdin; gzip is detected)' })
+      .option('catalog', { type: 'string', describe: 'catalog.json from `dbt docs generate`: column types, order and warehouse comments' })
+      .example('$0 dbt target/manifest.json --catalog target/catalog.json --out-dir out/', '→ out/resources.jsonl + out/lineage.jsonl')
+      .example('$0 dbt target/manifest.json --to csv -o columns.csv', '→ the Secoda columns CSV (no lineage)')
+      .example('gzip -dc manifest.json.gz | $0 dbt - > resources.jsonl', 'read stdin') as unknown as Argv<DbtArgs>,
   handler: async (argv) => {
     // yargs hands a positional '-' over as ''.
     const manifest = argv.manifest === '' ? '-' : argv.manifest
     argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
-      if (manifest === '-' && argv.catalog === '-') throw new SecodaError('USAGE', 'the manifest and --catalog cannot both be read from stdin')
+      if (manifest === '-' && argv.catalog === '-')
+        throw new SecodaError('USAGE', 'the manifest and --catalog cannot both be read from stdin')
       const inputOptions = { ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}), stdin: ctx.io.stdin }
       // The catalog is read whole first (it is the small one): the manifest's nodes join on it as they stream.
-      const catalog = argv.catalog === undefined
-        ? undefined
-        : await readDbtCatalog(openInput(argv.catalog, inputOptions), { report: ctx.report, file: displayName(argv.catalog) })
+      const catalog =
+        argv.catalog === undefined
+          ? undefined
+          : await readDbtCatalog(openInput(argv.catalog, inputOptions), { report: ctx.report, file: displayName(argv.catalog) })
       if (catalog?.schemaVersion !== undefined) ctx.report.notes['dbt.catalog_schema_version'] = catalog.schemaVersion
       const expectedIds = await estimateIdsFromSize([manifest], MANIFEST_BYTES_PER_ID)
       if (expectedIds !== undefined) ctx.expectedIds = expectedIds
-      const converter = createDbtManifestStream({ report: ctx.report, ids: ctx.ids, file: displayName(manifest), ...(catalog !== undefined ? { catalog } : {}) })
+      const converter = createDbtManifestStream({
+        report: ctx.report,
+        ids: ctx.ids,
+        file: displayName(manifest),
+        ...(catalog !== undefined ? { catalog } : {}),
+      })
       // pipeline() destroys the converter with the input's error (missing file, bad gzip).
       return pipeline(openInput(manifest, inputOptions), converter, () => {})
     })

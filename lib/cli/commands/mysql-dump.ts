@@ -1,6 +1,6 @@
 // `secoda-convert mysql-dump [file|-] [--database NAME] [--schema NAME]`: mysqldump / MariaDB dump SQL → Secoda records.
 
-import { type Argv, type CommandModule } from 'yargs'
+import type { Argv, CommandModule } from 'yargs'
 import { displayName, openInput } from '../../input.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
@@ -13,18 +13,29 @@ interface MysqlDumpArgs extends ConversionArgs {
 export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
   command: 'mysql-dump [file]',
   describe: 'Convert a mysqldump / MariaDB dump (tables, views, columns, comments, keys, view lineage)',
-  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
-    .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
-    .option('schema', { type: 'string', describe: 'Secoda schema = the MySQL database name (default: from CREATE DATABASE / USE / the dump header)' })
-    .option('database', { type: 'string', describe: 'Secoda database name (default: the same as the schema)' })
-    .example('$0 mysql-dump shop.sql --out-dir out/', 'mysqldump output → out/resources.jsonl + out/lineage.jsonl')
-    .example('mysqldump --no-data shop | $0 mysql-dump - --database warehouse', 'MySQL database shop as schema shop of Secoda database warehouse') as unknown as Argv<MysqlDumpArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    conversionOptions(y)
+      .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
+      .option('schema', {
+        type: 'string',
+        describe: 'Secoda schema = the MySQL database name (default: from CREATE DATABASE / USE / the dump header)',
+      })
+      .option('database', { type: 'string', describe: 'Secoda database name (default: the same as the schema)' })
+      .example('$0 mysql-dump shop.sql --out-dir out/', 'mysqldump output → out/resources.jsonl + out/lineage.jsonl')
+      .example(
+        'mysqldump --no-data shop | $0 mysql-dump - --database warehouse',
+        'MySQL database shop as schema shop of Secoda database warehouse',
+      ) as unknown as Argv<MysqlDumpArgs>,
   handler: async (argv) => {
     argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
       // loaded on use, like every source with a heavy module graph (start-up of other commands)
-      const { mysqlDumpRecords } = await import('../../../transforms/mysql-dump.js')
+      const { mysqlDumpRecords } = await import('../../../transforms/sql/mysql-dump.js')
       return mysqlDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
-        database: argv.database, schema: argv.schema, ids: ctx.ids, report: ctx.report, file: displayName(argv.file),
+        database: argv.database,
+        schema: argv.schema,
+        ids: ctx.ids,
+        report: ctx.report,
+        file: displayName(argv.file),
       })
     })
   },

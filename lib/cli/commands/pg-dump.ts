@@ -1,6 +1,6 @@
 // `secoda-convert pg-dump [file|-] [--database NAME]`: pg_dump / pg_dumpall plain SQL → Secoda records.
 
-import { type Argv, type CommandModule } from 'yargs'
+import type { Argv, CommandModule } from 'yargs'
 import { displayName, openInput } from '../../input.js'
 import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
 
@@ -12,17 +12,30 @@ interface PgDumpArgs extends ConversionArgs {
 export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
   command: 'pg-dump [file]',
   describe: 'Convert a pg_dump / pg_dumpall plain SQL dump (tables, views, columns, comments, keys, view lineage)',
-  builder: (y: Argv<GlobalArgs>) => conversionOptions(y)
-    .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
-    .option('database', { type: 'string', describe: 'Secoda database name (default: from CREATE DATABASE / \\connect in the dump; required when the dump names none)' })
-    .example('$0 pg-dump schema.sql --database shop --out-dir out/', 'pg_dump --schema-only output → out/resources.jsonl + out/lineage.jsonl')
-    .example('pg_dump --create shop | $0 pg-dump - > resources.jsonl', 'straight from pg_dump (the name comes from the dump)') as unknown as Argv<PgDumpArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    conversionOptions(y)
+      .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
+      .option('database', {
+        type: 'string',
+        describe: 'Secoda database name (default: from CREATE DATABASE / \\connect in the dump; required when the dump names none)',
+      })
+      .example(
+        '$0 pg-dump schema.sql --database shop --out-dir out/',
+        'pg_dump --schema-only output → out/resources.jsonl + out/lineage.jsonl',
+      )
+      .example(
+        'pg_dump --create shop | $0 pg-dump - > resources.jsonl',
+        'straight from pg_dump (the name comes from the dump)',
+      ) as unknown as Argv<PgDumpArgs>,
   handler: async (argv) => {
     argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
       // loaded on use: the parser (WASM) would slow every other command's start-up
-      const { pgDumpRecords } = await import('../../../transforms/pg-dump.js')
+      const { pgDumpRecords } = await import('../../../transforms/sql/pg-dump.js')
       return pgDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
-        database: argv.database, ids: ctx.ids, report: ctx.report, file: displayName(argv.file),
+        database: argv.database,
+        ids: ctx.ids,
+        report: ctx.report,
+        file: displayName(argv.file),
       })
     })
   },

@@ -1,8 +1,8 @@
 // `secoda-convert test-server`: run the bundled Secoda-compatible server on loopback until
 // Ctrl-C, printing the settings to upload to it — for trying uploads offline.
 
-import { type Argv, type CommandModule } from 'yargs'
-import { type GlobalArgs } from '../common.js'
+import type { Argv, CommandModule } from 'yargs'
+import type { GlobalArgs } from '../common.js'
 
 interface TestServerArgs extends GlobalArgs {
   integration: string[]
@@ -12,9 +12,18 @@ interface TestServerArgs extends GlobalArgs {
 export const testServerCommand: CommandModule<GlobalArgs, TestServerArgs> = {
   command: 'test-server',
   describe: 'Run the bundled Secoda-compatible test server on 127.0.0.1 until Ctrl-C (bodies go to --dir)',
-  builder: (y: Argv<GlobalArgs>) => y
-    .option('integration', { type: 'string', array: true, default: ['demo'], describe: 'Names of integrations that exist from the start' })
-    .option('dir', { type: 'string', describe: 'Where received parts are written (default: a temporary directory, removed on exit)' }) as unknown as Argv<TestServerArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('integration', {
+        type: 'string',
+        array: true,
+        default: ['demo'],
+        describe: 'Names of integrations that exist from the start',
+      })
+      .option('dir', {
+        type: 'string',
+        describe: 'Where received parts are written (default: a temporary directory, removed on exit)',
+      }) as unknown as Argv<TestServerArgs>,
   handler: async (argv) => {
     const { stdout, stderr, signal } = argv.io
     const { describeUpload, startTestServer } = await import('../../testing/server.js')

@@ -2,8 +2,8 @@
 // columns CSV, validate it, and stream it into one upload; the request is cut before its
 // closing boundary when anything is wrong, so Secoda never syncs a bad or partial file.
 
-import { type Argv, type CommandModule } from 'yargs'
-import { readSecodaFiles } from '../../read-records.js'
+import type { Argv, CommandModule } from 'yargs'
+import { readSecodaFiles } from '../../run/read-records.js'
 import { type GlobalArgs, createReport, formatSummary, idsFrom, policyOptions, reportFailure } from '../common.js'
 import { type UploadArgs, runUpload, uploadOptions } from '../upload-options.js'
 
@@ -25,24 +25,55 @@ export function defaultUploadFormat(files: readonly string[]): 'jsonl' | 'csv' {
 export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
   command: 'upload [files..]',
   describe: 'Validate Secoda JSONL or CSV files and upload them to a custom integration (streaming); stdin when no file',
-  builder: (y: Argv<GlobalArgs>) => uploadOptions(policyOptions(y))
-    .positional('files', { type: 'string', array: true, default: [] as string[], describe: 'Files, directories holding resources.jsonl/lineage.jsonl, or - for stdin' })
-    .option('format', { choices: ['auto', 'jsonl', 'csv'] as const, default: 'auto' as const, describe: 'Input format (auto: detected from the content)' })
-    .option('to', { choices: ['jsonl', 'csv'] as const, describe: 'Upload as JSONL (import_jsonl_metadata/) or CSV (import_metadata/); default CSV when every input is a .csv file' })
-    .option('sort-order-header', { choices: ['col_sort_order', 'sort_order'] as const, default: 'col_sort_order' as const, describe: 'CSV: header name of the column-position field' })
-    .option('id-prefix', { type: 'string', describe: 'CSV input: prefix every databuilder_id with this' })
-    .option('keep-case', { type: 'boolean', describe: 'CSV input: keep the case of names in databuilder_ids' })
-    .option('max-line-length', { type: 'number', default: 64 * 1024 * 1024, describe: 'Longest accepted JSONL line, in bytes' })
-    .example('SECODA_API_KEY=... $0 upload out/ --integration 1f2e...', 'upload out/resources.jsonl + out/lineage.jsonl')
-    .example('$0 upload columns.csv --integration-name warehouse --create --region eu', 'CSV to an integration found (or created) by name')
-    .example('$0 upload export.jsonl --integration ID --spool', 'send with Content-Length; retried on 429/5xx')
-    .example('$0 upload out/ --integration ID --dry-run', 'validate and run the stale check without sending') as unknown as Argv<UploadCommandArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    uploadOptions(policyOptions(y))
+      .positional('files', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'Files, directories holding resources.jsonl/lineage.jsonl, or - for stdin',
+      })
+      .option('format', {
+        choices: ['auto', 'jsonl', 'csv'] as const,
+        default: 'auto' as const,
+        describe: 'Input format (auto: detected from the content)',
+      })
+      .option('to', {
+        choices: ['jsonl', 'csv'] as const,
+        describe: 'Upload as JSONL (import_jsonl_metadata/) or CSV (import_metadata/); default CSV when every input is a .csv file',
+      })
+      .option('sort-order-header', {
+        choices: ['col_sort_order', 'sort_order'] as const,
+        default: 'col_sort_order' as const,
+        describe: 'CSV: header name of the column-position field',
+      })
+      .option('id-prefix', { type: 'string', describe: 'CSV input: prefix every databuilder_id with this' })
+      .option('keep-case', { type: 'boolean', describe: 'CSV input: keep the case of names in databuilder_ids' })
+      .option('max-line-length', { type: 'number', default: 64 * 1024 * 1024, describe: 'Longest accepted JSONL line, in bytes' })
+      .example('SECODA_API_KEY=... $0 upload out/ --integration 1f2e...', 'upload out/resources.jsonl + out/lineage.jsonl')
+      .example(
+        '$0 upload columns.csv --integration-name warehouse --create --region eu',
+        'CSV to an integration found (or created) by name',
+      )
+      .example('$0 upload export.jsonl --integration ID --spool', 'send with Content-Length; retried on 429/5xx')
+      .example(
+        '$0 upload out/ --integration ID --dry-run',
+        'validate and run the stale check without sending',
+      ) as unknown as Argv<UploadCommandArgs>,
   handler: async (argv) => {
     const report = createReport(argv)
     const io = argv.io
     const format = argv.to ?? defaultUploadFormat(argv.files)
     try {
-      const records = () => readSecodaFiles(argv.files, { report, ids: idsFrom(argv), signal: io.signal, format: argv.format, maxLineLength: argv['max-line-length'], stdin: io.stdin })
+      const records = () =>
+        readSecodaFiles(argv.files, {
+          report,
+          ids: idsFrom(argv),
+          signal: io.signal,
+          format: argv.format,
+          maxLineLength: argv['max-line-length'],
+          stdin: io.stdin,
+        })
       const summary = await runUpload(argv, records, report, format)
       if (!argv.quiet) io.stderr.write(formatSummary(summary))
       argv.run.exitCode = 0

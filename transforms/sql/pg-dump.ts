@@ -2,16 +2,16 @@
 // materialized views, columns with types, comments and primary keys; view lineage).
 // Statements are parsed with libpg-query, PostgreSQL's own grammar compiled to WASM
 // (docs/sql.md records why). Records are built at the end of input: primary keys and
-// comments come after the CREATE statements in a dump (lib/sql-catalog.ts).
+// comments come after the CREATE statements in a dump (transforms/sql/catalog.ts).
 
 import { Transform, type TransformCallback } from 'node:stream'
 import { loadModule, parseSync } from 'libpg-query'
-import { SecodaError, isSecodaError } from '../lib/errors.js'
-import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
-import type { SecodaRecord } from '../lib/records.js'
-import { Report } from '../lib/report.js'
-import { SqlCatalog, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from '../lib/sql-catalog.js'
-import { SqlSplitter, type SqlStatement } from './sql-splitter.js'
+import { SecodaError, isSecodaError } from '../../lib/errors.js'
+import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
+import type { SecodaRecord } from '../../lib/records.js'
+import { Report } from '../../lib/report.js'
+import { SqlCatalog, firstWords, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from './catalog.js'
+import { SqlSplitter, type SqlStatement } from '../../lib/scan/sql-splitter.js'
 
 /** Options of the pg_dump source. */
 export interface PgDumpOptions {
@@ -25,7 +25,11 @@ export interface PgDumpOptions {
 
 // The AST is PostgreSQL's parse tree as JSON; only the few node shapes read here are typed.
 type Node = Record<string, unknown>
-interface RangeVarNode { schemaname?: string; relname: string; catalogname?: string }
+interface RangeVarNode {
+  schemaname?: string
+  relname: string
+  catalogname?: string
+}
 
 let loaded: Promise<void> | undefined
 /** Load the parser's WASM module once (async); the parse calls after it are synchronous. */
@@ -35,17 +39,12 @@ export function loadPgParser(): Promise<void> {
 }
 
 /** Statements worth parsing: the rest of a dump (functions, grants, indexes, ...) is skipped unread. */
-const WANTED = /^(?:create\s+(?:or\s+replace\s+)?(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?(?:schema|table|view|recursive\s+view|materialized\s+view|foreign\s+table|database)\b|comment\s+on\s+(?:schema|table|view|materialized\s+view|foreign\s+table|column|database)\b|set\s+(?:session\s+)?search_path\b|alter\s+(?:table|foreign\s+table)\b[\s\S]*\bprimary\s+key\b|select\s+pg_catalog\.set_config\s*\(\s*'search_path'|create\s+(?:or\s+replace\s+)?rule\s+"_RETURN"\s)/i
+const WANTED =
+  /^(?:create\s+(?:or\s+replace\s+)?(?:(?:global|local)\s+)?(?:(?:temp|temporary|unlogged)\s+)?(?:schema|table|view|recursive\s+view|materialized\s+view|foreign\s+table|database)\b|comment\s+on\s+(?:schema|table|view|materialized\s+view|foreign\s+table|column|database)\b|set\s+(?:session\s+)?search_path\b|alter\s+(?:table|foreign\s+table)\b[\s\S]*\bprimary\s+key\b|select\s+pg_catalog\.set_config\s*\(\s*'search_path'|create\s+(?:or\s+replace\s+)?rule\s+"_RETURN"\s)/i
 
 const str = (n: unknown): string | undefined => {
   const s = (n as { String?: { sval?: string } } | undefined)?.String
   return s === undefined ? undefined : (s.sval ?? '')
-}
-
-/** First words of a statement, for diagnostics. */
-export function firstWords(sql: string, n = 6): string {
-  const w = sql.replace(/\s+/g, ' ').trim().split(' ').slice(0, n).join(' ')
-  return w.length > 80 ? w.slice(0, 77) + '...' : w
 }
 
 /**
@@ -89,7 +88,10 @@ export class PgDumpConverter {
     try {
       stmts = (parseSync(s.text) as { stmts?: { stmt: Node }[] }).stmts?.map((x) => x.stmt) ?? []
     } catch (e) {
-      this.report.warn('SQL_UNPARSED', `cannot parse statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, { file: this.opts.file, line: s.line })
+      this.report.warn('SQL_UNPARSED', `cannot parse statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
+        file: this.opts.file,
+        line: s.line,
+      })
       return
     }
     for (const st of stmts) this.node(st, s)
@@ -105,7 +107,11 @@ export class PgDumpConverter {
   /** The database objects belong to, or SQL_NO_DATABASE at this statement. */
   private db(s: SqlStatement): string {
     if (this.currentDb !== undefined) return this.currentDb
-    throw new SecodaError('SQL_NO_DATABASE', 'the dump does not name its database (no CREATE DATABASE or \\connect before its first object): pass --database NAME', { file: this.opts.file, line: s.line })
+    throw new SecodaError(
+      'SQL_NO_DATABASE',
+      'the dump does not name its database (no CREATE DATABASE or \\connect before its first object): pass --database NAME',
+      { file: this.opts.file, line: s.line },
+    )
   }
 
   /** Schema an unqualified name is created in: the first usable search_path entry. */
@@ -152,7 +158,7 @@ export class PgDumpConverter {
       case 'VariableSetStmt':
         if (body.name === 'search_path') {
           const args = (body.args as Node[] | undefined) ?? []
-          this.searchPath = args.map((a) => ((a.A_Const as { sval?: { sval?: string } } | undefined)?.sval?.sval ?? '')).flatMap(splitPath)
+          this.searchPath = args.map((a) => (a.A_Const as { sval?: { sval?: string } } | undefined)?.sval?.sval ?? '').flatMap(splitPath)
         }
         return
       case 'SelectStmt': {
@@ -174,7 +180,7 @@ export class PgDumpConverter {
     const columns: ColumnState[] = []
     const pk: string[] = []
     const elts = (body.tableElts as Node[] | undefined) ?? []
-    const starts = elts.map((e) => ((Object.values(e)[0] as { location?: number }).location ?? -1))
+    const starts = elts.map((e) => (Object.values(e)[0] as { location?: number }).location ?? -1)
     elts.forEach((e, i) => {
       if (e.ColumnDef) {
         const cd = e.ColumnDef as Node
@@ -226,7 +232,9 @@ export class PgDumpConverter {
 
   private addView(ref: RelationRef, kind: RelationKind, query: Node, aliases: string[], s: SqlStatement): void {
     const names = outputNames(query)
-    aliases.forEach((a, i) => { names[i] = a })
+    aliases.forEach((a, i) => {
+      names[i] = a
+    })
     const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))
     const reads = this.viewReads(query, ref.database)
     this.catalog.addRelation({ ...ref, kind, columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
@@ -287,7 +295,10 @@ export class PgDumpConverter {
         ok = this.catalog.describeSchema(db, name, text)
         break
       }
-      case 'OBJECT_TABLE': case 'OBJECT_VIEW': case 'OBJECT_MATVIEW': case 'OBJECT_FOREIGN_TABLE': {
+      case 'OBJECT_TABLE':
+      case 'OBJECT_VIEW':
+      case 'OBJECT_MATVIEW':
+      case 'OBJECT_FOREIGN_TABLE': {
         const name = items[items.length - 1]!
         const ref = this.resolve(db, items.length > 1 ? items[items.length - 2] : undefined, name)
         const r = this.catalog.get(ref.database, ref.schema, ref.name)
@@ -336,7 +347,9 @@ export function connectTarget(args: string): string | undefined {
   const words: string[] = []
   const re = /"((?:[^"]|"")*)"|'((?:[^'\\]|\\.|'')*)'|(\S+)/g
   for (let m = re.exec(args); m; m = re.exec(args)) {
-    words.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1').replaceAll("''", "'") : m[3]!)
+    words.push(
+      m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1').replaceAll("''", "'") : m[3]!,
+    )
   }
   for (const w of words) {
     if (w.startsWith('-')) continue
@@ -364,10 +377,18 @@ function typeText(text: Buffer, start: number, limit: number): string {
     }
     if (c === '(' || c === '[') depth++
     else if (c === ')' || c === ']') {
-      if (depth === 0) { end = i; break }
+      if (depth === 0) {
+        end = i
+        break
+      }
       depth--
-    } else if (c === ',' && depth === 0) { end = i; break }
-    else if (depth === 0 && /[A-Za-z]/.test(c) && (i === 0 || /\s/.test(s[i - 1]!)) && i > 0 && stop.test(s.slice(i, i + 12))) { end = i; break }
+    } else if (c === ',' && depth === 0) {
+      end = i
+      break
+    } else if (depth === 0 && /[A-Za-z]/.test(c) && (i === 0 || /\s/.test(s[i - 1]!)) && i > 0 && stop.test(s.slice(i, i + 12))) {
+      end = i
+      break
+    }
     i++
   }
   return s.slice(0, end).replace(/\s+/g, ' ').trim()
@@ -380,7 +401,10 @@ function outputNames(q: Node): string[] {
   const out: string[] = []
   for (const t of (sel?.targetList as Node[] | undefined) ?? []) {
     const rt = t.ResTarget as { name?: string; val?: Node }
-    if (rt.name !== undefined) { out.push(rt.name); continue }
+    if (rt.name !== undefined) {
+      out.push(rt.name)
+      continue
+    }
     out.push(exprName(rt.val))
   }
   return out
@@ -422,7 +446,10 @@ export function createPgDumpTransform(options: PgDumpOptions = {}): Transform {
   return new Transform({
     readableObjectMode: true,
     construct(cb: (e?: Error | null) => void) {
-      loadPgParser().then(() => cb(), (e: unknown) => cb(e as Error))
+      loadPgParser().then(
+        () => cb(),
+        (e: unknown) => cb(e as Error),
+      )
     },
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       try {

@@ -1,11 +1,11 @@
 // Streaming reader for the tab-separated text `mysql --batch` (and `mariadb -B`) prints:
 // bytes in any chunking → rows of string fields with their line numbers, the same shape
-// lib/csv-scan.ts gives, so readers take either. Format: one row per line, fields split by
+// lib/scan/csv.ts gives, so readers take either. Format: one row per line, fields split by
 // TAB, a header line first; inside fields the client escapes \t \n \r \\ and NUL as \0, and
 // writes SQL NULL as the bare word NULL (indistinguishable from the string 'NULL').
 
-import { SecodaError } from './errors.js'
-import { type CsvRow } from './csv-scan.js'
+import { SecodaError } from '../errors.js'
+import type { CsvRow } from './csv.js'
 
 /** Options of {@link MysqlBatchScanner}. */
 export interface MysqlBatchOptions {
@@ -61,7 +61,11 @@ export class MysqlBatchScanner {
       at = nl + 1
     }
     this.rest = s.slice(at)
-    if (this.rest.length > this.maxRowChars) throw new SecodaError('CSV_SYNTAX', `line ${this.line} is longer than ${this.maxRowChars} characters`, { file: this.file, line: this.line })
+    if (this.rest.length > this.maxRowChars)
+      throw new SecodaError('CSV_SYNTAX', `line ${this.line} is longer than ${this.maxRowChars} characters`, {
+        file: this.file,
+        line: this.line,
+      })
     return out
   }
 
@@ -71,7 +75,11 @@ export class MysqlBatchScanner {
     try {
       tail = this.decoder.decode()
     } catch (cause) {
-      throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, { file: this.file, line: this.line, cause })
+      throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, {
+        file: this.file,
+        line: this.line,
+        cause,
+      })
     }
     const out: CsvRow[] = []
     const last = this.rest + tail

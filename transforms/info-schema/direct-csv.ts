@@ -1,5 +1,5 @@
 // information_schema.columns CSV → the Secoda columns CSV, bytes to bytes: the output and
-// the diagnostics of reader → validator → CSV writer (transforms/info-schema-columns.ts,
+// the diagnostics of reader → validator → CSV writer (transforms/info-schema/columns.ts,
 // validate.ts, to-csv.ts), without a string per field or a record per column. The record
 // path's stages cost more per row than the whole Python script issue 4 measures against
 // (≥ 2× its speed is the target); see docs/columns.md, "The direct path".
@@ -19,15 +19,15 @@
 
 import { isUtf8 } from 'node:buffer'
 import { Transform, type TransformCallback } from 'node:stream'
-import { Hash64Prefix, IdIndex, hash64, type Hash64 } from '../lib/id-index.js'
-import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
-import { type Report } from '../lib/report.js'
-import { type Resource } from '../lib/records.js'
-import { TextToUtf8, incompleteTail } from '../lib/utf8.js'
-import { InfoSchemaColumns, type InfoSchemaOptions, resolveColumnsLayout, resolveNames, tableRecord, typeOf } from './info-schema-columns.js'
-import { CsvWriter, OutBuffer, csvField, tableFields, type SortOrderHeader } from './to-csv.js'
-import { SCAN_WINDOW, parseCsv } from '../lib/csv-scan.js'
-import { Validator, type ValidatorOptions } from './validate.js'
+import { Hash64Prefix, IdIndex, hash64, type Hash64 } from '../../lib/id-index.js'
+import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
+import type { Report } from '../../lib/report.js'
+import type { Resource } from '../../lib/records.js'
+import { TextToUtf8, incompleteTail } from '../../lib/utf8.js'
+import { InfoSchemaColumns, type InfoSchemaOptions, resolveColumnsLayout, resolveNames, tableRecord, typeOf } from './columns.js'
+import { CsvWriter, OutBuffer, csvField, tableFields, type SortOrderHeader } from '../to-csv.js'
+import { SCAN_WINDOW, parseCsv } from '../../lib/scan/csv.js'
+import { Validator, type ValidatorOptions } from '../validate.js'
 
 /** Options of the direct converter. */
 export interface InfoSchemaCsvOptions extends InfoSchemaOptions {
@@ -70,7 +70,20 @@ const COMMENT = 11
 const SLOTS = 12
 /** The slots a column type is made of when there is no column_type. */
 const TYPE_SLOTS = [DTYPE, UDT, CLEN, PREC, SCALE] as const
-const SLOT_ROLES = ['catalog', 'schema', 'table', 'column', 'ordinal', 'columnType', 'dataType', 'udtName', 'charLength', 'precision', 'scale', 'comment'] as const
+const SLOT_ROLES = [
+  'catalog',
+  'schema',
+  'table',
+  'column',
+  'ordinal',
+  'columnType',
+  'dataType',
+  'udtName',
+  'charLength',
+  'precision',
+  'scale',
+  'comment',
+] as const
 
 // Field flags.
 const QUOTED = 1
@@ -99,7 +112,7 @@ const LOG_CHUNK = 1 << 16
  */
 class IdLog {
   size = 0
-  private readonly chunks: { hi: Uint32Array, lo: Uint32Array, line: Uint32Array }[] = []
+  private readonly chunks: { hi: Uint32Array; lo: Uint32Array; line: Uint32Array }[] = []
   private at = LOG_CHUNK
 
   push(h: Hash64, line: number): void {
@@ -113,7 +126,7 @@ class IdLog {
 
   /** Entries 0..n-1 of three parallel arrays. */
   pushAll(hi: Uint32Array, lo: Uint32Array, line: Uint32Array, n: number): void {
-    for (let i = 0; i < n;) {
+    for (let i = 0; i < n; ) {
       if (this.at === LOG_CHUNK) this.next()
       const c = this.chunks[this.chunks.length - 1]!
       // a table's few entries: a loop beats three subarray() views and set() calls
@@ -135,7 +148,8 @@ class IdLog {
 
   /** Give every entry to the validator as records of `type` in `file`, and forget them. */
   handTo(v: Validator, type: 'table' | 'column', file: string | undefined): void {
-    this.chunks.forEach((c, i) => v.addChecked(type, file, c.hi, c.lo, c.line, i === this.chunks.length - 1 ? this.at : LOG_CHUNK))
+    for (const [i, c] of this.chunks.entries())
+      v.addChecked(type, file, c.hi, c.lo, c.line, i === this.chunks.length - 1 ? this.at : LOG_CHUNK)
     this.chunks.length = 0
     this.at = LOG_CHUNK
     this.size = 0
@@ -209,8 +223,8 @@ class WrittenTables {
   }
 
   /** Every table as [id, its part of the row], in the order written. */
-  * entries(): Generator<[string, string]> {
-    for (let at = 0; at < this.used;) {
+  *entries(): Generator<[string, string]> {
+    for (let at = 0; at < this.used; ) {
       const a = this.store.readUInt32LE(at) % UTF16_FLAG
       const b = this.store.readUInt32LE(at + 4)
       yield [this.idAt(at), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
@@ -220,7 +234,9 @@ class WrittenTables {
 
   private idAt(at: number): string {
     const a = this.store.readUInt32LE(at)
-    return a >= UTF16_FLAG ? this.store.toString('utf16le', at + 8, at + 8 + a - UTF16_FLAG) : this.store.toString('utf8', at + 8, at + 8 + a)
+    return a >= UTF16_FLAG
+      ? this.store.toString('utf16le', at + 8, at + 8 + a - UTF16_FLAG)
+      : this.store.toString('utf8', at + 8, at + 8 + a)
   }
 }
 
@@ -300,7 +316,7 @@ export class InfoSchemaCsv {
   private tableOrdinals: Uint32Array = new Uint32Array(64)
   private readonly h: Hash64 = { hi: 0, lo: 0 }
   /** Column types made of data_type etc., by a hash of those fields' bytes (see type()). */
-  private readonly types = new Map<number, { key: Buffer, out: Buffer }[]>()
+  private readonly types = new Map<number, { key: Buffer; out: Buffer }[]>()
   private typesHeld = 0
   private typeBytes = 0
   /** A table's column hashes by their low lane, for tables too wide for a linear search. */
@@ -384,8 +400,8 @@ export class InfoSchemaCsv {
     this.cuts.length = k
     const n = this.rows * SLOTS
     for (let i = 0; i < n; i++) {
-      this.starts[i] -= from
-      this.ends[i] -= from
+      this.starts[i]! -= from
+      this.ends[i]! -= from
     }
   }
 
@@ -547,15 +563,28 @@ export class InfoSchemaCsv {
             if (q >= n) break
             c = b[q]!
             const t = cls[c]!
-            if (t === CLASS_PLAIN) { q++; continue }
+            if (t === CLASS_PLAIN) {
+              q++
+              continue
+            }
             if (c === QUOTE) {
-              if (q + 1 >= n) { q = n; break }
-              if (b[q + 1] === QUOTE) { f |= SPECIAL; q += 2; continue }
+              if (q + 1 >= n) {
+                q = n
+                break
+              }
+              if (b[q + 1] === QUOTE) {
+                f |= SPECIAL
+                q += 2
+                continue
+              }
               q++
               break
             }
             if (t === CLASS_HIGH) f |= HIGH
-            else if (t === CLASS_LF) { f |= SPECIAL; lines++ } else if (t === CLASS_CR || c === COMMA) f |= SPECIAL // (the delimiter, when not a comma, needs no quotes)
+            else if (t === CLASS_LF) {
+              f |= SPECIAL
+              lines++
+            } else if (t === CLASS_CR || c === COMMA) f |= SPECIAL // (the delimiter, when not a comma, needs no quotes)
             q++
           }
           if (q >= n) break // the row is not complete yet
@@ -588,7 +617,10 @@ export class InfoSchemaCsv {
           flags[base + slot] = f
         }
         k++
-        if (c === LF) { complete = true; break }
+        if (c === LF) {
+          complete = true
+          break
+        }
         q++
         if (q >= n) break
       }
@@ -684,7 +716,10 @@ export class InfoSchemaCsv {
     if (f === ABSENT) return ''
     let a = this.starts[base + slot]!
     let e = this.ends[base + slot]!
-    if (f & QUOTED) { a++; e-- }
+    if (f & QUOTED) {
+      a++
+      e--
+    }
     const v = this.buf.toString(f & HIGH ? 'utf8' : 'latin1', a, e)
     return f & QUOTED && f & SPECIAL ? v.replaceAll('""', '"') : v
   }
@@ -698,9 +733,15 @@ export class InfoSchemaCsv {
   private tableKey(base: number): TableKey | undefined {
     const name = this.text(base, TAB)
     if (name === '' || this.ends[base + COL] === this.starts[base + COL]) return undefined
-    let names: { database: string, schema: string }
+    let names: { database: string; schema: string }
     try {
-      names = resolveNames(this.text(base, CAT), this.text(base, SCH), { mysql: this.layoutMysql, schema: this.layoutSchema }, this.opts, {})
+      names = resolveNames(
+        this.text(base, CAT),
+        this.text(base, SCH),
+        { mysql: this.layoutMysql, schema: this.layoutSchema },
+        this.opts,
+        {},
+      )
     } catch {
       return undefined
     }
@@ -740,7 +781,10 @@ export class InfoSchemaCsv {
       const f = flags[base + COL]!
       let a = starts[base + COL]!
       let e = ends[base + COL]!
-      if (f & QUOTED) { a++; e-- }
+      if (f & QUOTED) {
+        a++
+        e--
+      }
       if (a === e) return false
       if (f & (HIGH | SPECIAL)) {
         const name = this.text(base, COL)
@@ -804,7 +848,10 @@ export class InfoSchemaCsv {
     const f = this.flags[base + ORD]!
     let a = this.starts[base + ORD]!
     let e = this.ends[base + ORD]!
-    if (f & QUOTED) { a++; e-- }
+    if (f & QUOTED) {
+      a++
+      e--
+    }
     const n = e - a
     // empty, or too long for a plain number (the record path decides on those)
     if (n === 0 || n > 9) return -1
@@ -828,7 +875,10 @@ export class InfoSchemaCsv {
     let e = this.ends[base + slot]!
     if (f & QUOTED) {
       // a quoted value that needs its quotes keeps them (inner quotes are already doubled)
-      if (!(f & SPECIAL)) { a++; e-- }
+      if (!(f & SPECIAL)) {
+        a++
+        e--
+      }
     } else if (f & SPECIAL) {
       // an unquoted value with a quote or comma: quoted now, inner quotes doubled
       const o = out.buf
@@ -866,7 +916,10 @@ export class InfoSchemaCsv {
     let h = 0x811c9dc5
     for (const slot of TYPE_SLOTS) {
       const i = base + slot
-      if (this.flags[i] === ABSENT) { h = Math.imul(h ^ 0xffff, 16777619); continue }
+      if (this.flags[i] === ABSENT) {
+        h = Math.imul(h ^ 0xffff, 16777619)
+        continue
+      }
       const e = this.ends[i]!
       h = Math.imul(h ^ (e - this.starts[i]!), 16777619)
       for (let j = this.starts[i]!; j < e; j++) h = Math.imul(h ^ b[j]!, 16777619)
@@ -874,10 +927,21 @@ export class InfoSchemaCsv {
     let made: Buffer | undefined
     const known = this.types.get(h)
     if (known !== undefined) {
-      for (const k of known) if (this.sameTypeKey(base, k.key)) { made = k.out; break }
+      for (const k of known)
+        if (this.sameTypeKey(base, k.key)) {
+          made = k.out
+          break
+        }
     }
     if (made === undefined) {
-      const t = typeOf(undefined, this.optional(base, DTYPE), this.optional(base, UDT), this.optional(base, CLEN), this.optional(base, PREC), this.optional(base, SCALE))
+      const t = typeOf(
+        undefined,
+        this.optional(base, DTYPE),
+        this.optional(base, UDT),
+        this.optional(base, CLEN),
+        this.optional(base, PREC),
+        this.optional(base, SCALE),
+      )
       made = Buffer.from(t === undefined ? '' : csvField(t), 'utf8')
       // bounded, so an export of endless distinct types cannot grow it without limit
       if (this.typesHeld < 10_000 && this.typeBytes < 1 << 20) {

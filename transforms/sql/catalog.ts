@@ -4,8 +4,8 @@
 // COMMENT ON), so the state of every relation is held until the end of the input and the
 // records are built then. Memory is proportional to the schema, never to the data.
 
-import type { IdBuilder } from './ids.js'
-import { internalId, withSource, type LineageEdge, type LineageId, type Resource, type SecodaRecord } from './records.js'
+import type { IdBuilder } from '../../lib/ids.js'
+import { internalId, withSource, type LineageEdge, type LineageId, type Resource, type SecodaRecord } from '../../lib/records.js'
 
 /** A column as a dump declares it. */
 export interface ColumnState {
@@ -189,22 +189,39 @@ export class SqlCatalog {
       yield withSource(r, src(d.line))
     }
     for (const s of this.schemas.values()) {
-      const r: Resource = { entity_type: 'schema', databuilder_id: ids.schema(s.database, s.name), parent_databuilder_id: ids.database(s.database), title: s.name, database: s.database }
+      const r: Resource = {
+        entity_type: 'schema',
+        databuilder_id: ids.schema(s.database, s.name),
+        parent_databuilder_id: ids.database(s.database),
+        title: s.name,
+        database: s.database,
+      }
       if (s.description !== undefined) r.description = s.description
       yield withSource(r, src(s.line))
     }
     for (const rel of this.relations.values()) {
       const id = ids.table(rel.database, rel.schema, rel.name)
       const t: Resource = {
-        entity_type: 'table', databuilder_id: id, parent_databuilder_id: ids.schema(rel.database, rel.schema),
-        title: rel.name, native_type: rel.kind, database: rel.database, schema: rel.schema,
+        entity_type: 'table',
+        databuilder_id: id,
+        parent_databuilder_id: ids.schema(rel.database, rel.schema),
+        title: rel.name,
+        native_type: rel.kind,
+        database: rel.database,
+        schema: rel.schema,
       }
       if (rel.description !== undefined) t.description = rel.description
       if (rel.definition !== undefined) t.definition = rel.definition
       yield withSource(t, src(rel.line))
       let pos = 0
       for (const c of this.resolvedColumns(rel)) {
-        const col: Resource = { entity_type: 'column', databuilder_id: ids.columnOf(id, c.name), parent_databuilder_id: id, title: c.name, sort_order: ++pos }
+        const col: Resource = {
+          entity_type: 'column',
+          databuilder_id: ids.columnOf(id, c.name),
+          parent_databuilder_id: id,
+          title: c.name,
+          sort_order: ++pos,
+        }
         if (c.description !== undefined) col.description = c.description
         if (c.type !== undefined) col.type = c.type
         col.is_pk = c.pk
@@ -234,4 +251,10 @@ export function sqlDefinition(sql: string): string {
   let fence = '```'
   while (sql.includes(fence)) fence += '`'
   return `${fence}sql\n${sql.trim()}\n${fence}`
+}
+
+/** First words of a statement, for diagnostics. */
+export function firstWords(sql: string, n = 6): string {
+  const w = sql.replace(/\s+/g, ' ').trim().split(' ').slice(0, n).join(' ')
+  return w.length > 80 ? w.slice(0, 77) + '...' : w
 }

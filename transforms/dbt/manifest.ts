@@ -17,12 +17,19 @@
 // avoid that case, but would read (and for stdin or gzip, buffer) the whole input twice.
 
 import { Transform, type TransformCallback } from 'node:stream'
-import { SecodaError } from '../lib/errors.js'
-import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
-import { internalId, withSource, type LineageEdge, type Resource, type SecodaRecord } from '../lib/records.js'
-import { type Report } from '../lib/report.js'
-import { type CatalogTable, type DbtCatalog } from './dbt-catalog.js'
-import { JsonSectionScanner, jsonErrorPosition, type EntryFields, type LazyMembers, type ScanPosition, type SectionMode } from './json-sections.js'
+import { SecodaError } from '../../lib/errors.js'
+import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
+import { internalId, withSource, type LineageEdge, type Resource, type SecodaRecord } from '../../lib/records.js'
+import type { Report } from '../../lib/report.js'
+import type { CatalogTable, DbtCatalog } from './catalog.js'
+import {
+  JsonSectionScanner,
+  jsonErrorPosition,
+  type EntryFields,
+  type LazyMembers,
+  type ScanPosition,
+  type SectionMode,
+} from '../../lib/scan/json-sections.js'
 
 /** Options of the manifest converter. */
 export interface DbtManifestOptions {
@@ -30,7 +37,7 @@ export interface DbtManifestOptions {
   report: Report
   /** Id builder (default: lower case, no prefix). */
   ids?: IdBuilder
-  /** Catalog index to join (see transforms/dbt-catalog.ts). */
+  /** Catalog index to join (see transforms/dbt/catalog.ts). */
   catalog?: DbtCatalog
   /** File name for diagnostics and record positions. */
   file?: string
@@ -43,12 +50,21 @@ export const DBT_MANIFEST_MAX_VERSION = 12
 const TABLE_KINDS = new Set(['model', 'seed', 'snapshot'])
 /** Top-level sections passed over whose entries are counted, and the kind they count as. */
 const COUNTED_SECTIONS: Record<string, string> = {
-  macros: 'macro', docs: 'doc', disabled: 'disabled', metrics: 'metric', semantic_models: 'semantic_model',
-  saved_queries: 'saved_query', unit_tests: 'unit_test', functions: 'function', groups: 'group',
+  macros: 'macro',
+  docs: 'doc',
+  disabled: 'disabled',
+  metrics: 'metric',
+  semantic_models: 'semantic_model',
+  saved_queries: 'saved_query',
+  unit_tests: 'unit_test',
+  functions: 'function',
+  groups: 'group',
 }
 /** Top-level keys that mark another dbt artifact that has no dbt_schema_version first. */
 const OTHER_ARTIFACT_KEYS: Record<string, string> = {
-  project_configuration: 'semantic_manifest.json', results: 'run_results.json', elapsed_time: 'run_results.json',
+  project_configuration: 'semantic_manifest.json',
+  results: 'run_results.json',
+  elapsed_time: 'run_results.json',
 }
 
 /**
@@ -58,11 +74,44 @@ const OTHER_ARTIFACT_KEYS: Record<string, string> = {
  */
 const NODE_FIELDS: EntryFields = {
   drop: new Set([
-    'unrendered_config', 'fqn', 'checksum', 'refs', 'sources', 'metrics', 'functions', 'tags', 'meta', 'docs',
-    'patch_path', 'build_path', 'path', 'original_file_path', 'created_at', 'relation_name', 'extra_ctes',
-    'extra_ctes_injected', 'compiled_path', 'contract', 'doc_blocks', 'group', 'access', 'language', 'version',
-    'latest_version', 'deprecation_date', 'time_spine', 'config_call_dict', 'unrendered_config_call_dict', 'freshness',
-    'quoting', 'external', 'loaded_at_field', 'loaded_at_query', 'source_meta', 'loader', 'source_description',
+    'unrendered_config',
+    'fqn',
+    'checksum',
+    'refs',
+    'sources',
+    'metrics',
+    'functions',
+    'tags',
+    'meta',
+    'docs',
+    'patch_path',
+    'build_path',
+    'path',
+    'original_file_path',
+    'created_at',
+    'relation_name',
+    'extra_ctes',
+    'extra_ctes_injected',
+    'compiled_path',
+    'contract',
+    'doc_blocks',
+    'group',
+    'access',
+    'language',
+    'version',
+    'latest_version',
+    'deprecation_date',
+    'time_spine',
+    'config_call_dict',
+    'unrendered_config_call_dict',
+    'freshness',
+    'quoting',
+    'external',
+    'loaded_at_field',
+    'loaded_at_query',
+    'source_meta',
+    'loader',
+    'source_description',
   ]),
   lazy: new Set(['raw_code', 'raw_sql', 'compiled_code', 'compiled_sql']),
 }
@@ -163,7 +212,13 @@ function columnsOf(node: Json, cat: CatalogTable | undefined): ColumnPart[] {
   const byName = new Map<string, ColumnPart>()
   if (cat !== undefined) {
     for (let i = 0; i < cat.names.length; i++) {
-      const c: ColumnPart = { name: cat.names[i]!, description: cat.comments[i], type: cat.types[i], sortOrder: cat.indexes[i], isPk: false }
+      const c: ColumnPart = {
+        name: cat.names[i]!,
+        description: cat.comments[i],
+        type: cat.types[i],
+        sortOrder: cat.indexes[i],
+        isPk: false,
+      }
       const l = c.name.toLowerCase()
       if (byName.has(l)) continue
       byName.set(l, c)
@@ -239,21 +294,24 @@ export class DbtManifestConverter {
     this.catalog = options.catalog
     this.file = options.file
     this.emit = emit
-    this.scanner = new JsonSectionScanner({
-      section: (name, pos) => this.section(name, pos),
-      value: (_name, t, pos) => this.metadata(t, pos),
-      wantEntry: (section, key) => this.wantEntry(section, key),
-      entry: (section, key, t, pos, lazy) => this.entry(section, key, t, pos, lazy),
-      fields: (section) => (section === 'exposures' ? undefined : NODE_FIELDS),
-      sectionEnd: (name, n) => {
-        const kind = COUNTED_SECTIONS[name]
-        if (kind !== undefined && n > 0) this.report.bump(`dbt.skipped.${kind}`, n)
-        if (name === 'nodes' || name === 'sources') {
-          this.done.add(name)
-          if (this.done.size === 2) this.flushPending()
-        }
+    this.scanner = new JsonSectionScanner(
+      {
+        section: (name, pos) => this.section(name, pos),
+        value: (_name, t, pos) => this.metadata(t, pos),
+        wantEntry: (section, key) => this.wantEntry(section, key),
+        entry: (section, key, t, pos, lazy) => this.entry(section, key, t, pos, lazy),
+        fields: (section) => (section === 'exposures' ? undefined : NODE_FIELDS),
+        sectionEnd: (name, n) => {
+          const kind = COUNTED_SECTIONS[name]
+          if (kind !== undefined && n > 0) this.report.bump(`dbt.skipped.${kind}`, n)
+          if (name === 'nodes' || name === 'sources') {
+            this.done.add(name)
+            if (this.done.size === 2) this.flushPending()
+          }
+        },
       },
-    }, { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt manifest' })
+      { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt manifest' },
+    )
   }
 
   /** Emit the held seeds and sources, merged per relation. */
@@ -286,20 +344,32 @@ export class DbtManifestConverter {
   endTables(): void {
     this.scanner.end()
     if (!this.sawNodes) {
-      throw new SecodaError('DBT_WRONG_ARTIFACT', 'not a dbt manifest: it has no "nodes" or "sources" section', this.at({ offset: 0, line: 1 }))
+      throw new SecodaError(
+        'DBT_WRONG_ARTIFACT',
+        'not a dbt manifest: it has no "nodes" or "sources" section',
+        this.at({ offset: 0, line: 1 }),
+      )
     }
     this.flushPending()
     if (this.catalog !== undefined) {
       if (this.manifestOnly > 0) {
         this.report.bump('dbt.catalog.missing', this.manifestOnly)
-        this.report.warn('DBT_CATALOG_UNMATCHED', `${this.manifestOnly} manifest node${this.manifestOnly === 1 ? ' has' : 's have'} no catalog entry (not built, or catalog older than the manifest): ${this.manifestOnly === 1 ? 'its' : 'their'} columns come from the manifest only (${this.manifestOnlyExamples.join(', ')}${this.manifestOnly > 3 ? ', ...' : ''})`, this.at())
+        this.report.warn(
+          'DBT_CATALOG_UNMATCHED',
+          `${this.manifestOnly} manifest node${this.manifestOnly === 1 ? ' has' : 's have'} no catalog entry (not built, or catalog older than the manifest): ${this.manifestOnly === 1 ? 'its' : 'their'} columns come from the manifest only (${this.manifestOnlyExamples.join(', ')}${this.manifestOnly > 3 ? ', ...' : ''})`,
+          this.at(),
+        )
       }
       const unmatched = this.catalog.unmatched
       if (unmatched > 0) {
         const examples: string[] = []
         for (const k of this.catalog.tables.keys()) if (!this.catalog.matched.has(k) && examples.push(k) === 3) break
         this.report.bump('dbt.catalog.unmatched', unmatched)
-        this.report.warn('DBT_CATALOG_UNMATCHED', `${unmatched} catalog entr${unmatched === 1 ? 'y matches' : 'ies match'} no enabled manifest node: ignored (${examples.join(', ')}${unmatched > 3 ? ', ...' : ''})`, this.at())
+        this.report.warn(
+          'DBT_CATALOG_UNMATCHED',
+          `${unmatched} catalog entr${unmatched === 1 ? 'y matches' : 'ies match'} no enabled manifest node: ignored (${examples.join(', ')}${unmatched > 3 ? ', ...' : ''})`,
+          this.at(),
+        )
       }
     }
   }
@@ -327,20 +397,32 @@ export class DbtManifestConverter {
       m = JSON.parse(t)
     } catch (e) {
       const p = jsonErrorPosition(t, e, pos)
-      throw new SecodaError('DBT_JSON', `invalid JSON in dbt manifest metadata: ${(e as Error).message} (at byte ${p.offset}, line ${p.line})`, { ...this.at(p), cause: e })
+      throw new SecodaError(
+        'DBT_JSON',
+        `invalid JSON in dbt manifest metadata: ${(e as Error).message} (at byte ${p.offset}, line ${p.line})`,
+        { ...this.at(p), cause: e },
+      )
     }
     const meta = obj(m) ?? {}
     const url = str(meta['dbt_schema_version'])
     const match = url === undefined ? null : /\/dbt\/([a-z_-]+)\/v(\d+)\.json$/.exec(url)
     if (match !== null && match[1] !== 'manifest') {
-      throw new SecodaError('DBT_WRONG_ARTIFACT', `not a dbt manifest: metadata.dbt_schema_version says it is a dbt ${match[1]} (${url})`, this.at(pos))
+      throw new SecodaError(
+        'DBT_WRONG_ARTIFACT',
+        `not a dbt manifest: metadata.dbt_schema_version says it is a dbt ${match[1]} (${url})`,
+        this.at(pos),
+      )
     }
     const version = match === null ? undefined : Number(match[2])
     const dbtVersion = str(meta['dbt_version'])
     if (dbtVersion !== undefined) this.report.notes['dbt.version'] = dbtVersion
     if (version === undefined || version < 1 || version > DBT_MANIFEST_MAX_VERSION) {
       this.report.notes['dbt.schema_version'] = url ?? 'unknown'
-      this.report.warn('DBT_SCHEMA_VERSION', `dbt manifest: ${url === undefined ? 'no metadata.dbt_schema_version' : `unknown schema version ${JSON.stringify(url)}`}; converting it as v${DBT_MANIFEST_MAX_VERSION} (unknown fields are ignored)`, this.at(pos))
+      this.report.warn(
+        'DBT_SCHEMA_VERSION',
+        `dbt manifest: ${url === undefined ? 'no metadata.dbt_schema_version' : `unknown schema version ${JSON.stringify(url)}`}; converting it as v${DBT_MANIFEST_MAX_VERSION} (unknown fields are ignored)`,
+        this.at(pos),
+      )
     } else this.report.notes['dbt.schema_version'] = `v${version}`
   }
 
@@ -375,7 +457,10 @@ export class DbtManifestConverter {
         problem = (e as Error).message
       }
     }
-    this.report.error('DBT_BAD_NODE', `${section} entry ${key}: ${problem ?? 'cannot be converted'}`, { ...this.at(where), path: `${section}.${key}` })
+    this.report.error('DBT_BAD_NODE', `${section} entry ${key}: ${problem ?? 'cannot be converted'}`, {
+      ...this.at(where),
+      path: `${section}.${key}`,
+    })
   }
 
   private tableNode(sourceKind: string | undefined, key: string, node: Json, pos: ScanPosition, lazy: LazyMembers): void {
@@ -397,7 +482,8 @@ export class DbtManifestConverter {
     }
     const schema = text(node['schema'])
     const name = kind === 'source' ? (text(node['identifier']) ?? text(node['name'])) : (text(node['alias']) ?? text(node['name']))
-    if (schema === undefined || name === undefined) throw new Error(`no ${schema === undefined ? 'schema' : kind === 'source' ? 'identifier or name' : 'alias or name'}`)
+    if (schema === undefined || name === undefined)
+      throw new Error(`no ${schema === undefined ? 'schema' : kind === 'source' ? 'identifier or name' : 'alias or name'}`)
     const database = text(node['database'])
     const relId = flat(this.ids.table(database, schema, name))
     const cat = this.catalog?.take(uid)
@@ -408,7 +494,13 @@ export class DbtManifestConverter {
     const part: TablePart = {
       // Secoda requires a table's database; adapters without one (Spark, Hive) get the
       // schema, as MySQL databases do (docs/secoda-formats.md). The id leaves it out.
-      uid, kind, relId, database: database ?? schema, schema, title: name, description,
+      uid,
+      kind,
+      relId,
+      database: database ?? schema,
+      schema,
+      title: name,
+      description,
       definition: definitionOf(description, sql),
       nativeType: kind === 'source' ? (relationType(cat?.type) ?? 'source') : (materialized ?? relationType(cat?.type) ?? kind),
       columns: columnsOf(node, cat),
@@ -447,7 +539,8 @@ export class DbtManifestConverter {
     if (url !== undefined) lines.push(`**URL:** <${url}>`)
     const maturity = text(node['maturity'])
     if (maturity !== undefined) lines.push(`**Maturity:** ${maturity}`)
-    if (ownerName !== undefined || email !== undefined) lines.push(`**Owner:** ${[ownerName, email !== undefined ? `<${email}>` : undefined].filter((x) => x !== undefined).join(' ')}`)
+    if (ownerName !== undefined || email !== undefined)
+      lines.push(`**Owner:** ${[ownerName, email !== undefined ? `<${email}>` : undefined].filter((x) => x !== undefined).join(' ')}`)
     const r: Resource = {
       entity_type: 'dashboard',
       databuilder_id: id,
@@ -614,8 +707,14 @@ export function createDbtManifestStream(options: DbtManifestOptions): Transform 
         try {
           for (;;) {
             const next = edges.next()
-            if (next.done === true) { cb(); return }
-            if (!stream.push(next.value)) { resume = pump; return }
+            if (next.done === true) {
+              cb()
+              return
+            }
+            if (!stream.push(next.value)) {
+              resume = pump
+              return
+            }
           }
         } catch (e) {
           cb(e as Error)

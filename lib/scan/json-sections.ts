@@ -7,7 +7,7 @@
 // (issue 3); scanning bytes and parsing slices beats parsing everything.
 
 import { isAscii } from 'node:buffer'
-import { SecodaError } from '../lib/errors.js'
+import { SecodaError } from '../errors.js'
 
 /** What the scanner does with a top-level section's value. */
 export type SectionMode =
@@ -223,9 +223,12 @@ export class JsonSectionScanner {
         case NL:
           this.line++
           break
-        case SPACE: case TAB: case CR:
+        case SPACE:
+        case TAB:
+        case CR:
           break
-        case LBRACE: case LBRACKET: {
+        case LBRACE:
+        case LBRACKET: {
           const d = this.depth
           if (d === this.pendingValue) this.startValue(chunk, i, base)
           else if (d === 0) {
@@ -248,10 +251,14 @@ export class JsonSectionScanner {
           }
           break
         }
-        case RBRACE: case RBRACKET: {
+        case RBRACE:
+        case RBRACKET: {
           const d = this.depth
           if (d === 0 || this.stack[d - 1] !== (b === RBRACE ? OBJ : ARR)) {
-            this.fail(`unexpected '${String.fromCharCode(b)}'${d === 0 ? '' : `, expected '${this.stack[d - 1] === OBJ ? '}' : ']'}'`}`, base + i)
+            this.fail(
+              `unexpected '${String.fromCharCode(b)}'${d === 0 ? '' : `, expected '${this.stack[d - 1] === OBJ ? '}' : ']'}'`}`,
+              base + i,
+            )
           }
           // `{"a": }` or `{"a" }` at a level that is read.
           if ((d === 1 || d === 2) && this.pendingValue === d && (d === 1 || this.sectionIsObject)) this.fail('expected a value', base + i)
@@ -292,7 +299,11 @@ export class JsonSectionScanner {
           const d = this.depth
           if (d === 0) {
             if (base + i < 3 && b === [0xef, 0xbb, 0xbf][base + i]) break // UTF-8 BOM
-            this.fail(this.topDone ? 'unexpected data after the end of the document' : `the top level is not an object: not a ${this.what}`, base + i, this.topDone ? 'DBT_JSON' : 'DBT_WRONG_ARTIFACT')
+            this.fail(
+              this.topDone ? 'unexpected data after the end of the document' : `the top level is not an object: not a ${this.what}`,
+              base + i,
+              this.topDone ? 'DBT_JSON' : 'DBT_WRONG_ARTIFACT',
+            )
           }
           if (d === this.pendingValue) {
             this.startValue(chunk, i, base)
@@ -311,7 +322,11 @@ export class JsonSectionScanner {
     // A scalar still open here sits inside an unclosed object: the depth check reports it.
     this.scalarDepth = 0
     if (this.inString) this.fail('unexpected end of input inside a string (is the file truncated?)', this.bytes)
-    if (this.depth > 0) this.fail(`unexpected end of input: ${this.depth} unclosed bracket${this.depth === 1 ? '' : 's'} (is the file truncated?)`, this.bytes)
+    if (this.depth > 0)
+      this.fail(
+        `unexpected end of input: ${this.depth} unclosed bracket${this.depth === 1 ? '' : 's'} (is the file truncated?)`,
+        this.bytes,
+      )
     if (!this.topDone) this.fail(`empty input: not a ${this.what}`, this.bytes, this.bytes === 0 ? 'DBT_WRONG_ARTIFACT' : 'DBT_JSON')
   }
 
@@ -415,7 +430,7 @@ export class JsonSectionScanner {
     }
   }
 
-  private startValue(chunk: Uint8Array, i: number, base: number): void {
+  private startValue(_chunk: Uint8Array, i: number, base: number): void {
     const d = this.pendingValue
     this.pendingValue = -1
     let want = false
@@ -498,7 +513,10 @@ export class JsonSectionScanner {
   private unexpected(chunk: Uint8Array, i: number, base: number): never {
     const b = chunk[i]!
     const ch = b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}'` : `byte 0x${b.toString(16).padStart(2, '0')}`
-    return this.fail(`unexpected ${ch}, expected ${this.depth === 0 ? 'an object' : (this.depth === 1 ? this.expectKey1 : this.expectKey2) ? 'a key' : "',' or a closing bracket"}`, base + i)
+    return this.fail(
+      `unexpected ${ch}, expected ${this.depth === 0 ? 'an object' : (this.depth === 1 ? this.expectKey1 : this.expectKey2) ? 'a key' : "',' or a closing bracket"}`,
+      base + i,
+    )
   }
 
   private fail(message: string, offset: number, code: 'DBT_JSON' | 'DBT_WRONG_ARTIFACT' = 'DBT_JSON'): never {

@@ -8,12 +8,12 @@
 // {@link InfoSchemaColumns} for why and what it costs. Issue 4; docs/columns.md.
 
 import { Transform, type TransformCallback } from 'node:stream'
-import { CsvScanner, type CsvRow } from '../lib/csv-scan.js'
-import { MysqlBatchScanner } from '../lib/mysql-batch.js'
-import { SecodaError, type ErrorCode, type Position } from '../lib/errors.js'
-import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
-import { type Report } from '../lib/report.js'
-import { type Resource, withSource } from '../lib/records.js'
+import { CsvScanner, type CsvRow } from '../../lib/scan/csv.js'
+import { MysqlBatchScanner } from '../../lib/scan/mysql-batch.js'
+import { SecodaError, type ErrorCode, type Position } from '../../lib/errors.js'
+import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
+import type { Report } from '../../lib/report.js'
+import { type Resource, withSource } from '../../lib/records.js'
 
 /** The roles a header column can play, each with the names vendors give it (lower case). */
 const COLUMN_ROLES = {
@@ -46,11 +46,12 @@ type TableRole = keyof typeof TABLE_ROLES
 const MYSQL_ONLY = ['column_type', 'column_key', 'extra', 'privileges', 'column_comment', 'table_comment', 'engine']
 
 /** What the columns reader expects, for the layout error. */
-const EXPECTED_COLUMNS = 'table_name and column_name (plus table_schema, table_catalog, ordinal_position, data_type or column_type, column_comment/comment/remarks, column_key as the export has them)'
+const EXPECTED_COLUMNS =
+  'table_name and column_name (plus table_schema, table_catalog, ordinal_position, data_type or column_type, column_comment/comment/remarks, column_key as the export has them)'
 const EXPECTED_TABLES = 'table_name and table_type (plus table_schema, table_catalog, table_comment/comment/remarks)'
 
 /** Resolved header: role → field index (-1 when absent). */
-type Layout<R extends string> = Record<R, number> & { width: number, mysql: boolean, names: string[] }
+type Layout<R extends string> = Record<R, number> & { width: number; mysql: boolean; names: string[] }
 
 /** The columns export's header → where each role's column is (-1: absent). */
 export function resolveColumnsLayout(header: string[]): Layout<ColumnRole> {
@@ -104,7 +105,7 @@ export type ExportFormat = 'auto' | 'csv' | 'mysql-batch'
 
 /** Rows of either format, the format chosen from the header line when `auto`. */
 class RowSource {
-  private scanner: { push(c: Uint8Array | string): CsvRow[], end(): CsvRow[], project?(keep: readonly boolean[]): void } | undefined
+  private scanner: { push(c: Uint8Array | string): CsvRow[]; end(): CsvRow[]; project?(keep: readonly boolean[]): void } | undefined
   private pending: (Uint8Array | string)[] = []
   private keep: readonly boolean[] | undefined
   /** The first line so far, while the format is undecided. */
@@ -115,7 +116,9 @@ class RowSource {
   }
 
   private create(format: 'csv' | 'mysql-batch'): NonNullable<RowSource['scanner']> {
-    return format === 'csv' ? new CsvScanner({ file: this.options.file, delimiter: this.options.delimiter }) : new MysqlBatchScanner({ file: this.options.file })
+    return format === 'csv'
+      ? new CsvScanner({ file: this.options.file, delimiter: this.options.delimiter })
+      : new MysqlBatchScanner({ file: this.options.file })
   }
 
   push(chunk: Uint8Array | string): CsvRow[] {
@@ -184,7 +187,20 @@ export function nativeTableType(tableType: string): string | undefined {
   return t // view, materialized view, system view, external, local temporary, snapshot, clone ...
 }
 
-const CHAR_TYPES = new Set(['character varying', 'varchar', 'character', 'char', 'nvarchar', 'nchar', 'varbinary', 'binary', 'bit varying', 'bit', 'varchar2', 'nvarchar2'])
+const CHAR_TYPES = new Set([
+  'character varying',
+  'varchar',
+  'character',
+  'char',
+  'nvarchar',
+  'nchar',
+  'varbinary',
+  'binary',
+  'bit varying',
+  'bit',
+  'varchar2',
+  'nvarchar2',
+])
 const DECIMAL_TYPES = new Set(['numeric', 'decimal', 'number'])
 const KIND_PLAIN = 0
 const KIND_FULL = 1
@@ -210,12 +226,26 @@ function intOf(s: string | undefined): number | undefined {
  * data_type with the length (character types) or precision and scale (numeric types) the
  * export gives in separate columns; PostgreSQL USER-DEFINED and ARRAY through udt_name.
  */
-export function formatColumnType(f: { columnType?: string, dataType?: string, udtName?: string, charLength?: string, precision?: string, scale?: string }): string | undefined {
+export function formatColumnType(f: {
+  columnType?: string
+  dataType?: string
+  udtName?: string
+  charLength?: string
+  precision?: string
+  scale?: string
+}): string | undefined {
   return typeOf(f.columnType, f.dataType, f.udtName, f.charLength, f.precision, f.scale)
 }
 
 /** {@link formatColumnType} with positional arguments (no object per row on the hot path). */
-export function typeOf(columnType: string | undefined, dt: string | undefined, udtName: string | undefined, charLength: string | undefined, precision: string | undefined, scale: string | undefined): string | undefined {
+export function typeOf(
+  columnType: string | undefined,
+  dt: string | undefined,
+  udtName: string | undefined,
+  charLength: string | undefined,
+  precision: string | undefined,
+  scale: string | undefined,
+): string | undefined {
   if (columnType) return columnType
   if (!dt) return undefined
   if (dt === 'USER-DEFINED' && udtName) return udtName
@@ -264,7 +294,13 @@ function fail(report: Report | undefined, code: ErrorCode, message: string, pos:
  * a catalog of `def` (MySQL's constant) or empty means none; a MySQL export's schema is the
  * MySQL database and the Secoda database defaults to it; a name given nowhere is an error.
  */
-export function resolveNames(catalog: string, schemaField: string, layout: { mysql: boolean, schema: number }, opts: { database?: string, schema?: string }, pos: Position): { database: string, schema: string } {
+export function resolveNames(
+  catalog: string,
+  schemaField: string,
+  layout: { mysql: boolean; schema: number },
+  opts: { database?: string; schema?: string },
+  pos: Position,
+): { database: string; schema: string } {
   const schema = schemaField !== '' ? schemaField : opts.schema
   if (schema === undefined || schema === '') {
     const why = layout.schema === -1 ? 'the export has no table_schema column' : 'its table_schema is empty'
@@ -274,7 +310,11 @@ export function resolveNames(catalog: string, schemaField: string, layout: { mys
   const mysql = layout.mysql || catalog === 'def'
   const database = opts.database ?? (noCatalog ? (mysql ? schema : undefined) : catalog)
   if (database === undefined || database === '') {
-    throw new SecodaError('COLUMNS_NAME_MISSING', `no database name: the export has no table_catalog${layout.mysql ? '' : ' and is not a MySQL export (where the schema would serve)'}; give it with --database`, pos)
+    throw new SecodaError(
+      'COLUMNS_NAME_MISSING',
+      `no database name: the export has no table_catalog${layout.mysql ? '' : ' and is not a MySQL export (where the schema would serve)'}; give it with --database`,
+      pos,
+    )
   }
   return { database, schema }
 }
@@ -283,7 +323,14 @@ export function resolveNames(catalog: string, schemaField: string, layout: { mys
  * The table resource of a table first seen at `src`: its type and comment come from the
  * tables export when that lists it (and its position then is the export's line).
  */
-export function tableRecord(id: string, database: string, schema: string, name: string, src: { file?: string, line: number }, tables: TablesInfo | undefined): Resource {
+export function tableRecord(
+  id: string,
+  database: string,
+  schema: string,
+  name: string,
+  src: { file?: string; line: number },
+  tables: TablesInfo | undefined,
+): Resource {
   const info = tables?.get(id)
   const r: Resource = { entity_type: 'table', databuilder_id: id, title: name }
   if (info?.description !== undefined) r.description = info.description
@@ -358,7 +405,7 @@ export class InfoSchemaColumns {
   }
 
   /**
-   * Take over from another reader of the same CSV export (see transforms/info-schema-csv.ts)
+   * Take over from another reader of the same CSV export (see transforms/info-schema/direct-csv.ts)
    * at a row boundary: the header it read, the keys of the tables it finished (the set is
    * shared, not copied) and the line the next byte is on. Call before the first push.
    */
@@ -380,7 +427,11 @@ export class InfoSchemaColumns {
     const out: Resource[] = []
     for (const row of this.scanner.end()) this.row(row, out)
     if (this.layout === undefined) {
-      throw new SecodaError('COLUMNS_LAYOUT', `the input is empty: expected an information_schema.columns export with a header naming ${EXPECTED_COLUMNS}`, { file: this.opts.file, line: 1 })
+      throw new SecodaError(
+        'COLUMNS_LAYOUT',
+        `the input is empty: expected an information_schema.columns export with a header naming ${EXPECTED_COLUMNS}`,
+        { file: this.opts.file, line: 1 },
+      )
     }
     if (this.buffered) {
       for (const t of this.buffered.values()) this.flush(t, out)
@@ -399,7 +450,7 @@ export class InfoSchemaColumns {
     return out
   }
 
-  private tableResource(id: string, database: string, schema: string, name: string, src: { file?: string, line: number }): Resource {
+  private tableResource(id: string, database: string, schema: string, name: string, src: { file?: string; line: number }): Resource {
     return tableRecord(id, database, schema, name, src, this.opts.tables)
   }
 
@@ -422,7 +473,11 @@ export class InfoSchemaColumns {
     const layout = resolveLayout(row.fields, COLUMN_ROLES)
     if (layout.table === -1 || layout.column === -1) {
       const got = row.fields.map((f) => JSON.stringify(f)).join(', ')
-      throw new SecodaError('COLUMNS_LAYOUT', `not an information_schema.columns export: its header lacks ${layout.table === -1 ? 'table_name' : 'column_name'}; expected ${EXPECTED_COLUMNS}; got ${got}`, { file: this.opts.file, line: row.line })
+      throw new SecodaError(
+        'COLUMNS_LAYOUT',
+        `not an information_schema.columns export: its header lacks ${layout.table === -1 ? 'table_name' : 'column_name'}; expected ${EXPECTED_COLUMNS}; got ${got}`,
+        { file: this.opts.file, line: row.line },
+      )
     }
     this.layout = layout
     // Only the columns the reader uses are materialised (information_schema has ~20 more).
@@ -461,7 +516,8 @@ export class InfoSchemaColumns {
     if (L.ordinal !== -1) {
       const o = f[L.ordinal]!
       sortOrder = ordinalOf(o)
-      if (sortOrder === undefined) fail(this.report, 'CSV_VALUE', `ordinal_position is not a non-negative integer: ${JSON.stringify(o)}`, { file, line: row.line })
+      if (sortOrder === undefined)
+        fail(this.report, 'CSV_VALUE', `ordinal_position is not a non-negative integer: ${JSON.stringify(o)}`, { file, line: row.line })
     }
     const columnType = L.columnType === -1 ? '' : f[L.columnType]!
     const comment = L.comment === -1 ? '' : f[L.comment]!
@@ -474,7 +530,17 @@ export class InfoSchemaColumns {
       title: columnName,
       description: comment === '' ? undefined : comment,
       sort_order: sortOrder,
-      type: columnType !== '' ? columnType : typeOf(undefined, L.dataType === -1 ? undefined : f[L.dataType], L.udtName === -1 ? undefined : f[L.udtName], L.charLength === -1 ? undefined : f[L.charLength], L.precision === -1 ? undefined : f[L.precision], L.scale === -1 ? undefined : f[L.scale]),
+      type:
+        columnType !== ''
+          ? columnType
+          : typeOf(
+              undefined,
+              L.dataType === -1 ? undefined : f[L.dataType],
+              L.udtName === -1 ? undefined : f[L.udtName],
+              L.charLength === -1 ? undefined : f[L.charLength],
+              L.precision === -1 ? undefined : f[L.precision],
+              L.scale === -1 ? undefined : f[L.scale],
+            ),
       is_pk: L.key === -1 ? undefined : f[L.key] === 'PRI',
     }
     t.columns.push(withSource(c, { file, line: row.line }))
@@ -529,7 +595,11 @@ export async function readTablesExport(source: AsyncIterable<Uint8Array | string
     if (layout === undefined) {
       layout = resolveLayout(f, TABLE_ROLES)
       if (layout.table === -1 || layout.type === -1) {
-        throw new SecodaError('COLUMNS_LAYOUT', `not an information_schema.tables export: its header lacks ${layout.table === -1 ? 'table_name' : 'table_type'}; expected ${EXPECTED_TABLES}; got ${f.map((x) => JSON.stringify(x)).join(', ')}`, pos)
+        throw new SecodaError(
+          'COLUMNS_LAYOUT',
+          `not an information_schema.tables export: its header lacks ${layout.table === -1 ? 'table_name' : 'table_type'}; expected ${EXPECTED_TABLES}; got ${f.map((x) => JSON.stringify(x)).join(', ')}`,
+          pos,
+        )
       }
       return
     }
@@ -550,12 +620,17 @@ export async function readTablesExport(source: AsyncIterable<Uint8Array | string
       if (d !== '' && !(d === 'VIEW' && nt === 'view')) info.description = d
     }
     const id = ids.table(database, schema, name)
-    if (tables.has(id)) fail(options.report, 'ID_DUPLICATE', `table ${id} is listed twice in the tables export (first on line ${tables.get(id)!.line})`, pos)
+    if (tables.has(id))
+      fail(options.report, 'ID_DUPLICATE', `table ${id} is listed twice in the tables export (first on line ${tables.get(id)!.line})`, pos)
     else tables.set(id, info)
   }
   for await (const chunk of source) for (const row of scanner.push(chunk)) onRow(row)
   for (const row of scanner.end()) onRow(row)
-  if (layout === undefined) throw new SecodaError('COLUMNS_LAYOUT', `the tables export is empty: expected a header naming ${EXPECTED_TABLES}`, { file: options.file, line: 1 })
+  if (layout === undefined)
+    throw new SecodaError('COLUMNS_LAYOUT', `the tables export is empty: expected a header naming ${EXPECTED_TABLES}`, {
+      file: options.file,
+      line: 1,
+    })
   return tables
 }
 

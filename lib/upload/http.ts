@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { Agent, request, type Dispatcher } from 'undici'
-import { SecodaError } from './errors.js'
+import { SecodaError } from '../errors.js'
 
 /** Base URLs of Secoda's hosted regions. */
 export const REGION_URLS = {
@@ -105,17 +105,23 @@ export function resolveApiSettings(input: ApiSettingsInput = {}): ApiSettings {
   } catch {
     throw new SecodaError('UPLOAD_CONFIG', `API URL is not a URL: got "${raw}"`)
   }
-  if (url.username || url.password) throw new SecodaError('UPLOAD_CONFIG', 'API URL must not carry credentials: use SECODA_API_KEY or --api-key-file')
+  if (url.username || url.password)
+    throw new SecodaError('UPLOAD_CONFIG', 'API URL must not carry credentials: use SECODA_API_KEY or --api-key-file')
   if (url.protocol === 'http:') {
     if (!isLoopbackHost(url.hostname)) {
-      throw new SecodaError('UPLOAD_CONFIG', `refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted; use https:// (http:// is allowed to loopback only)`)
+      throw new SecodaError(
+        'UPLOAD_CONFIG',
+        `refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted; use https:// (http:// is allowed to loopback only)`,
+      )
     }
   } else if (url.protocol !== 'https:') {
     throw new SecodaError('UPLOAD_CONFIG', `API URL must be https://: got "${url.protocol}"`)
   }
   if (url.search || url.hash) throw new SecodaError('UPLOAD_CONFIG', 'API URL must not have a query or fragment')
   if (!/\/api\/v1\/?$/.test(url.pathname)) {
-    warnings.push(`API URL ${url.origin}${url.pathname} does not end in /api/v1 (Secoda's API paths live under it; self-hosted instances need it)`)
+    warnings.push(
+      `API URL ${url.origin}${url.pathname} does not end in /api/v1 (Secoda's API paths live under it; self-hosted instances need it)`,
+    )
   }
   const baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 
@@ -124,7 +130,10 @@ export function resolveApiSettings(input: ApiSettingsInput = {}): ApiSettings {
     try {
       key = readFileSync(input.apiKeyFile, 'utf8').split(/\r?\n/)[0]!.trim()
     } catch (e) {
-      throw new SecodaError('UPLOAD_CONFIG', `cannot read --api-key-file ${input.apiKeyFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
+      throw new SecodaError(
+        'UPLOAD_CONFIG',
+        `cannot read --api-key-file ${input.apiKeyFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      )
     }
     if (!key) throw new SecodaError('UPLOAD_CONFIG', `--api-key-file ${input.apiKeyFile} is empty`)
   } else if (input.apiKey !== undefined) {
@@ -260,11 +269,13 @@ export class SecodaClient {
       sleep: options.sleep ?? abortableSleep,
     })
     this.#ownDispatcher = options.dispatcher === undefined
-    this.#dispatcher = options.dispatcher ?? new Agent({
-      connectTimeout: this.options.connectTimeoutMs,
-      headersTimeout: this.options.headersTimeoutMs,
-      bodyTimeout: this.options.bodyTimeoutMs,
-    })
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connectTimeout: this.options.connectTimeoutMs,
+        headersTimeout: this.options.headersTimeoutMs,
+        bodyTimeout: this.options.bodyTimeoutMs,
+      })
     const debug = options.debug
     this.#debug = debug ? (l) => debug(this.redact(l)) : () => {}
   }
@@ -308,9 +319,15 @@ export class SecodaClient {
           payload = body.replayable ? body.open() : body.stream
           if (body.length !== undefined) headers['content-length'] = String(body.length)
         }
-        this.#debug(`${what} attempt ${attempt}${body && typeof body !== 'string' ? (body.length !== undefined ? ` (${body.length} bytes)` : ' (chunked)') : ''}`)
+        this.#debug(
+          `${what} attempt ${attempt}${body && typeof body !== 'string' ? (body.length !== undefined ? ` (${body.length} bytes)` : ' (chunked)') : ''}`,
+        )
         const res = await request(url, {
-          method: req.method, headers, body: payload as never, dispatcher: this.#dispatcher, signal: req.signal,
+          method: req.method,
+          headers,
+          body: payload as never,
+          dispatcher: this.#dispatcher,
+          signal: req.signal,
         })
         const text = await res.body.text() // always consume: undici keeps the socket busy otherwise
         this.#debug(`${what} -> ${res.statusCode}`)
@@ -326,13 +343,23 @@ export class SecodaClient {
         if (!(code !== undefined && RESET_CODES.has(code) && req.retryResets !== false)) throw failure
       }
       if (!replayable) {
-        throw new SecodaError(failure.code, `${failure.message}; not retried: the body was a live stream that cannot be sent again (use --spool to make uploads retryable)`, { cause: failure })
+        throw new SecodaError(
+          failure.code,
+          `${failure.message}; not retried: the body was a live stream that cannot be sent again (use --spool to make uploads retryable)`,
+          { cause: failure },
+        )
       }
       if (attempt >= maxAttempts) {
-        throw new SecodaError(failure.code, `${failure.message}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`, { cause: failure })
+        throw new SecodaError(failure.code, `${failure.message}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`, {
+          cause: failure,
+        })
       }
       if (retryAfter !== undefined && retryAfter > this.options.maxDelayMs) {
-        throw new SecodaError(failure.code, `${failure.message}; the server asks to wait ${Math.ceil(retryAfter / 1000)} s (Retry-After), more than the ${Math.ceil(this.options.maxDelayMs / 1000)} s limit`, { cause: failure })
+        throw new SecodaError(
+          failure.code,
+          `${failure.message}; the server asks to wait ${Math.ceil(retryAfter / 1000)} s (Retry-After), more than the ${Math.ceil(this.options.maxDelayMs / 1000)} s limit`,
+          { cause: failure },
+        )
       }
       const wait = this.backoffMs(attempt, retryAfter)
       this.#debug(`${what}: ${failure.message}; retrying in ${wait} ms`)
@@ -361,7 +388,8 @@ export class SecodaClient {
       const u = new URL(p)
       // Paging links come from the server: follow them only on the same origin, so the key
       // is never sent elsewhere.
-      if (u.origin !== base.origin) throw new SecodaError('UPLOAD_HTTP', `the server sent a link to another origin (${u.origin}); refusing to send the key there`)
+      if (u.origin !== base.origin)
+        throw new SecodaError('UPLOAD_HTTP', `the server sent a link to another origin (${u.origin}); refusing to send the key there`)
       return u
     }
     return new URL(this.baseUrl + p)
@@ -370,15 +398,20 @@ export class SecodaClient {
   #statusError(status: number, text: string, what: string): SecodaError {
     const detail = this.redact(summarizeBody(text))
     if (status === 401 || status === 403) {
-      return new SecodaError('UPLOAD_AUTH', `${what}: ${status} ${status === 401 ? 'unauthorized' : 'forbidden'}${detail ? ` (${detail})` : ''}: check the API key (SECODA_API_KEY / --api-key-file), that the API URL or --region matches the workspace (${this.baseUrl}), and that the key's owner has the rights to manage integrations`)
+      return new SecodaError(
+        'UPLOAD_AUTH',
+        `${what}: ${status} ${status === 401 ? 'unauthorized' : 'forbidden'}${detail ? ` (${detail})` : ''}: check the API key (SECODA_API_KEY / --api-key-file), that the API URL or --region matches the workspace (${this.baseUrl}), and that the key's owner has the rights to manage integrations`,
+      )
     }
     return new SecodaError('UPLOAD_HTTP', `${what}: HTTP ${status}${detail ? `: ${detail}` : ''}`)
   }
 
   #networkError(e: unknown, code: string | undefined, what: string): SecodaError {
     const msg = this.redact((e as Error)?.message ?? String(e))
-    const hint = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
-      ? ' (timed out; see --timeout)' : ''
+    const hint =
+      code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+        ? ' (timed out; see --timeout)'
+        : ''
     return new SecodaError('UPLOAD_NETWORK', `${what}: ${code ?? 'network error'}: ${msg}${hint}`, { cause: e })
   }
 }
@@ -389,7 +422,9 @@ function summarizeBody(text: string): string {
   try {
     const j = JSON.parse(text) as unknown
     if (j && typeof j === 'object' && 'detail' in j) s = String((j as { detail: unknown }).detail)
-  } catch { /* not JSON: keep the text */ }
+  } catch {
+    /* not JSON: keep the text */
+  }
   s = s.replace(/\s+/g, ' ').trim()
   return s.length > 300 ? s.slice(0, 300) + '…' : s
 }

@@ -13,12 +13,12 @@ import path from 'node:path'
 import { PassThrough, Writable, type Readable } from 'node:stream'
 import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
-import { SecodaError } from './errors.js'
+import { SecodaError } from '../errors.js'
 import type { ReplayableBody, SecodaClient } from './http.js'
-import { isLineage, serializeRecord, type SecodaRecord } from './records.js'
+import { isLineage, serializeRecord, type SecodaRecord } from '../records.js'
 import { StaleGuard, type StaleCounts, type StaleGuardOptions } from './stale-guard.js'
-import { type Report } from './report.js'
-import { CsvWriter, type SortOrderHeader } from '../transforms/to-csv.js'
+import type { Report } from '../report.js'
+import { CsvWriter, type SortOrderHeader } from '../../transforms/to-csv.js'
 
 /** Part names and filenames (UNCONFIRMED by Secoda: keep them configurable). */
 export interface PartNames {
@@ -114,7 +114,11 @@ class Multipart {
 class ChunkWriter {
   #text = ''
   bytes = 0
-  constructor(private readonly out: Writable, private readonly chunk: number, private readonly stop: Promise<never>) {}
+  constructor(
+    private readonly out: Writable,
+    private readonly chunk: number,
+    private readonly stop: Promise<never>,
+  ) {}
   /** Add text; returns a promise only when a flush met backpressure (wait for it). */
   add(s: string): Promise<void> | undefined {
     // String concatenation builds a rope in V8: cheaper than collecting and joining parts.
@@ -137,7 +141,9 @@ class ChunkWriter {
     // Wait for drain, but stop waiting if the request fails (e.g. the server answered 401
     // early and stopped reading): otherwise the upload would hang. Several writes of one
     // batch share one wait, so listeners do not pile up on the stream.
-    this.#drain ??= Promise.race([once(this.out, 'drain').then(() => undefined), this.stop]).finally(() => { this.#drain = undefined })
+    this.#drain ??= Promise.race([once(this.out, 'drain').then(() => undefined), this.stop]).finally(() => {
+      this.#drain = undefined
+    })
     return this.#drain
   }
 }
@@ -160,7 +166,7 @@ export class UploadSink extends Writable {
   readonly #abort = new AbortController()
   readonly #tmp: string
   #body: PassThrough | undefined
-  #response: Promise<{ status: number, body: string, attempts: number }> | undefined
+  #response: Promise<{ status: number; body: string; attempts: number }> | undefined
   #main!: ChunkWriter
   #mainFile: WriteStream | undefined
   #lineageFile: WriteStream | undefined
@@ -176,10 +182,17 @@ export class UploadSink extends Writable {
     this.#format = options.format ?? 'jsonl'
     const p = options.parts ?? {}
     this.#names = {
-      resources: p.resources ?? 'resources_file', lineage: p.lineage ?? 'lineages_file', csv: p.csv ?? 'file',
-      resourcesFilename: p.resourcesFilename ?? 'resources.jsonl', lineageFilename: p.lineageFilename ?? 'lineage.jsonl', csvFilename: p.csvFilename ?? 'columns.csv',
+      resources: p.resources ?? 'resources_file',
+      lineage: p.lineage ?? 'lineages_file',
+      csv: p.csv ?? 'file',
+      resourcesFilename: p.resourcesFilename ?? 'resources.jsonl',
+      lineageFilename: p.lineageFilename ?? 'lineage.jsonl',
+      csvFilename: p.csvFilename ?? 'columns.csv',
     }
-    this.#guard = options.stale === false ? undefined : new StaleGuard({ ...options.stale, baseUrl: options.client.baseUrl, integrationId: options.integrationId })
+    this.#guard =
+      options.stale === false
+        ? undefined
+        : new StaleGuard({ ...options.stale, baseUrl: options.client.baseUrl, integrationId: options.integrationId })
     this.#live = !options.spool && !options.dryRun
     this.#tmp = mkdtempSync(path.join(options.tmpDir ?? tmpdir(), 'secoda-upload-'))
     const chunk = options.chunkBytes ?? 64 * 1024
@@ -194,9 +207,10 @@ export class UploadSink extends Writable {
       // and the error reaches the caller through the sink anyway.
       this.#body.on('error', () => {})
       this.#main = new ChunkWriter(this.#body, chunk, failed)
-      const first = this.#format === 'csv'
-        ? this.#mp.first(this.#names.csv, this.#names.csvFilename, 'text/csv')
-        : this.#mp.first(this.#names.resources, this.#names.resourcesFilename, 'application/x-ndjson')
+      const first =
+        this.#format === 'csv'
+          ? this.#mp.first(this.#names.csv, this.#names.csvFilename, 'text/csv')
+          : this.#mp.first(this.#names.resources, this.#names.resourcesFilename, 'application/x-ndjson')
       void this.#main.raw(first)
     } else {
       this.#mainFile = createWriteStream(path.join(this.#tmp, 'part1'))
@@ -222,8 +236,11 @@ export class UploadSink extends Writable {
   #start(): void {
     if (this.#response || !this.#live) return
     this.#response = this.options.client.send({
-      method: 'POST', path: this.#path(), headers: { 'content-type': this.#mp.contentType },
-      body: { replayable: false, stream: this.#body! }, signal: this.#abort.signal,
+      method: 'POST',
+      path: this.#path(),
+      headers: { 'content-type': this.#mp.contentType },
+      body: { replayable: false, stream: this.#body! },
+      signal: this.#abort.signal,
     })
     this.#response.then(
       () => this.#rejectFailed(new SecodaError('UPLOAD_HTTP', 'the server answered before the upload body was complete')),
@@ -234,7 +251,8 @@ export class UploadSink extends Writable {
   /** A spool file's I/O error fails the upload; after the sink is gone it is moot. */
   #watch(ws: WriteStream): WriteStream {
     ws.on('error', (e: Error) => {
-      if (!this.destroyed && this.result === undefined) this.destroy(new SecodaError('OUTPUT_WRITE', `cannot write the upload's temporary file: ${e.message}`, { cause: e }))
+      if (!this.destroyed && this.result === undefined)
+        this.destroy(new SecodaError('OUTPUT_WRITE', `cannot write the upload's temporary file: ${e.message}`, { cause: e }))
     })
     return ws
   }
@@ -249,7 +267,9 @@ export class UploadSink extends Writable {
    * resolves). Created before the request exists; wired to it once it does.
    */
   #failedPromise(): Promise<never> {
-    const p = new Promise<never>((_resolve, reject) => { this.#rejectFailed = reject })
+    const p = new Promise<never>((_resolve, reject) => {
+      this.#rejectFailed = reject
+    })
     p.catch(() => undefined)
     return p
   }
@@ -298,7 +318,10 @@ export class UploadSink extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.#finish().then(() => cb(), (e: unknown) => cb(e as Error))
+    this.#finish().then(
+      () => cb(),
+      (e: unknown) => cb(e as Error),
+    )
   }
 
   async #finish(): Promise<void> {
@@ -336,7 +359,11 @@ export class UploadSink extends Writable {
       bytes = body.length!
       if (!this.options.dryRun) {
         const res = await this.options.client.send({
-          method: 'POST', path: this.#path(), headers: { 'content-type': this.#mp.contentType }, body, signal: this.#abort.signal,
+          method: 'POST',
+          path: this.#path(),
+          headers: { 'content-type': this.#mp.contentType },
+          body,
+          signal: this.#abort.signal,
         })
         ;({ status, body: response, attempts } = res)
       }
@@ -345,9 +372,13 @@ export class UploadSink extends Writable {
       integrationId: this.options.integrationId,
       endpoint: this.#format === 'csv' ? 'import_metadata' : 'import_jsonl_metadata',
       dryRun: this.options.dryRun ?? false,
-      status, response, attempts, bytes,
+      status,
+      response,
+      attempts,
+      bytes,
       framing: this.#live ? 'chunked' : 'content-length',
-      resources: this.#resources, lineage: this.#edges,
+      resources: this.#resources,
+      lineage: this.#edges,
     }
     if (stale) this.result.stale = stale
     this.#cleanup()
@@ -359,18 +390,25 @@ export class UploadSink extends Writable {
   /** A replayable body over spooled part files, with its exact length. */
   #fileBody(part1: string, lineage: string | undefined): ReplayableBody {
     const n = this.#names
-    const pieces: Array<Buffer | string> = this.#format === 'csv'
-      ? [this.#mp.first(n.csv, n.csvFilename, 'text/csv'), part1, this.#mp.close()]
-      : [this.#mp.first(n.resources, n.resourcesFilename, 'application/x-ndjson'), part1, this.#mp.next(n.lineage, n.lineageFilename, 'application/x-ndjson'), lineage!, this.#mp.close()]
+    const pieces: Array<Buffer | string> =
+      this.#format === 'csv'
+        ? [this.#mp.first(n.csv, n.csvFilename, 'text/csv'), part1, this.#mp.close()]
+        : [
+            this.#mp.first(n.resources, n.resourcesFilename, 'application/x-ndjson'),
+            part1,
+            this.#mp.next(n.lineage, n.lineageFilename, 'application/x-ndjson'),
+            lineage!,
+            this.#mp.close(),
+          ]
     const dry = this.options.dryRun && !this.options.spool
     let length = 0
     for (const p of pieces) length += typeof p === 'string' ? (dry && p === part1 ? this.#main.bytes : statSync(p).size) : p.length
     return {
       replayable: true,
       length,
-      async * open() {
+      async *open() {
         for (const p of pieces) {
-          if (typeof p === 'string') yield * createReadStream(p, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>
+          if (typeof p === 'string') yield* createReadStream(p, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>
           else yield p
         }
       },
@@ -419,7 +457,10 @@ export function createUploadSink(options: UploadOptions): UploadSink {
  * Upload a stream of (already validated) Secoda records; resolves with the result once the
  * server accepted it. Any error in `source` aborts the request before its closing boundary.
  */
-export async function uploadRecords(source: Readable | AsyncIterable<SecodaRecord> | Iterable<SecodaRecord>, options: UploadOptions): Promise<UploadResult> {
+export async function uploadRecords(
+  source: Readable | AsyncIterable<SecodaRecord> | Iterable<SecodaRecord>,
+  options: UploadOptions,
+): Promise<UploadResult> {
   const sink = createUploadSink(options)
   await pipeline(source as Readable, sink)
   return sink.result!

@@ -1,7 +1,7 @@
 // Custom integrations: find one by name through the paged list, or create it (type
 // custom) when asked. Spec: ../shared/docs/secoda-formats.md ("The HTTP API").
 
-import { SecodaError } from './errors.js'
+import { SecodaError } from '../errors.js'
 import type { SecodaClient } from './http.js'
 
 /** An integration as the list endpoint returns it (fields beyond these are kept as-is). */
@@ -62,15 +62,25 @@ export interface FoundIntegration {
  * INTEGRATION_AMBIGUOUS when several share the name (uploading to the wrong one would
  * stale the other's catalog).
  */
-export async function findOrCreateIntegration(client: SecodaClient, name: string, options: FindIntegrationOptions = {}): Promise<FoundIntegration> {
+export async function findOrCreateIntegration(
+  client: SecodaClient,
+  name: string,
+  options: FindIntegrationOptions = {},
+): Promise<FoundIntegration> {
   const matches: Integration[] = []
   for await (const i of listIntegrations(client, options.signal)) if (i.name === name) matches.push(i)
   if (matches.length > 1) {
-    throw new SecodaError('INTEGRATION_AMBIGUOUS', `${matches.length} integrations are called "${name}" (ids ${matches.map((m) => m.id).join(', ')}): pass --integration ID`)
+    throw new SecodaError(
+      'INTEGRATION_AMBIGUOUS',
+      `${matches.length} integrations are called "${name}" (ids ${matches.map((m) => m.id).join(', ')}): pass --integration ID`,
+    )
   }
   if (matches.length === 1) return { id: String(matches[0]!.id), name, created: false }
   if (!options.create) {
-    throw new SecodaError('INTEGRATION_NOT_FOUND', `no integration is called "${name}": add --create to create a custom integration with that name`)
+    throw new SecodaError(
+      'INTEGRATION_NOT_FOUND',
+      `no integration is called "${name}": add --create to create a custom integration with that name`,
+    )
   }
   if (options.dryRun) return { id: '(dry run: would be created)', name, created: true }
   const body: Record<string, unknown> = { type: 'custom', name, credentials: {} }

@@ -4,13 +4,12 @@
 // Secoda schema; the Secoda database is --database, defaulting to that same name.
 
 import { Transform, type TransformCallback } from 'node:stream'
-import { SecodaError, isSecodaError } from '../lib/errors.js'
-import { createIdBuilder, type IdBuilder } from '../lib/ids.js'
-import type { SecodaRecord } from '../lib/records.js'
-import { Report } from '../lib/report.js'
-import { SqlCatalog, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from '../lib/sql-catalog.js'
-import { firstWords } from './pg-dump.js'
-import { SqlSplitter, type SqlStatement } from './sql-splitter.js'
+import { SecodaError, isSecodaError } from '../../lib/errors.js'
+import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
+import type { SecodaRecord } from '../../lib/records.js'
+import { Report } from '../../lib/report.js'
+import { SqlCatalog, firstWords, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from './catalog.js'
+import { SqlSplitter, type SqlStatement } from '../../lib/scan/sql-splitter.js'
 
 /** Options of the mysqldump source. */
 export interface MysqlDumpOptions {
@@ -45,7 +44,10 @@ export function tokenizeMysql(sql: string): Token[] {
   const n = sql.length
   while (i < n) {
     const c = sql[i]!
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f') { i++; continue }
+    if (c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f') {
+      i++
+      continue
+    }
     if (c === '#' || (c === '-' && sql[i + 1] === '-' && (i + 2 >= n || sql.charCodeAt(i + 2) <= 32))) {
       const e = sql.indexOf('\n', i)
       i = e === -1 ? n : e + 1
@@ -62,9 +64,17 @@ export function tokenizeMysql(sql: string): Token[] {
       i++
       for (;;) {
         const e = sql.indexOf('`', i)
-        if (e === -1) { v += sql.slice(i); i = n; break }
+        if (e === -1) {
+          v += sql.slice(i)
+          i = n
+          break
+        }
         v += sql.slice(i, e)
-        if (sql[e + 1] === '`') { v += '`'; i = e + 2; continue }
+        if (sql[e + 1] === '`') {
+          v += '`'
+          i = e + 2
+          continue
+        }
         i = e + 1
         break
       }
@@ -83,7 +93,11 @@ export function tokenizeMysql(sql: string): Token[] {
           continue
         }
         if (d === c) {
-          if (sql[i + 1] === c) { v += c; i += 2; continue }
+          if (sql[i + 1] === c) {
+            v += c
+            i += 2
+            continue
+          }
           i++
           break
         }
@@ -124,7 +138,9 @@ export function tokenizeMysql(sql: string): Token[] {
 class Cursor {
   i = 0
   constructor(readonly t: Token[]) {}
-  peek(k = 0): Token | undefined { return this.t[this.i + k] }
+  peek(k = 0): Token | undefined {
+    return this.t[this.i + k]
+  }
   is(word: string, k = 0): boolean {
     const x = this.t[this.i + k]
     return x !== undefined && x.kind === 'word' && x.value.toUpperCase() === word
@@ -134,19 +150,30 @@ class Cursor {
     return x !== undefined && x.kind === 'punct' && x.value === p
   }
   accept(word: string): boolean {
-    if (this.is(word)) { this.i++; return true }
+    if (this.is(word)) {
+      this.i++
+      return true
+    }
     return false
   }
   acceptPunct(p: string): boolean {
-    if (this.isPunct(p)) { this.i++; return true }
+    if (this.isPunct(p)) {
+      this.i++
+      return true
+    }
     return false
   }
-  next(): Token | undefined { return this.t[this.i++] }
-  done(): boolean { return this.i >= this.t.length }
+  next(): Token | undefined {
+    return this.t[this.i++]
+  }
+  done(): boolean {
+    return this.i >= this.t.length
+  }
   /** An identifier: `quoted` or a bare word. */
   name(): string {
     const x = this.next()
-    if (!x || (x.kind !== 'ident' && x.kind !== 'word' && x.kind !== 'string')) throw new Error(`expected a name, got ${x ? JSON.stringify(x.value) : 'end of statement'}`)
+    if (!x || (x.kind !== 'ident' && x.kind !== 'word' && x.kind !== 'string'))
+      throw new Error(`expected a name, got ${x ? JSON.stringify(x.value) : 'end of statement'}`)
     return x.value
   }
   /** `name` or `db`.`name`. */
@@ -171,11 +198,57 @@ class Cursor {
  * Words that end a column's type in a column definition (`BINARY` as the first word is the
  * binary(n) type; after it, the old collation attribute).
  */
-const TYPE_END = new Set(['CHARACTER', 'CHARSET', 'COLLATE', 'NOT', 'NULL', 'DEFAULT', 'AUTO_INCREMENT', 'COMMENT', 'PRIMARY', 'KEY', 'UNIQUE', 'GENERATED', 'AS', 'ON', 'INVISIBLE', 'VISIBLE', 'CHECK', 'REFERENCES', 'COLUMN_FORMAT', 'STORAGE', 'SRID', 'WITH', 'WITHOUT', 'CONSTRAINT', 'VIRTUAL', 'STORED', 'PERSISTENT', 'ENGINE_ATTRIBUTE', 'SECONDARY_ENGINE_ATTRIBUTE', 'COMPRESSED', 'BINARY'])
+const TYPE_END = new Set([
+  'CHARACTER',
+  'CHARSET',
+  'COLLATE',
+  'NOT',
+  'NULL',
+  'DEFAULT',
+  'AUTO_INCREMENT',
+  'COMMENT',
+  'PRIMARY',
+  'KEY',
+  'UNIQUE',
+  'GENERATED',
+  'AS',
+  'ON',
+  'INVISIBLE',
+  'VISIBLE',
+  'CHECK',
+  'REFERENCES',
+  'COLUMN_FORMAT',
+  'STORAGE',
+  'SRID',
+  'WITH',
+  'WITHOUT',
+  'CONSTRAINT',
+  'VIRTUAL',
+  'STORED',
+  'PERSISTENT',
+  'ENGINE_ATTRIBUTE',
+  'SECONDARY_ENGINE_ATTRIBUTE',
+  'COMPRESSED',
+  'BINARY',
+])
 /** Words that start a table-level definition rather than a column. */
 const TABLE_ELEMENT = new Set(['PRIMARY', 'KEY', 'INDEX', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'CONSTRAINT', 'FOREIGN', 'CHECK', 'PERIOD'])
 
-const SELECT_END = new Set(['WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'WINDOW', 'UNION', 'EXCEPT', 'INTERSECT', 'INTO', 'FOR', 'LOCK', 'PROCEDURE'])
+const SELECT_END = new Set([
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'LIMIT',
+  'WINDOW',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'INTO',
+  'FOR',
+  'LOCK',
+  'PROCEDURE',
+])
 
 /**
  * Tables a SELECT reads: names after FROM, JOIN and commas of a FROM list (at any
@@ -189,14 +262,18 @@ export function mysqlReads(tokens: Token[]): { schema?: string; name: string }[]
     const t = tokens[i]!
     if (t.kind !== 'ident' && t.kind !== 'word') continue
     const prev = tokens[i - 1]
-    const afterWith = prev && ((prev.kind === 'word' && /^(WITH|RECURSIVE)$/i.test(prev.value)) || (prev.kind === 'punct' && prev.value === ','))
+    const afterWith =
+      prev && ((prev.kind === 'word' && /^(WITH|RECURSIVE)$/i.test(prev.value)) || (prev.kind === 'punct' && prev.value === ','))
     if (!afterWith) continue
     let j = i + 1
     if (tokens[j]?.kind === 'punct' && tokens[j]!.value === '(') {
       let d = 0
       for (; j < tokens.length; j++) {
         if (tokens[j]!.value === '(' && tokens[j]!.kind === 'punct') d++
-        else if (tokens[j]!.value === ')' && tokens[j]!.kind === 'punct' && --d === 0) { j++; break }
+        else if (tokens[j]!.value === ')' && tokens[j]!.kind === 'punct' && --d === 0) {
+          j++
+          break
+        }
       }
     }
     if (tokens[j]?.kind === 'word' && tokens[j]!.value.toUpperCase() === 'AS' && tokens[j + 1]?.value === '(') ctes.add(t.value)
@@ -221,14 +298,33 @@ export function mysqlReads(tokens: Token[]): { schema?: string; name: string }[]
         expectTable = false
         continue
       }
-      if (t.value === ',' && inFrom[d]) { expectTable = true; continue }
+      if (t.value === ',' && inFrom[d]) {
+        expectTable = true
+        continue
+      }
       expectTable = false
       continue
     }
-    if (up === 'SELECT') { inFrom[d] = false; expectTable = false; continue }
-    if (up === 'FROM') { inFrom[d] = true; expectTable = true; continue }
-    if (up === 'JOIN' || up === 'STRAIGHT_JOIN') { inFrom[d] = true; expectTable = true; continue }
-    if (SELECT_END.has(up)) { inFrom[d] = false; expectTable = false; continue }
+    if (up === 'SELECT') {
+      inFrom[d] = false
+      expectTable = false
+      continue
+    }
+    if (up === 'FROM') {
+      inFrom[d] = true
+      expectTable = true
+      continue
+    }
+    if (up === 'JOIN' || up === 'STRAIGHT_JOIN') {
+      inFrom[d] = true
+      expectTable = true
+      continue
+    }
+    if (SELECT_END.has(up)) {
+      inFrom[d] = false
+      expectTable = false
+      continue
+    }
     if (expectTable && up === 'LATERAL') continue
     if (expectTable && (t.kind === 'ident' || t.kind === 'word')) {
       let name = t.value
@@ -258,7 +354,16 @@ function selectNames(tokens: Token[], from: number): string[] {
     else c.i++
   }
   c.i++
-  while (c.is('DISTINCT') || c.is('ALL') || c.is('DISTINCTROW') || c.is('STRAIGHT_JOIN') || c.is('SQL_NO_CACHE') || c.is('SQL_CALC_FOUND_ROWS') || c.is('HIGH_PRIORITY')) c.i++
+  while (
+    c.is('DISTINCT') ||
+    c.is('ALL') ||
+    c.is('DISTINCTROW') ||
+    c.is('STRAIGHT_JOIN') ||
+    c.is('SQL_NO_CACHE') ||
+    c.is('SQL_CALC_FOUND_ROWS') ||
+    c.is('HIGH_PRIORITY')
+  )
+    c.i++
   const names: string[] = []
   let last: Token | undefined
   let alias: string | undefined
@@ -270,12 +375,26 @@ function selectNames(tokens: Token[], from: number): string[] {
   }
   while (!c.done()) {
     const x = c.peek()!
-    if (x.kind === 'punct' && x.value === '(') { c.skipGroup(); last = { ...x, kind: 'punct' }; continue }
+    if (x.kind === 'punct' && x.value === '(') {
+      c.skipGroup()
+      last = { ...x, kind: 'punct' }
+      continue
+    }
     if (x.kind === 'word' && (x.value.toUpperCase() === 'FROM' || SELECT_END.has(x.value.toUpperCase()))) break
     c.i++
-    if (x.kind === 'punct' && x.value === ',') { flush(); continue }
-    if (x.kind === 'word' && x.value.toUpperCase() === 'AS') { afterAs = true; continue }
-    if (afterAs) { alias = x.value; afterAs = false; continue }
+    if (x.kind === 'punct' && x.value === ',') {
+      flush()
+      continue
+    }
+    if (x.kind === 'word' && x.value.toUpperCase() === 'AS') {
+      afterAs = true
+      continue
+    }
+    if (afterAs) {
+      alias = x.value
+      afterAs = false
+      continue
+    }
     last = x
   }
   if (last !== undefined || alias !== undefined) flush()
@@ -336,7 +455,11 @@ export class MysqlDumpConverter {
     if (explicit !== undefined && explicit !== this.current) return explicit
     const v = this.opts.schema ?? this.current
     if (v !== undefined) return v
-    throw new SecodaError('SQL_NO_DATABASE', 'the dump does not name its database (no CREATE DATABASE, USE or "-- Host: ... Database:" header before its first table): pass --schema NAME', { file: this.opts.file, line: s.line })
+    throw new SecodaError(
+      'SQL_NO_DATABASE',
+      'the dump does not name its database (no CREATE DATABASE, USE or "-- Host: ... Database:" header before its first table): pass --schema NAME',
+      { file: this.opts.file, line: s.line },
+    )
   }
 
   private ref(s: SqlStatement, q: { schema?: string; name: string }): RelationRef {
@@ -349,13 +472,17 @@ export class MysqlDumpConverter {
     this.report.bump(`mysql_dump.statements.${s.kind}`)
     if (s.kind !== 'sql') return
     const head = s.text.slice(0, 300)
-    const wanted = /^(?:create\b(?:(?!\b(?:trigger|procedure|function|event)\b)[\s\S])*?\b(?:table|view|database|schema)\b|use\b|alter\s+table\b[\s\S]*\bprimary\b)/i
+    const wanted =
+      /^(?:create\b(?:(?!\b(?:trigger|procedure|function|event)\b)[\s\S])*?\b(?:table|view|database|schema)\b|use\b|alter\s+table\b[\s\S]*\bprimary\b)/i
     if (!wanted.test(head)) return
     try {
       this.parse(tokenizeMysql(s.text), s)
     } catch (e) {
       if (isSecodaError(e)) throw e
-      this.report.warn('SQL_UNPARSED', `cannot read statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, { file: this.opts.file, line: s.line })
+      this.report.warn('SQL_UNPARSED', `cannot read statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
+        file: this.opts.file,
+        line: s.line,
+      })
     }
   }
 
@@ -370,7 +497,10 @@ export class MysqlDumpConverter {
     if (c.accept('OR')) c.accept('REPLACE')
     if (c.is('DATABASE') || c.is('SCHEMA')) {
       c.i++
-      if (c.accept('IF')) { c.accept('NOT'); c.accept('EXISTS') }
+      if (c.accept('IF')) {
+        c.accept('NOT')
+        c.accept('EXISTS')
+      }
       const name = c.name()
       this.current ??= name
       const schema = this.schemaName(s, name)
@@ -385,10 +515,16 @@ export class MysqlDumpConverter {
   }
 
   private createTable(c: Cursor, s: SqlStatement): void {
-    if (c.accept('IF')) { c.accept('NOT'); c.accept('EXISTS') }
+    if (c.accept('IF')) {
+      c.accept('NOT')
+      c.accept('EXISTS')
+    }
     const ref = this.ref(s, c.qualified())
     if (!c.acceptPunct('(')) {
-      if (c.is('LIKE') || c.is('AS') || c.is('SELECT')) { this.report.bump('mysql_dump.skipped.create_table_like_or_select'); return }
+      if (c.is('LIKE') || c.is('AS') || c.is('SELECT')) {
+        this.report.bump('mysql_dump.skipped.create_table_like_or_select')
+        return
+      }
       throw new Error('expected ( after the table name')
     }
     const columns: ColumnState[] = []
@@ -396,7 +532,10 @@ export class MysqlDumpConverter {
     let pk: string[] = []
     for (;;) {
       if (c.done()) throw new Error('unterminated column list')
-      if (c.isPunct(')')) { c.i++; break }
+      if (c.isPunct(')')) {
+        c.i++
+        break
+      }
       const first = c.peek()!
       if (first.kind === 'word' && TABLE_ELEMENT.has(first.value.toUpperCase())) {
         const up = first.value.toUpperCase()
@@ -434,14 +573,21 @@ export class MysqlDumpConverter {
       if (typeStart && typeEnd) col.type = text.slice(typeStart.start, typeEnd.end).replace(/\s+/g, ' ')
       // attributes up to the next top-level comma
       while (!c.done() && !c.isPunct(',') && !c.isPunct(')')) {
-        if (c.isPunct('(')) { c.skipGroup(); continue }
+        if (c.isPunct('(')) {
+          c.skipGroup()
+          continue
+        }
         if (c.is('COMMENT')) {
           c.i++
           const x = c.next()
           if (x?.kind === 'string') col.description = x.value
           continue
         }
-        if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1]?.value.toUpperCase() !== 'DROP') { col.pk = true; c.i += 2; continue }
+        if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1]?.value.toUpperCase() !== 'DROP') {
+          col.pk = true
+          c.i += 2
+          continue
+        }
         c.i++
       }
       columns.push(col)
@@ -478,7 +624,10 @@ export class MysqlDumpConverter {
       if (x.kind === 'punct' && x.value === '(') depth++
       else if (x.kind === 'punct' && x.value === ')') depth--
       else if (x.kind === 'punct' && x.value === ',' && depth === 1) expectName = true
-      else if (expectName && depth === 1) { out.push(x.value); expectName = false }
+      else if (expectName && depth === 1) {
+        out.push(x.value)
+        expectName = false
+      }
     }
     return out
   }
@@ -492,14 +641,19 @@ export class MysqlDumpConverter {
   }
 
   private createView(c: Cursor, tokens: Token[], s: SqlStatement): void {
-    if (c.accept('IF')) { c.accept('NOT'); c.accept('EXISTS') }
+    if (c.accept('IF')) {
+      c.accept('NOT')
+      c.accept('EXISTS')
+    }
     const ref = this.ref(s, c.qualified())
     let aliases: string[] = []
     if (c.isPunct('(')) aliases = this.keyColumns(c)
     if (!c.accept('AS')) throw new Error('expected AS after the view name')
     const body = tokens.slice(c.i)
     const names = selectNames(tokens, c.i)
-    aliases.forEach((a, i) => { names[i] = a })
+    aliases.forEach((a, i) => {
+      names[i] = a
+    })
     // no column types: mysqldump's stand-in tables carry placeholder types (MySQL 5.7 writes
     // every column as tinyint), so a dump never states a view column's real type
     const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))

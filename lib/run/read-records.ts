@@ -4,15 +4,15 @@
 
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
-import { SecodaError } from './errors.js'
-import { type IdBuilder } from './ids.js'
-import { displayName, estimateIdsFromSize, openInput, peekUntil } from './input.js'
-import { type Report } from './report.js'
-import { type SecodaRecord } from './records.js'
-import { createJsonlReader } from '../transforms/from-jsonl.js'
-import { createSecodaCsvReader } from '../transforms/from-secoda-csv.js'
-import { SPLIT_FILES } from '../transforms/to-jsonl.js'
+import { PassThrough, type Readable } from 'node:stream'
+import { SecodaError } from '../errors.js'
+import type { IdBuilder } from '../ids.js'
+import { displayName, estimateIdsFromSize, openInput, peekUntil } from '../input.js'
+import type { Report } from '../report.js'
+import type { SecodaRecord } from '../records.js'
+import { createJsonlReader } from '../../transforms/from-jsonl.js'
+import { createSecodaCsvReader } from '../../transforms/from-secoda-csv.js'
+import { SPLIT_FILES } from '../../transforms/to-jsonl.js'
 
 /** Input format of Secoda files. */
 export type SecodaFormat = 'jsonl' | 'csv'
@@ -37,7 +37,10 @@ export interface ReadOptions {
 export async function expandInputs(files: readonly string[]): Promise<string[]> {
   const out: string[] = []
   for (const f of files.length === 0 ? ['-'] : files) {
-    if (f === '-') { out.push(f); continue }
+    if (f === '-') {
+      out.push(f)
+      continue
+    }
     const s = await stat(f).catch(() => undefined)
     if (s?.isDirectory()) {
       const found: string[] = []
@@ -45,7 +48,10 @@ export async function expandInputs(files: readonly string[]): Promise<string[]> 
         const p = join(f, name)
         if ((await stat(p).catch(() => undefined))?.isFile()) found.push(p)
       }
-      if (found.length === 0) throw new SecodaError('INPUT_NOT_FOUND', `directory ${f} holds neither ${SPLIT_FILES.resources} nor ${SPLIT_FILES.lineage}`, { file: f })
+      if (found.length === 0)
+        throw new SecodaError('INPUT_NOT_FOUND', `directory ${f} holds neither ${SPLIT_FILES.resources} nor ${SPLIT_FILES.lineage}`, {
+          file: f,
+        })
       out.push(...found)
     } else out.push(f)
   }
@@ -91,9 +97,10 @@ export async function openSecodaFile(file: string, options: ReadOptions): Promis
   })
   const format = options.format === undefined || options.format === 'auto' ? await detectFormat(bytes) : options.format
   if (failed !== undefined) throw failed
-  reader = format === 'jsonl'
-    ? createJsonlReader({ report: options.report, file: name, maxLineLength: options.maxLineLength })
-    : createSecodaCsvReader({ report: options.report, file: name, ids: options.ids })
+  reader =
+    format === 'jsonl'
+      ? createJsonlReader({ report: options.report, file: name, maxLineLength: options.maxLineLength })
+      : createSecodaCsvReader({ report: options.report, file: name, ids: options.ids })
   reader.once('close', () => bytes.destroy())
   return bytes.pipe(reader as NodeJS.WritableStream & Readable) as Readable
 }
@@ -117,21 +124,25 @@ export function readSecodaFiles(files: readonly string[], options: ReadOptions):
   const read = out._read.bind(out)
   let started = false
   out._read = (size: number): void => {
-    if (!started) { started = true; run() }
+    if (!started) {
+      started = true
+      run()
+    }
     read(size)
   }
-  const run = (): void => void (async () => {
-    for (const f of await expandInputs(files)) {
-      if (out.destroyed) return
-      const reader = await openSecodaFile(f, options)
-      current = reader
-      await new Promise<void>((resolve, reject) => {
-        reader.once('error', reject)
-        reader.once('end', resolve)
-        reader.pipe(out, { end: false })
-      })
-    }
-    out.end()
-  })().catch((err: unknown) => out.destroy(err as Error))
+  const run = (): void =>
+    void (async () => {
+      for (const f of await expandInputs(files)) {
+        if (out.destroyed) return
+        const reader = await openSecodaFile(f, options)
+        current = reader
+        await new Promise<void>((resolve, reject) => {
+          reader.once('error', reject)
+          reader.once('end', resolve)
+          reader.pipe(out, { end: false })
+        })
+      }
+      out.end()
+    })().catch((err: unknown) => out.destroy(err as Error))
   return out
 }

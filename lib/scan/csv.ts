@@ -13,8 +13,8 @@
 // reading.
 
 import { isUtf8 } from 'node:buffer'
-import { SecodaError } from './errors.js'
-import { TextToUtf8, countLines, firstInvalidUtf8, incompleteTail } from './utf8.js'
+import { SecodaError } from '../errors.js'
+import { TextToUtf8, countLines, firstInvalidUtf8, incompleteTail } from '../utf8.js'
 
 /** One parsed row. */
 export interface CsvRow {
@@ -140,7 +140,11 @@ export class CsvScanner {
     this.ended = true
     switch (this.state) {
       case QUOTED:
-        throw new SecodaError('CSV_SYNTAX', `unclosed quote: the quoted field that begins on line ${this.fieldLine} is still open at end of input`, { file: this.file, line: this.fieldLine })
+        throw new SecodaError(
+          'CSV_SYNTAX',
+          `unclosed quote: the quoted field that begins on line ${this.fieldLine} is still open at end of input`,
+          { file: this.file, line: this.fieldLine },
+        )
       case FIELD_START:
         this.fields.push('')
         this.emit(out)
@@ -224,7 +228,7 @@ export class CsvScanner {
   private cut(s: string, a: number, j: number, k: number): string {
     const prev = this.last[k]
     if (prev !== undefined && prev.length === j - a && sameAscii(this.win, a, prev)) return prev
-    return this.last[k] = s.slice(a, j)
+    return (this.last[k] = s.slice(a, j))
   }
 
   private emit(out: CsvRow[]): void {
@@ -234,7 +238,11 @@ export class CsvScanner {
   }
 
   private tooLong(): SecodaError {
-    return new SecodaError('CSV_SYNTAX', `row starting on line ${this.rowLine} is longer than ${this.maxRowChars} characters (an unclosed quote?)`, { file: this.file, line: this.rowLine })
+    return new SecodaError(
+      'CSV_SYNTAX',
+      `row starting on line ${this.rowLine} is longer than ${this.maxRowChars} characters (an unclosed quote?)`,
+      { file: this.file, line: this.rowLine },
+    )
   }
 
   /**
@@ -347,7 +355,8 @@ export class CsvScanner {
             j++
           }
           if (high > 0x7f) this.hi = true
-          if (j === n) { // the field goes on in the next chunk
+          if (j === n) {
+            // the field goes on in the next chunk
             this.partial = this.partial === '' ? s.slice(i) : this.partial + s.slice(i)
             i = n
             break
@@ -386,8 +395,17 @@ export class CsvScanner {
           break
         case ROW_START: {
           const c = s.charCodeAt(i)
-          if (c === LF) { line++; i++; break } // empty line: skipped
-          if (c === CR) { line++; i++; state = AFTER_CR; break }
+          if (c === LF) {
+            line++
+            i++
+            break
+          } // empty line: skipped
+          if (c === CR) {
+            line++
+            i++
+            state = AFTER_CR
+            break
+          }
           this.rowLine = line
           // The fast path: a whole row in this window is split in one go (see row()).
           this.line = line
@@ -419,7 +437,8 @@ export class CsvScanner {
         }
         case QUOTE_SEEN: {
           const c = s.charCodeAt(i)
-          if (c === QUOTE) { // doubled quote: one literal quote, still inside the field
+          if (c === QUOTE) {
+            // doubled quote: one literal quote, still inside the field
             this.partial += '"'
             state = QUOTED
             i++
@@ -443,7 +462,11 @@ export class CsvScanner {
             break
           }
           this.line = line
-          throw new SecodaError('CSV_SYNTAX', `unexpected ${JSON.stringify(s[i])} after the closing quote of a field on line ${line} (a quote inside a quoted field must be doubled)`, { file: this.file, line })
+          throw new SecodaError(
+            'CSV_SYNTAX',
+            `unexpected ${JSON.stringify(s[i])} after the closing quote of a field on line ${line} (a quote inside a quoted field must be doubled)`,
+            { file: this.file, line },
+          )
         }
       }
     }

@@ -3,7 +3,7 @@
 // statement being read (schema-sized), and skips COPY data and INSERT statements by
 // scanning bytes with indexOf, without decoding them (issue 4: "close to read speed").
 
-import { SecodaError } from '../lib/errors.js'
+import { SecodaError } from '../errors.js'
 
 /** Which lexical rules apply. */
 export type SqlDialect = 'postgres' | 'mysql'
@@ -36,7 +36,16 @@ export interface SqlSplitterOptions {
   file?: string
 }
 
-const enum Mode { Between, Stmt, Quote, LineComment, BlockComment, Dollar, Copy, Insert }
+enum Mode {
+  Between,
+  Stmt,
+  Quote,
+  LineComment,
+  BlockComment,
+  Dollar,
+  Copy,
+  Insert,
+}
 
 const NL = 0x0a
 const INSERT_PREFIX = 160
@@ -169,7 +178,10 @@ export class SqlSplitter {
     if (this.mode === Mode.LineComment) this.mode = this.ret
     const what = this.unterminated()
     if (what !== undefined) {
-      throw new SecodaError('SQL_UNTERMINATED', `unterminated ${what} at end of input: it began at line ${this.openLine}`, { file: this.file, line: this.openLine })
+      throw new SecodaError('SQL_UNTERMINATED', `unterminated ${what} at end of input: it began at line ${this.openLine}`, {
+        file: this.file,
+        line: this.openLine,
+      })
     }
     if (this.mode === Mode.Stmt) this.finishStatement(this.buf.length, 0)
     else if (this.mode === Mode.Insert) this.finishInsert()
@@ -181,11 +193,16 @@ export class SqlSplitter {
       if (this.mode === Mode.Stmt) return 'conditional comment /*!'
     }
     switch (this.mode) {
-      case Mode.Quote: return this.quote === 0x27 ? 'quoted string' : this.quote === 0x22 ? 'quoted identifier' : 'backtick-quoted identifier'
-      case Mode.BlockComment: return 'comment /*'
-      case Mode.Dollar: return `dollar-quoted string ${this.tag.toString()}`
-      case Mode.Copy: return 'COPY data (no \\. line)'
-      default: return undefined
+      case Mode.Quote:
+        return this.quote === 0x27 ? 'quoted string' : this.quote === 0x22 ? 'quoted identifier' : 'backtick-quoted identifier'
+      case Mode.BlockComment:
+        return 'comment /*'
+      case Mode.Dollar:
+        return `dollar-quoted string ${this.tag.toString()}`
+      case Mode.Copy:
+        return 'COPY data (no \\. line)'
+      default:
+        return undefined
     }
   }
 
@@ -215,7 +232,8 @@ export class SqlSplitter {
     if (this.capture) return this.segStart
     // inside a PostgreSQL INSERT, two bytes of look-behind: an E'' string is told by the
     // bytes before its quote. Elsewhere nothing is kept, so COPY data is never copied.
-    if (this.dialect === 'postgres' && (this.mode === Mode.Insert || (this.mode === Mode.Quote && this.ret === Mode.Insert))) return Math.max(0, this.pos - 2)
+    if (this.dialect === 'postgres' && (this.mode === Mode.Insert || (this.mode === Mode.Quote && this.ret === Mode.Insert)))
+      return Math.max(0, this.pos - 2)
     return this.pos
   }
 
@@ -248,15 +266,22 @@ export class SqlSplitter {
           const c = b[p]!
           if (c === 0x2d /* - */) {
             if (p + 1 >= len && !final) return
-            if (b[p + 1] === 0x2d) { this.startLineComment(Mode.Between); continue }
+            if (b[p + 1] === 0x2d) {
+              this.startLineComment(Mode.Between)
+              continue
+            }
           } else if (c === 0x23 /* # */ && mysql) {
-            this.startLineComment(Mode.Between); continue
+            this.startLineComment(Mode.Between)
+            continue
           } else if (c === 0x2f /* / */) {
             if (p + 1 >= len && !final) return
             if (b[p + 1] === 0x2a) {
               const cond = mysql ? this.conditional(p, len, final) : 0
               if (cond < 0) return
-              if (cond === 0) { this.startBlockComment(Mode.Between, 2); continue }
+              if (cond === 0) {
+                this.startBlockComment(Mode.Between, 2)
+                continue
+              }
               // a conditional comment starts a statement: fall through to statement start
             }
           } else if (c === 0x5c /* \ */ && !mysql) {
@@ -281,7 +306,7 @@ export class SqlSplitter {
             }
           }
           // a statement starts here
-          if ((c | 0x20) === 0x69 /* i */ || (mysql && (c | 0x20) === 0x72 /* r */)) {
+          if ((c | 0x20) === 0x69 /* i */ || (mysql && (c | 0x20) === 0x72) /* r */) {
             const w = wordAt(b, p, len, (c | 0x20) === 0x69 ? 'insert' : 'replace')
             if (w === undefined && !final) return
             if (w === true) {
@@ -317,7 +342,10 @@ export class SqlSplitter {
         }
         case Mode.LineComment: {
           const nl = b.indexOf(NL, this.pos)
-          if (nl === -1) { this.pos = len; return }
+          if (nl === -1) {
+            this.pos = len
+            return
+          }
           this.pos = nl // the newline is counted by the mode we return to
           this.mode = this.ret
           continue
@@ -402,33 +430,65 @@ export class SqlSplitter {
           this.finishStatement(p, dl)
           return true
         }
-        if (p + dl > len && !final) { this.pos = p; return false }
+        if (p + dl > len && !final) {
+          this.pos = p
+          return false
+        }
       }
       switch (c) {
-        case NL: this.line++; break
-        case 0x27: case 0x22: { // ' "
+        case NL:
+          this.line++
+          break
+        case 0x27:
+        case 0x22: {
+          // ' "
           this.pos = p + 1
           this.startQuote(c, mysql || (c === 0x27 && this.isEString(p)))
           return true
         }
         case 0x60: // `
-          if (mysql) { this.pos = p + 1; this.startQuote(c, false); return true }
+          if (mysql) {
+            this.pos = p + 1
+            this.startQuote(c, false)
+            return true
+          }
           break
         case 0x2d: // -
-          if (p + 2 >= len && !final) { this.pos = p; return false }
+          if (p + 2 >= len && !final) {
+            this.pos = p
+            return false
+          }
           // MySQL needs a space (or control byte) after --; PostgreSQL does not
-          if (b[p + 1] === 0x2d && (!mysql || p + 2 >= len || b[p + 2]! <= 0x20)) { this.pos = p; this.startLineComment(Mode.Stmt); return true }
+          if (b[p + 1] === 0x2d && (!mysql || p + 2 >= len || b[p + 2]! <= 0x20)) {
+            this.pos = p
+            this.startLineComment(Mode.Stmt)
+            return true
+          }
           break
         case 0x23: // #
-          if (mysql) { this.pos = p; this.startLineComment(Mode.Stmt); return true }
+          if (mysql) {
+            this.pos = p
+            this.startLineComment(Mode.Stmt)
+            return true
+          }
           break
-        case 0x2f: { // /
-          if (p + 1 >= len && !final) { this.pos = p; return false }
+        case 0x2f: {
+          // /
+          if (p + 1 >= len && !final) {
+            this.pos = p
+            return false
+          }
           if (b[p + 1] !== 0x2a) break
           const cond = mysql ? this.conditional(p, len, final) : 0
-          if (cond < 0) { this.pos = p; return false }
+          if (cond < 0) {
+            this.pos = p
+            return false
+          }
           this.pos = p
-          if (cond === 0) { this.startBlockComment(Mode.Stmt, 2); return true }
+          if (cond === 0) {
+            this.startBlockComment(Mode.Stmt, 2)
+            return true
+          }
           // executable comment: drop the marker, keep its content
           if (p > this.segStart) this.parts.push(b.toString('utf8', this.segStart, p))
           this.pos = p + cond
@@ -439,7 +499,10 @@ export class SqlSplitter {
         }
         case 0x2a: // *
           if (mysql && this.condDepth > 0) {
-            if (p + 1 >= len && !final) { this.pos = p; return false }
+            if (p + 1 >= len && !final) {
+              this.pos = p
+              return false
+            }
             if (b[p + 1] === 0x2f) {
               if (p > this.segStart) this.parts.push(b.toString('utf8', this.segStart, p))
               this.pos = p + 2
@@ -452,7 +515,10 @@ export class SqlSplitter {
         case 0x24: // $
           if (!mysql) {
             const r = this.dollarTag(p, len, final)
-            if (r === -1) { this.pos = p; return false }
+            if (r === -1) {
+              this.pos = p
+              return false
+            }
             if (r > 0) {
               this.tag = Buffer.from(b.subarray(p, p + r))
               this.openLine = this.line
@@ -544,7 +610,10 @@ export class SqlSplitter {
       if (c === NL) this.line++
       else if (c === 0x2a || c === 0x2f) {
         if (p + 1 >= len) {
-          if (!final) { this.pos = p; return false }
+          if (!final) {
+            this.pos = p
+            return false
+          }
           break
         }
         if (c === 0x2a && b[p + 1] === 0x2f) {
@@ -603,10 +672,16 @@ export class SqlSplitter {
     let more = false
     for (;;) {
       if (atStart) {
-        if (p + 2 > len && !final) { more = true; break }
+        if (p + 2 > len && !final) {
+          more = true
+          break
+        }
         if (b[p] === 0x5c && b[p + 1] === 0x2e) {
           const c = b[p + 2]
-          if (c === undefined && !final) { more = true; break }
+          if (c === undefined && !final) {
+            more = true
+            break
+          }
           if (c === undefined || c === NL || c === 0x0d) {
             this.line += lines
             this.counters.copyLines += lines
@@ -618,7 +693,12 @@ export class SqlSplitter {
         }
       }
       const nl = b.indexOf(NL, p)
-      if (nl === -1) { p = len; atStart = false; more = true; break }
+      if (nl === -1) {
+        p = len
+        atStart = false
+        more = true
+        break
+      }
       lines++
       p = nl + 1
       atStart = true
@@ -644,7 +724,10 @@ export class SqlSplitter {
     if (this.mysqldump && dl === 1 && d0 === 0x3b) {
       if (this.semiPending && p < len) {
         this.semiPending = false
-        if (b[p] === NL) { this.finishInsert(); return true }
+        if (b[p] === NL) {
+          this.finishInsert()
+          return true
+        }
       }
       const i = b.indexOf(SqlSplitter.SEMI_NL, p)
       if (i === -1) {
@@ -670,7 +753,10 @@ export class SqlSplitter {
           if (bs) {
             let k = i - 1
             while (k >= q && b[k] === 0x5c) k--
-            if ((i - 1 - k) % 2 === 1) { q = i + 1; continue }
+            if ((i - 1 - k) % 2 === 1) {
+              q = i + 1
+              continue
+            }
           }
           close = i
           break
@@ -687,8 +773,14 @@ export class SqlSplitter {
       }
       if (c === d0) {
         if (dl > 1) {
-          if (p + dl > len && !final) { this.pos = p; return false }
-          if (!b.subarray(p, p + dl).equals(this.delimiter)) { p++; continue }
+          if (p + dl > len && !final) {
+            this.pos = p
+            return false
+          }
+          if (!b.subarray(p, p + dl).equals(this.delimiter)) {
+            p++
+            continue
+          }
         }
         this.pos = p + dl
         this.finishInsert()

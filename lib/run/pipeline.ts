@@ -6,14 +6,14 @@
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createAtomicWriteStream } from './atomic-file.js'
-import { SecodaError, isSecodaError } from './errors.js'
-import { type Report, type Summary } from './report.js'
-import { type SecodaRecord } from './records.js'
-import { ABORT_MARKER_KEY } from '../transforms/from-jsonl.js'
-import { createCsvWriter, type SortOrderHeader } from '../transforms/to-csv.js'
-import { createJsonlWriter, createSplitJsonlWriter } from '../transforms/to-jsonl.js'
-import { createValidator, type ValidatorOptions } from '../transforms/validate.js'
+import { createAtomicWriteStream } from '../atomic-file.js'
+import { SecodaError, isSecodaError } from '../errors.js'
+import type { Report, Summary } from '../report.js'
+import type { SecodaRecord } from '../records.js'
+import { ABORT_MARKER_KEY } from '../../transforms/from-jsonl.js'
+import { createCsvWriter, type SortOrderHeader } from '../../transforms/to-csv.js'
+import { createJsonlWriter, createSplitJsonlWriter } from '../../transforms/to-jsonl.js'
+import { createValidator, type ValidatorOptions } from '../../transforms/validate.js'
 
 /** Where and how a conversion writes. */
 export interface OutputOptions {
@@ -48,10 +48,10 @@ const CSV_BYTES = Symbol('secoda-convert.csvBytes')
 /**
  * Mark `stream` as a source of Secoda CSV bytes, validated by its producer (which fails the
  * stream at its end when the input had errors, as the CSV writer does): runConversion then
- * writes it as it is, with `to: 'csv'` only. transforms/info-schema-csv.ts makes such streams.
+ * writes it as it is, with `to: 'csv'` only. transforms/info-schema/direct-csv.ts makes such streams.
  */
 export function csvBytesSource<T extends Readable>(stream: T): T {
-  (stream as unknown as Record<symbol, boolean>)[CSV_BYTES] = true
+  ;(stream as unknown as Record<symbol, boolean>)[CSV_BYTES] = true
   return stream
 }
 
@@ -94,7 +94,10 @@ export function stdoutWriter(stdout: NodeJS.WritableStream = process.stdout): Wr
     },
   })
   onError = (err) => w.destroy(err.code === 'EPIPE' ? new BrokenPipeError() : err)
-  const cleanup = (): void => { if (onError) stdout.off('error', onError); onError = undefined }
+  const cleanup = (): void => {
+    if (onError) stdout.off('error', onError)
+    onError = undefined
+  }
   stdout.on('error', onError)
   return w
 }
@@ -162,7 +165,11 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
     if (dest !== undefined && !dest.closed) await new Promise((resolve) => dest!.once('close', resolve))
     const e = toSecodaError(err)
     if (toStdout && to === 'jsonl' && !(err instanceof BrokenPipeError)) {
-      try { stdout.write(abortMarker(e)) } catch { /* stdout gone: nothing more to tell it */ }
+      try {
+        stdout.write(abortMarker(e))
+      } catch {
+        /* stdout gone: nothing more to tell it */
+      }
     }
     throw err instanceof BrokenPipeError ? err : e
   }

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { homedir, endianness } from 'node:os'
 import path from 'node:path'
-import { SecodaError } from './errors.js'
-import { hash64, type Hash64 } from './id-index.js'
+import { SecodaError } from '../errors.js'
+import { hash64, type Hash64 } from '../id-index.js'
 
 /** Magic bytes at the start of a state file (format version 1). */
 const MAGIC = Buffer.from('SCIDSv1\n', 'latin1')
@@ -121,8 +121,15 @@ export class StaleGuard {
 
   constructor(options: StaleGuardOptions) {
     const maxStale = options.maxStale ?? 0.1
-    if (!(maxStale >= 0 && maxStale <= 1)) throw new SecodaError('USAGE', `--max-stale must be between 0 and 1 (or 0% and 100%): got ${options.maxStale}`)
-    this.options = Object.freeze({ stateDir: options.stateDir ?? defaultStateDir(), maxStale, allowStale: options.allowStale ?? false, baseUrl: options.baseUrl, integrationId: options.integrationId })
+    if (!(maxStale >= 0 && maxStale <= 1))
+      throw new SecodaError('USAGE', `--max-stale must be between 0 and 1 (or 0% and 100%): got ${options.maxStale}`)
+    this.options = Object.freeze({
+      stateDir: options.stateDir ?? defaultStateDir(),
+      maxStale,
+      allowStale: options.allowStale ?? false,
+      baseUrl: options.baseUrl,
+      integrationId: options.integrationId,
+    })
     // Hash the key so the file name carries no URL (which could hold a tenant name) and is filesystem-safe.
     const key = createHash('sha256').update(`${options.baseUrl}\n${options.integrationId}`).digest('hex').slice(0, 32)
     this.file = path.join(this.options.stateDir, `${key}.ids`)
@@ -145,10 +152,16 @@ export class StaleGuard {
       buf = readFileSync(this.file)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new BigUint64Array(0)
-      throw new SecodaError('UPLOAD_STATE', `cannot read stale-guard state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: this.file })
+      throw new SecodaError(
+        'UPLOAD_STATE',
+        `cannot read stale-guard state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        { file: this.file },
+      )
     }
     if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC) || (buf.length - MAGIC.length) % 8 !== 0) {
-      throw new SecodaError('UPLOAD_STATE', `stale-guard state ${this.file} is not a secoda-convert state file (delete it to start over)`, { file: this.file })
+      throw new SecodaError('UPLOAD_STATE', `stale-guard state ${this.file} is not a secoda-convert state file (delete it to start over)`, {
+        file: this.file,
+      })
     }
     // A large file is read into its own ArrayBuffer, so the hashes after the 8-byte magic
     // are 8-aligned and can be viewed in place; copy only when they are not (small pooled buffers).
@@ -167,7 +180,10 @@ export class StaleGuard {
     this.#counts = counts
     if (counts.previous > 0 && counts.archived / counts.previous > this.options.maxStale && !this.options.allowStale) {
       const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`
-      throw new SecodaError('UPLOAD_STALE', `this upload would archive ${counts.archived} of the ${counts.previous} resources the previous upload sent (${pct(counts.archived / counts.previous)}, more than --max-stale ${pct(this.options.maxStale)}); nothing was synced. If the removals are intended, rerun with --allow-stale`)
+      throw new SecodaError(
+        'UPLOAD_STALE',
+        `this upload would archive ${counts.archived} of the ${counts.previous} resources the previous upload sent (${pct(counts.archived / counts.previous)}, more than --max-stale ${pct(this.options.maxStale)}); nothing was synced. If the removals are intended, rerun with --allow-stale`,
+      )
     }
     return counts
   }
@@ -183,15 +199,23 @@ export class StaleGuard {
       const fd = openSync(tmp, 'w', 0o600)
       try {
         writeSync(fd, MAGIC)
-        for (let off = 0; off < body.length;) off += writeSync(fd, body, off)
+        for (let off = 0; off < body.length; ) off += writeSync(fd, body, off)
         fsyncSync(fd)
       } finally {
         closeSync(fd)
       }
       renameSync(tmp, this.file)
     } catch (e) {
-      try { rmSync(tmp, { force: true }) } catch { /* the directory itself is the problem */ }
-      throw new SecodaError('UPLOAD_STATE', `cannot write stale-guard state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: this.file })
+      try {
+        rmSync(tmp, { force: true })
+      } catch {
+        /* the directory itself is the problem */
+      }
+      throw new SecodaError(
+        'UPLOAD_STATE',
+        `cannot write stale-guard state ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        { file: this.file },
+      )
     }
   }
 }

@@ -2,9 +2,9 @@
 // that the manifest converter joins on. The catalog is read with the same byte scanner as
 // the manifest and only what the join needs is kept: no stats, no owner, no raw objects.
 
-import { SecodaError } from '../lib/errors.js'
-import { type Report } from '../lib/report.js'
-import { JsonSectionScanner, jsonErrorPosition, type ScanPosition, type SectionMode } from './json-sections.js'
+import { SecodaError } from '../../lib/errors.js'
+import type { Report } from '../../lib/report.js'
+import { JsonSectionScanner, jsonErrorPosition, type ScanPosition, type SectionMode } from '../../lib/scan/json-sections.js'
 
 /** One catalog entry, compacted: parallel column arrays in catalog order. */
 export interface CatalogTable {
@@ -86,12 +86,15 @@ export class DbtCatalogReader {
   constructor(options: DbtCatalogOptions) {
     this.report = options.report
     this.file = options.file
-    this.scanner = new JsonSectionScanner({
-      section: (name) => this.section(name),
-      value: (_name, text, pos) => this.metadata(text, pos),
-      wantEntry: () => true,
-      entry: (_section, key, text, pos) => this.entry(key, text, pos),
-    }, { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt catalog' })
+    this.scanner = new JsonSectionScanner(
+      {
+        section: (name) => this.section(name),
+        value: (_name, text, pos) => this.metadata(text, pos),
+        wantEntry: () => true,
+        entry: (_section, key, text, pos) => this.entry(key, text, pos),
+      },
+      { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt catalog' },
+    )
   }
 
   /** Scan one chunk. */
@@ -126,7 +129,11 @@ export class DbtCatalogReader {
     const match = v === undefined ? null : /\/dbt\/([a-z-]+)\/(v\d+)\.json$/.exec(v)
     if (match !== null && match[1] !== 'catalog') throw this.wrong(`it is a dbt ${match[1]} (${v}), not a catalog`, pos)
     if (match === null) {
-      this.report.warn('DBT_SCHEMA_VERSION', `dbt catalog: ${v === undefined ? 'no metadata.dbt_schema_version' : `unknown schema version ${JSON.stringify(v)}`}; reading it as catalog v1`, this.at(pos))
+      this.report.warn(
+        'DBT_SCHEMA_VERSION',
+        `dbt catalog: ${v === undefined ? 'no metadata.dbt_schema_version' : `unknown schema version ${JSON.stringify(v)}`}; reading it as catalog v1`,
+        this.at(pos),
+      )
     } else this.catalog.schemaVersion = match[2]!
   }
 
@@ -135,7 +142,10 @@ export class DbtCatalogReader {
     try {
       e = JSON.parse(text)
     } catch (err) {
-      this.report.error('DBT_BAD_NODE', `catalog entry ${key}: invalid JSON: ${(err as Error).message}`, { ...this.at(jsonErrorPosition(text, err, pos)), path: `catalog.${key}` })
+      this.report.error('DBT_BAD_NODE', `catalog entry ${key}: invalid JSON: ${(err as Error).message}`, {
+        ...this.at(jsonErrorPosition(text, err, pos)),
+        path: `catalog.${key}`,
+      })
       return
     }
     const o = obj(e)
@@ -151,7 +161,12 @@ export class DbtCatalogReader {
   }
 
   private at(pos: ScanPosition, cause?: unknown): { file?: string; line: number; offset: number; cause?: unknown } {
-    return { ...(this.file !== undefined ? { file: this.file } : {}), line: pos.line, offset: pos.offset, ...(cause !== undefined ? { cause } : {}) }
+    return {
+      ...(this.file !== undefined ? { file: this.file } : {}),
+      line: pos.line,
+      offset: pos.offset,
+      ...(cause !== undefined ? { cause } : {}),
+    }
   }
 }
 
