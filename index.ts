@@ -30,7 +30,7 @@ export {
 } from './lib/run/pipeline.js'
 export { readSecodaFiles, readSecodaFile, expandInputs, detectFormat, type ReadOptions, type SecodaFormat } from './lib/run/read-records.js'
 export { main } from './lib/cli/main.js'
-export { createJsonlReader, JsonlParser, ABORT_MARKER_KEY, type JsonlReaderOptions, type JsonlCounters } from './transforms/from-jsonl.js'
+export { createJsonlReader, JsonlParser, ABORT_MARKER_KEY, type JsonlReaderOptions, type JsonlInfo } from './transforms/from-jsonl.js'
 export { createSecodaCsvReader, SecodaCsvMapper, type SecodaCsvReaderOptions } from './transforms/from-secoda-csv.js'
 export { createValidator, Validator, type ValidatorOptions } from './transforms/validate.js'
 export { createJsonlWriter, createSplitJsonlWriter, SPLIT_FILES, type JsonlKind, type JsonlWriterOptions } from './transforms/to-jsonl.js'

@@ -32,7 +32,7 @@ if (mode === 'ours') {
   const summary = await runConversion(readSecodaFiles([file], { report }), { report, sink, validator })
   extra.ids = Object.values(summary.resources).reduce((a, b) => a + b, 0)
   extra.records = n
-  extra.indexBytes = validator.validator.indexBytes
+  extra.indexBytes = validator.core.indexBytes
 } else {
   const ids = new Set<string>()
   await pipeline(

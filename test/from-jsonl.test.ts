@@ -128,10 +128,13 @@ t.test('the abort marker of a failed upstream run fails the reader', async (t) =
 t.test('last line without newline, CR only at end, counters', async (t) => {
   const emitted: SecodaRecord[] = []
   const report = new Report()
-  const p = new JsonlParser({ report }, (r) => emitted.push(r))
-  p.push(Buffer.from('{"entity_type":"table"}\r\n{"entity_'))
-  p.push(Buffer.from('type":"column"}'))
-  p.end()
+  const p = new JsonlParser({ report })
+  const emit = (r: SecodaRecord): void => {
+    emitted.push(r)
+  }
+  p.push(Buffer.from('{"entity_type":"table"}\r\n{"entity_'), emit)
+  p.push(Buffer.from('type":"column"}'), emit)
+  p.end(emit)
   t.equal(emitted.length, 2)
-  t.same(p.counters, { bytes: 49, lines: 2, records: 2, invalid: 0 })
+  t.same(p.info, { bytesIn: 49, lines: 2, recordsOut: 2, invalid: 0, recordsIn: 0, bytesOut: 0 })
 })

@@ -3,9 +3,9 @@
 // chunks is decoded whole; BOM, CRLF and blank lines are accepted; lines are capped.
 
 import { isUtf8 } from 'node:buffer'
-import { Transform, type TransformCallback } from 'node:stream'
 import { SecodaError } from '../lib/errors.js'
 import type { Report } from '../lib/report.js'
+import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../lib/stream.js'
 import { type SecodaRecord, type LineageEdge, withSource, internalId, SOURCE_FILE, SOURCE_LINE } from '../lib/records.js'
 
 /** The line a failed secoda-convert run writes at the end of JSONL on stdout, so that a
@@ -22,16 +22,27 @@ export interface JsonlReaderOptions {
   maxLineLength?: number
 }
 
-/** Counters of one reader. */
-export interface JsonlCounters {
-  bytes: number
-  lines: number
-  records: number
-  invalid: number
-}
-
 const NL = 0x0a
 const DEFAULT_MAX_LINE = 64 * 1024 * 1024
+
+/** {@link JsonlReaderOptions} with every default filled in. */
+export type JsonlReaderSettings = Readonly<{ report: Report; file: string | undefined; maxLineLength: number }>
+
+/** The reader's options, normalised once: a frozen copy, defaults filled in. */
+export function jsonlReaderSettings(options: JsonlReaderOptions): JsonlReaderSettings {
+  return Object.freeze({
+    report: options.report,
+    file: options.file,
+    // the longest line JSON.parse is asked to hold; --max-line-length raises it
+    maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE,
+  })
+}
+
+/** Counters of one reader: bytes in, lines, records out, and lines that were not records. */
+export interface JsonlInfo extends StageInfo {
+  lines: number
+  invalid: number
+}
 const DECODE_WINDOW = 64 * 1024
 
 /** Column (1-based) of a JSON.parse error, from V8's message, when it names one. */
@@ -43,32 +54,38 @@ function jsonErrorColumn(message: string): number | undefined {
 }
 
 /**
- * The stream-free core: feed byte chunks with {@link JsonlParser.push}, then call
- * {@link JsonlParser.end}; each complete record is passed to `emit`. Bad lines are reported
- * to the report (which throws once its error limit is reached).
+ * The stream-free core (lib/stream.ts protocol): feed byte chunks with
+ * {@link JsonlParser.push}, then call {@link JsonlParser.end}; each complete record is passed
+ * to `emit`. Bad lines are reported to the report (which throws once its error limit is
+ * reached).
  */
-export class JsonlParser {
-  readonly counters: JsonlCounters = { bytes: 0, lines: 0, records: 0, invalid: 0 }
+export class JsonlParser implements StageCore<Uint8Array, SecodaRecord, JsonlInfo> {
+  readonly mode = BYTES_TO_RECORDS
+  readonly info: JsonlInfo = stageInfo({ lines: 0, invalid: 0 })
+  readonly options: JsonlReaderSettings
   private readonly file: string | undefined
   private readonly report: Report
   private readonly maxLine: number
-  private readonly emit: (r: SecodaRecord) => void
+  /** Where records go: the emit of the push or end call under way. */
+  private emit: Emit<SecodaRecord> = () => {}
   /** Bytes of the current, unfinished line. */
   private pending: Buffer[] = []
   private pendingLength = 0
   /** Byte offset of the start of the unfinished line. */
   private lineOffset = 0
 
-  constructor(options: JsonlReaderOptions, emit: (r: SecodaRecord) => void) {
-    this.file = options.file
-    this.report = options.report
-    this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
-    this.emit = emit
+  constructor(options: JsonlReaderOptions) {
+    this.options = jsonlReaderSettings(options)
+    this.file = this.options.file
+    this.report = this.options.report
+    this.maxLine = this.options.maxLineLength
   }
 
   /** Feed the next chunk of bytes. */
-  push(chunk: Buffer): void {
-    this.counters.bytes += chunk.length
+  push(bytes: Uint8Array, emit: Emit<SecodaRecord>): void {
+    this.emit = emit
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.info.bytesIn += chunk.length
     const last = chunk.lastIndexOf(NL)
     if (last === -1) {
       this.addPending(chunk)
@@ -101,13 +118,15 @@ export class JsonlParser {
   }
 
   /** Signal end of input: the last line may lack its newline. */
-  end(): void {
+  end(emit: Emit<SecodaRecord>): undefined {
+    this.emit = emit
     if (this.pendingLength > 0) {
       const line = Buffer.concat(this.pending, this.pendingLength)
       this.pending = []
       this.pendingLength = 0
       this.line(line, 0, line.length)
     }
+    return undefined
   }
 
   private addPending(part: Buffer): void {
@@ -116,8 +135,8 @@ export class JsonlParser {
     if (this.pendingLength > this.maxLine) {
       throw new SecodaError(
         'LINE_TOO_LONG',
-        `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${this.counters.lines + 1}`,
-        { file: this.file, line: this.counters.lines + 1, offset: this.lineOffset },
+        `line is longer than ${this.maxLine} bytes (use --max-line-length to raise the limit), at ${this.file ?? 'input'}:${this.info.lines + 1}`,
+        { file: this.file, line: this.info.lines + 1, offset: this.lineOffset },
       )
     }
   }
@@ -157,12 +176,12 @@ export class JsonlParser {
 
   /** One line: buf[start, end) without its newline, UTF-8 not yet checked. */
   private line(buf: Buffer, start: number, end: number): void {
-    const lineNo = ++this.counters.lines
+    const lineNo = ++this.info.lines
     const offset = this.lineOffset
     this.lineOffset += end - start + 1
     if (end - start > this.maxLine) throw this.tooLong(lineNo, offset)
     if (!isUtf8(buf.subarray(start, end))) {
-      this.counters.invalid++
+      this.info.invalid++
       const bad = firstInvalidUtf8(buf.subarray(start, end))
       this.report.error(
         'INPUT_UTF8',
@@ -177,7 +196,7 @@ export class JsonlParser {
 
   /** One line of decoded text: text[start, end); `regionOffset` is the byte offset of text[0]. */
   private textLine(text: string, start: number, end: number, regionOffset: number): void {
-    const lineNo = ++this.counters.lines
+    const lineNo = ++this.info.lines
     if (end - start > this.maxLine) throw this.tooLong(lineNo, regionOffset + Buffer.byteLength(text.slice(0, start)))
     this.parse(
       start === 0 && end === text.length ? text : text.slice(start, end),
@@ -196,7 +215,7 @@ export class JsonlParser {
       value = JSON.parse(text)
     } catch (err) {
       if (text.trim() === '') return // a line of spaces is a blank line
-      this.counters.invalid++
+      this.info.invalid++
       const message = (err as Error).message
       const column = jsonErrorColumn(message)
       this.report.error('JSON_SYNTAX', `invalid JSON: ${message}`, { file: this.file, line: lineNo, column, offset: offset() })
@@ -207,7 +226,7 @@ export class JsonlParser {
 
   private value(value: unknown, line: number): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.counters.invalid++
+      this.info.invalid++
       this.report.error(
         'JSONL_NOT_OBJECT',
         `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
@@ -217,7 +236,7 @@ export class JsonlParser {
     }
     const obj = value as Record<string, unknown>
     if (obj.entity_type !== undefined || obj.from_identifier !== undefined || obj.to_identifier !== undefined) {
-      this.counters.records++
+      this.info.recordsOut++
       const rec = obj as unknown as Record<symbol, unknown>
       if (this.file !== undefined) rec[SOURCE_FILE] = this.file
       rec[SOURCE_LINE] = line
@@ -234,7 +253,7 @@ export class JsonlParser {
         from_identifier: internalId(obj.from_databuilder_id as string),
         to_identifier: internalId(obj.to_databuilder_id as string),
       }
-      this.counters.records++
+      this.info.recordsOut++
       this.emit(withSource(edge, { file: this.file, line }))
       return
     }
@@ -246,7 +265,7 @@ export class JsonlParser {
         { file: this.file, line },
       )
     }
-    this.counters.invalid++
+    this.info.invalid++
     this.report.error(
       'RECORD_SHAPE',
       'object is neither a resource (no entity_type) nor a lineage edge (no from_identifier/to_identifier)',
@@ -275,29 +294,6 @@ export function firstInvalidUtf8(buf: Uint8Array): number {
  * A Transform from JSONL bytes to Secoda record objects (one per line). Reported problems
  * go to `options.report`; the stream errors when the report's error limit is reached.
  */
-export function createJsonlReader(options: JsonlReaderOptions): Transform & { counters: JsonlCounters } {
-  let parser: JsonlParser
-  const t = new Transform({
-    readableObjectMode: true,
-    readableHighWaterMark: 256,
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        parser.push(chunk)
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        parser.end()
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-  }) as Transform & { counters: JsonlCounters }
-  parser = new JsonlParser(options, (r) => t.push(r))
-  t.counters = parser.counters
-  return t
+export function createJsonlReader(options: JsonlReaderOptions): StageStream<JsonlParser> {
+  return asStream(new JsonlParser(options))
 }

@@ -4,7 +4,6 @@
 // resource) use a compact id index and are completed at end of stream, where the stage
 // fails if any error was reported, so no writer or uploader ever commits invalid output.
 
-import { Transform, type TransformCallback } from 'node:stream'
 import type { Position } from '../lib/errors.js'
 import { IdIndex, PendingRefs, hash64, type Hash64 } from '../lib/id-index.js'
 import {
@@ -20,6 +19,7 @@ import {
   sourceLine,
 } from '../lib/records.js'
 import type { Report } from '../lib/report.js'
+import { RECORDS_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../lib/stream.js'
 
 /** Options of the validator. */
 export interface ValidatorOptions {
@@ -32,6 +32,29 @@ export interface ValidatorOptions {
   unknownFields?: boolean
   /** Expected number of ids, to size the index up front (optional). */
   expectedIds?: number
+}
+
+/** {@link ValidatorOptions} with every default filled in. */
+export type ValidatorSettings = Readonly<{
+  report: Report
+  forCsv: boolean
+  references: boolean
+  unknownFields: boolean
+  expectedIds: number
+}>
+
+/** The validator's options, normalised once: a frozen copy, defaults filled in. */
+export function validatorSettings(options: ValidatorOptions): ValidatorSettings {
+  return Object.freeze({
+    report: options.report,
+    // the CSV naming rules only matter when the output is CSV
+    forCsv: options.forCsv ?? false,
+    // off only for callers that check one record at a time, with no stream to look across
+    references: options.references ?? true,
+    unknownFields: options.unknownFields ?? true,
+    // sizes the id index up front; it grows (doubling) past this
+    expectedIds: options.expectedIds ?? 40_000,
+  })
 }
 
 const TYPE_CODE: Record<string, number> = Object.fromEntries(ENTITY_TYPES.map((t, i) => [t, i + 1]))
@@ -102,11 +125,17 @@ function describeMask(mask: number): string {
 }
 
 /**
- * The stream-free core. Call {@link Validator.check} per record and
- * {@link Validator.finish} at the end; problems go to the report.
+ * The stream-free core (lib/stream.ts protocol): {@link Validator.push} checks a record and
+ * passes it on when it added no error, {@link Validator.end} completes the reference checks
+ * and throws VALIDATION_FAILED if anything was wrong. {@link Validator.check} and
+ * {@link Validator.finish} are the same checks without passing records on; problems go to
+ * the report.
  */
-export class Validator {
-  readonly options: Readonly<Required<Omit<ValidatorOptions, 'report' | 'expectedIds'>>>
+export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
+  readonly mode = RECORDS_TO_RECORDS
+  /** recordsIn: records checked (including ones handed over, see addChecked); recordsOut: passed on. */
+  readonly info: StageInfo = stageInfo()
+  readonly options: ValidatorSettings
   private readonly report: Report
   private readonly ids: IdIndex
   private readonly pending = new PendingRefs()
@@ -114,7 +143,6 @@ export class Validator {
   private readonly files = new Map<string, number>()
   private readonly fileNames: string[] = ['']
   private readonly h: Hash64 = { hi: 0, lo: 0 }
-  private records = 0
   /** The last reference target found in the index, and its type (see reference()). */
   private lastParent: string | undefined
   private lastParentType = 0
@@ -131,13 +159,27 @@ export class Validator {
   private readonly shapes: Shape[] = Array.from({ length: ENTITY_TYPES.length + 1 }, () => NO_SHAPE)
 
   constructor(options: ValidatorOptions) {
-    this.report = options.report
-    this.options = Object.freeze({
-      forCsv: options.forCsv ?? false,
-      references: options.references ?? true,
-      unknownFields: options.unknownFields ?? true,
-    })
-    this.ids = new IdIndex(Math.ceil((options.expectedIds ?? 40_000) / 0.7) + 1)
+    this.options = validatorSettings(options)
+    this.report = this.options.report
+    this.ids = new IdIndex(Math.ceil(this.options.expectedIds / 0.7) + 1)
+  }
+
+  /** Check a record and pass it on unless it added an error (the run fails anyway, and
+   * writers downstream may rely on what validation guarantees). */
+  push(r: SecodaRecord, emit: Emit<SecodaRecord>): void {
+    const before = this.report.errors
+    this.check(r)
+    if (this.report.errors === before) {
+      this.info.recordsOut++
+      emit(r)
+    }
+  }
+
+  /** End of input: {@link finish}, then fail if the report holds any error. */
+  end(_emit: Emit<SecodaRecord>): undefined {
+    this.finish()
+    this.report.throwIfFailed()
+    return undefined
   }
 
   /** Bytes held by the id index (for benchmarks). */
@@ -147,7 +189,7 @@ export class Validator {
 
   /** Check one record. Throws (via the report) once the error limit is reached. */
   check(r: SecodaRecord): void {
-    this.records++
+    this.info.recordsIn++
     if (typeof r !== 'object' || r === null) return
     const file = sourceFile(r)
     const line = sourceLine(r)
@@ -343,7 +385,7 @@ export class Validator {
     }
     if (slot === -1) {
       if (this.pending.size < KEEP_REF_TEXT) this.pendingText.set(this.pending.size, target)
-      this.pending.push(h, mask, kind, fileIdx, line ?? 0, this.records)
+      this.pending.push(h, mask, kind, fileIdx, line ?? 0, this.info.recordsIn)
       return
     }
     if (kind === 0) this.checkParentType(this.ids.typeAt(slot), mask, target, this.pos(file, line, 'parent_databuilder_id', from))
@@ -456,7 +498,7 @@ export class Validator {
    * they had passed through here, first seen on `lines[i]` of `file`.
    */
   addChecked(type: EntityType, file: string | undefined, his: Uint32Array, los: Uint32Array, lines: Uint32Array, count: number): void {
-    this.records += count
+    this.info.recordsIn += count
     if (!this.options.references) return
     const code = TYPE_CODE[type]!
     const fileIdx = this.fileIndex(file)
@@ -470,12 +512,12 @@ export class Validator {
 
   /** Count `count` records checked elsewhere whose ids no later record can name (see addChecked). */
   countChecked(count: number): void {
-    this.records += count
+    this.info.recordsIn += count
   }
 
   /** End-of-stream checks: references that named ids not seen yet. Throws via the report. */
   finish(): void {
-    if (this.records === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
+    if (this.info.recordsIn === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
     let n = 0
     this.pending.forEach((h, mask, kind, fileIdx, line) => {
       const i = n++
@@ -501,32 +543,6 @@ export class Validator {
  * stream it completes the reference checks and fails the stream if the report holds any
  * error, so downstream writers never finish on invalid input.
  */
-export function createValidator(options: ValidatorOptions): Transform & { validator: Validator } {
-  const v = new Validator(options)
-  const t = new Transform({
-    objectMode: true,
-    highWaterMark: 256,
-    transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        // a record with errors is not passed on: the run fails anyway, and writers
-        // downstream may rely on what validation guarantees
-        const before = options.report.errors
-        v.check(r)
-        cb(null, options.report.errors === before ? r : undefined)
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        v.finish()
-        options.report.throwIfFailed()
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-  }) as Transform & { validator: Validator }
-  t.validator = v
-  return t
+export function createValidator(options: ValidatorOptions): StageStream<Validator> {
+  return asStream(new Validator(options))
 }

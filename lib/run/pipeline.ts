@@ -140,7 +140,7 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
       } else if (to === 'csv') {
         // the validator runs inside the CSV stage (same checks, same end-of-stream failure)
         // to save a stream crossing per record
-        const v = validator.validator
+        const v = validator.core
         const writer = createCsvWriter({
           report,
           sortOrderHeader: out.sortOrderHeader,
