@@ -38,7 +38,6 @@ export {
   createCsvWriter,
   CsvWriter,
   csvHeader,
-  csvField,
   isViewType,
   type CsvWriterOptions,
   type SortOrderHeader,
@@ -92,14 +91,12 @@ export {
   InfoSchemaColumns,
   createInfoSchemaColumnsReader,
   readTablesExport,
-  formatColumnType,
-  nativeTableType,
   type InfoSchemaOptions,
-  type TableInfo,
-  type TablesInfo,
   type ExportFormat,
 } from './transforms/info-schema/columns.js'
-export { CsvScanner, parseCsv, quoteCsvField, type CsvRow, type CsvScannerOptions } from './lib/scan/csv.js'
+export { formatColumnType, nativeTableType, type TableInfo, type TablesInfo } from './transforms/info-schema/rules.js'
+export { CsvScanner, parseCsv, type CsvRow, type CsvScannerOptions } from './lib/scan/csv.js'
+export { quoteCsvField } from './lib/csv-quote.js'
 export { MysqlBatchScanner, unescapeMysqlBatch, type MysqlBatchOptions } from './lib/scan/mysql-batch.js'
 export { createUploadSink, uploadRecords, UploadSink, type UploadOptions, type UploadResult, type PartNames } from './lib/upload/sink.js'
 export {

@@ -35,8 +35,12 @@ export interface IdBuilder {
  */
 function part(name: string, keepCase: boolean): string {
   const n = keepCase ? name : name.toLowerCase()
-  if (n.includes('.') || n.startsWith('"')) return '"' + n.replaceAll('"', '""') + '"'
-  return n
+  return isPlainIdPart(n) ? n : '"' + n.replaceAll('"', '""') + '"'
+}
+
+/** Whether a name goes into an id as it is (lower-cased unless keepCase), unquoted (see part). */
+export function isPlainIdPart(name: string): boolean {
+  return !name.includes('.') && !name.startsWith('"')
 }
 
 /** Create an id builder with the given options (defaults: no prefix, lower case). */

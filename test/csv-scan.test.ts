@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CsvScanner, parseCsv, quoteCsvField, type CsvRow } from '../lib/scan/csv.js'
+import { CsvScanner, parseCsv, type CsvRow } from '../lib/scan/csv.js'
 import { isSecodaError } from '../lib/errors.js'
 import { rng } from './helpers.js'
 
@@ -114,13 +114,6 @@ t.test('maxRowChars bounds an unclosed quote and long rows', async (t) => {
     },
     { code: 'CSV_SYNTAX', line: 1 },
   )
-})
-
-t.test('quoteCsvField round-trips through the scanner', async (t) => {
-  const values = ['plain', 'with,comma', 'with "quote"', 'line\nbreak', 'cr\rlf', '', 'é😀']
-  const text = values.map(quoteCsvField).join(',') + '\n'
-  t.same(parseCsv(text)[0]!.fields, values)
-  t.equal(quoteCsvField('plain'), 'plain')
 })
 
 t.test('project: unneeded fields come back empty, chunking-invariant, row length kept', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { createJsonlReader, JsonlParser, firstInvalidUtf8 } from '../transforms/from-jsonl.js'
+import { createJsonlReader, JsonlParser } from '../transforms/from-jsonl.js'
 import { createJsonlWriter } from '../transforms/to-jsonl.js'
 import { Report } from '../lib/report.js'
 import { recordSource, type SecodaRecord } from '../lib/records.js'
@@ -101,9 +101,6 @@ t.test('invalid UTF-8 is a coded diagnostic with the line, in any chunking', asy
     t.equal(records.length, 2, name)
     t.match(report.diagnostics, [{ code: 'INPUT_UTF8', line: 2, offset: 81 }], name)
   }
-  t.equal(firstInvalidUtf8(Buffer.from([0x61, 0xe2, 0x82, 0xac, 0xff])), 4)
-  t.equal(firstInvalidUtf8(Buffer.from([0x61, 0xe2, 0x82])), 1, 'truncated character')
-  t.equal(firstInvalidUtf8(Buffer.from('fine')), 4)
 })
 
 t.test('line length cap', async (t) => {

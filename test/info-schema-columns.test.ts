@@ -8,10 +8,9 @@ import {
   InfoSchemaColumns,
   createInfoSchemaColumnsReader,
   readTablesExport,
-  formatColumnType,
-  nativeTableType,
   type InfoSchemaOptions,
 } from '../transforms/info-schema/columns.js'
+import { formatColumnType, nativeTableType } from '../transforms/info-schema/rules.js'
 import { serializeRecord, recordSource, type Resource } from '../lib/records.js'
 import { createIdBuilder } from '../lib/ids.js'
 import { Report } from '../lib/report.js'

@@ -50,4 +50,10 @@ t.test('errors carry code and line', async (t) => {
   t.throws(() => s.end(), { code: 'INPUT_UTF8', line: 2 })
   t.throws(() => new MysqlBatchScanner({ maxRowChars: 4 }).push('a\nbbbbbbbb'), { code: 'CSV_SYNTAX', line: 2 })
   t.equal(unescapeMysqlBatch('\\0\\Z\\x'), '\0\x1ax')
+  // a real U+FFFD on line 2 before the invalid byte on line 3: the line is the invalid byte's
+  // (it was found as the first U+FFFD of a lossy decoding, which is the real one)
+  const fffd = Buffer.concat([Buffer.from('a\tb\nx\t\uFFFD\nc\t'), Buffer.of(0xff), Buffer.from('\n')])
+  for (const size of [1, 2, 5, fffd.length]) t.throws(() => feed(fffd, size), { code: 'INPUT_UTF8', line: 3 }, `chunks of ${size}`)
+  // a character split across chunks, then an invalid continuation: the line of its first byte
+  t.throws(() => feed(Buffer.from([0x61, 0x0a, 0x62, 0x0a, 0xe2, 0x82, 0x41]), 5), { code: 'INPUT_UTF8', line: 3 })
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CsvWriter, csvField, csvHeader, isViewType } from '../transforms/to-csv.js'
+import { CsvWriter, csvHeader, isViewType } from '../transforms/to-csv.js'
 import { Report } from '../lib/report.js'
 import type { SecodaRecord } from '../lib/records.js'
 
@@ -14,14 +14,6 @@ t.test('header order and sort column name', async (t) => {
     'col_name,col_description,col_type,col_sort_order,database,schema,name,description,is_view,last_updated_time',
   )
   t.equal(csvHeader('sort_order')[3], 'sort_order')
-})
-
-t.test('RFC 4180 quoting', async (t) => {
-  t.equal(csvField('plain text'), 'plain text')
-  t.equal(csvField('a,b'), '"a,b"')
-  t.equal(csvField('say "hi"'), '"say ""hi"""')
-  t.equal(csvField('two\nlines'), '"two\nlines"')
-  t.equal(csvField('cr\r'), '"cr\r"')
 })
 
 t.test('is_view from native_type', async (t) => {

@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer'
 import { SecodaError } from '../lib/errors.js'
 import type { Report } from '../lib/report.js'
 import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../lib/stream.js'
+import { firstInvalidUtf8 } from '../lib/utf8.js'
 import { type SecodaRecord, type LineageEdge, withSource, internalId, SOURCE_FILE, SOURCE_LINE } from '../lib/records.js'
 
 /** The line a failed secoda-convert run writes at the end of JSONL on stdout, so that a
@@ -272,22 +273,6 @@ export class JsonlParser implements StageCore<Uint8Array, SecodaRecord, JsonlInf
       { file: this.file, line },
     )
   }
-}
-
-/** Index of the first byte where `buf` stops being valid UTF-8 (only used to report). */
-export function firstInvalidUtf8(buf: Uint8Array): number {
-  let i = 0
-  while (i < buf.length) {
-    const c = buf[i]!
-    if (c < 0x80) {
-      i++
-      continue
-    }
-    const width = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
-    if (width === 0 || i + width > buf.length || !isUtf8(buf.subarray(i, i + width))) return i
-    i += width
-  }
-  return buf.length
 }
 
 /**

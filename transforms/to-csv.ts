@@ -1,8 +1,10 @@
 // Secoda records → the Secoda columns CSV: one row per column, each carrying its table's
-// fields, header in the spec's order, RFC 4180 quoting. Only tables and columns fit this
-// format: lineage, other entities and tables without columns are dropped and counted.
+// fields, header in the spec's order, RFC 4180 quoting (lib/csv-quote.ts). Only tables and
+// columns fit this format: lineage, other entities and tables without columns are dropped
+// and counted.
 
 import { Transform, type TransformCallback } from 'node:stream'
+import { quoteCsvField } from '../lib/csv-quote.js'
 import { SecodaError } from '../lib/errors.js'
 import type { Report } from '../lib/report.js'
 import { type Resource, type SecodaRecord, isLineage, recordSource } from '../lib/records.js'
@@ -34,15 +36,21 @@ export interface CsvWriterOptions {
   sortOrderHeader?: SortOrderHeader
   /** Line ending (default '\n'). */
   eol?: string
+  /**
+   * Rows another stage wrote before this writer takes the rest of the records: the header
+   * is not written again, {@link CsvWriter.rows} counts on from theirs, and columns of their
+   * tables that come later are written with those tables' fields. The direct path of
+   * transforms/info-schema/direct-csv.ts hands over this way (transforms/info-schema/hand-over.ts).
+   */
+  writtenBefore?: WrittenBefore
 }
 
-/** One field, quoted when it holds a comma, quote, CR or LF (quotes doubled). */
-export function csvField(v: string): string {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i)
-    if (c === 44 || c === 34 || c === 10 || c === 13) return '"' + v.replaceAll('"', '""') + '"'
-  }
-  return v
+/** Rows written before a CSV writer starts: see {@link CsvWriterOptions.writtenBefore}. */
+export interface WrittenBefore {
+  /** Column rows written, after the header (none: the header is not written either). */
+  rows: number
+  /** The tables whose rows were written: id → the table's part of the row ({@link tableFields}). */
+  tables: Iterable<[string, string]>
 }
 
 /** True when a native_type means a view (view, materialized view, ...). */
@@ -56,13 +64,13 @@ export function tableFields(r: Resource): string {
   const view = isViewType(r.native_type)
   const epoch = r.external_updated_at === undefined ? NaN : Math.floor(Date.parse(r.external_updated_at) / 1000)
   return (
-    csvField(r.database ?? '') +
+    quoteCsvField(r.database ?? '') +
     ',' +
-    csvField(r.schema ?? '') +
+    quoteCsvField(r.schema ?? '') +
     ',' +
-    csvField(r.title ?? lastPart(r.databuilder_id)) +
+    quoteCsvField(r.title ?? lastPart(r.databuilder_id)) +
     ',' +
-    csvField(r.description ?? '') +
+    quoteCsvField(r.description ?? '') +
     ',' +
     (view === undefined ? '' : String(view)) +
     ',' +
@@ -107,6 +115,12 @@ export class CsvWriter {
     this.eol = options.eol ?? '\n'
     this.header = csvHeader(options.sortOrderHeader).join(',') + this.eol
     this.report = options.report
+    const before = options.writtenBefore
+    if (before !== undefined) {
+      for (const [id, fields] of before.tables) this.tables.set(id, { fields, used: true })
+      this.rows = before.rows
+      this.started = before.rows > 0
+    }
   }
 
   write(r: SecodaRecord): string {
@@ -152,15 +166,6 @@ export class CsvWriter {
     return out
   }
 
-  /**
-   * Tables whose rows another stage wrote (the direct path of transforms/info-schema/direct-csv.ts,
-   * when it hands the rest of its input over): id → the table's part of the row
-   * ({@link tableFields}). Columns of theirs that come later are written with them.
-   */
-  adoptTables(tables: Iterable<[string, string]>): void {
-    for (const [id, fields] of tables) this.tables.set(id, { fields, used: true })
-  }
-
   /** The header line, when nothing was written yet (then it counts as written). */
   start(): string {
     if (this.started) return ''
@@ -172,11 +177,11 @@ export class CsvWriter {
     table.used = true
     this.rows++
     return (
-      csvField(c.title ?? lastPart(c.databuilder_id)) +
+      quoteCsvField(c.title ?? lastPart(c.databuilder_id)) +
       ',' +
-      csvField(c.description ?? '') +
+      quoteCsvField(c.description ?? '') +
       ',' +
-      csvField(c.type ?? '') +
+      quoteCsvField(c.type ?? '') +
       ',' +
       (c.sort_order === undefined ? '' : String(c.sort_order)) +
       ',' +

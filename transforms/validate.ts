@@ -32,6 +32,34 @@ export interface ValidatorOptions {
   unknownFields?: boolean
   /** Expected number of ids, to size the index up front (optional). */
   expectedIds?: number
+  /**
+   * Records another stage checked (and wrote) before this validator takes the rest of their
+   * input: they count as checked, and later records are checked against their ids as if
+   * they had passed through here. The direct path of transforms/info-schema/direct-csv.ts hands
+   * over this way (transforms/info-schema/hand-over.ts).
+   */
+  checkedBefore?: CheckedBefore
+}
+
+/** Records checked before a validator starts: see {@link ValidatorOptions.checkedBefore}. */
+export interface CheckedBefore {
+  /** How many records. */
+  count: number
+  /**
+   * Their ids, in batches of one entity type: each id's 64-bit hash (`hash64` of
+   * lib/id-index.ts) and the line it was on. Empty when no record can follow.
+   */
+  ids: Iterable<CheckedIds>
+}
+
+/** A batch of {@link CheckedBefore.ids}: entries 0 to count − 1 of the three arrays. */
+export interface CheckedIds {
+  type: EntityType
+  file: string | undefined
+  hi: Uint32Array
+  lo: Uint32Array
+  line: Uint32Array
+  count: number
 }
 
 /** {@link ValidatorOptions} with every default filled in. */
@@ -133,7 +161,7 @@ function describeMask(mask: number): string {
  */
 export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
   readonly mode = RECORDS_TO_RECORDS
-  /** recordsIn: records checked (including ones handed over, see addChecked); recordsOut: passed on. */
+  /** recordsIn: records checked (with those handed over, see checkedBefore); recordsOut: passed on. */
   readonly info: StageInfo = stageInfo()
   readonly options: ValidatorSettings
   private readonly report: Report
@@ -162,6 +190,10 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
     this.options = validatorSettings(options)
     this.report = this.options.report
     this.ids = new IdIndex(Math.ceil(this.options.expectedIds / 0.7) + 1)
+    if (options.checkedBefore !== undefined) {
+      this.info.recordsIn = options.checkedBefore.count
+      if (this.options.references) for (const batch of options.checkedBefore.ids) this.addIds(batch)
+    }
   }
 
   /** Check a record and pass it on unless it added an error (the run fails anyway, and
@@ -491,28 +523,17 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
     return i
   }
 
-  /**
-   * Ids of `count` records of one type that another stage checked and wrote itself (the
-   * direct CSV path of transforms/info-schema/direct-csv.ts hands them over when it passes the rest
-   * of its input to this validator): records checked later are checked against them as if
-   * they had passed through here, first seen on `lines[i]` of `file`.
-   */
-  addChecked(type: EntityType, file: string | undefined, his: Uint32Array, los: Uint32Array, lines: Uint32Array, count: number): void {
-    this.info.recordsIn += count
-    if (!this.options.references) return
-    const code = TYPE_CODE[type]!
-    const fileIdx = this.fileIndex(file)
+  /** Ids checked before this validator (see {@link ValidatorOptions.checkedBefore}) into the index. */
+  private addIds(batch: CheckedIds): void {
+    const code = TYPE_CODE[batch.type]!
+    const fileIdx = this.fileIndex(batch.file)
+    const { hi, lo, line } = batch
     const h = this.h
-    for (let i = 0; i < count; i++) {
-      h.hi = his[i]!
-      h.lo = los[i]!
-      this.ids.add(h, code, fileIdx, lines[i]!)
+    for (let i = 0; i < batch.count; i++) {
+      h.hi = hi[i]!
+      h.lo = lo[i]!
+      this.ids.add(h, code, fileIdx, line[i]!)
     }
-  }
-
-  /** Count `count` records checked elsewhere whose ids no later record can name (see addChecked). */
-  countChecked(count: number): void {
-    this.info.recordsIn += count
   }
 
   /** End-of-stream checks: references that named ids not seen yet. Throws via the report. */

@@ -506,15 +506,3 @@ export function parseCsv(input: string | Uint8Array, options: CsvScannerOptions 
   for (const r of s.end()) rows.push(r)
   return rows
 }
-
-/**
- * Quote one field for RFC 4180 output with a comma delimiter: unchanged when it holds no
- * comma, quote, CR or LF, else in double quotes with inner quotes doubled.
- */
-export function quoteCsvField(v: string): string {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i)
-    if (c === 0x2c || c === QUOTE || c === LF || c === CR) return '"' + v.replaceAll('"', '""') + '"'
-  }
-  return v
-}

@@ -4,7 +4,9 @@
 // TAB, a header line first; inside fields the client escapes \t \n \r \\ and NUL as \0, and
 // writes SQL NULL as the bare word NULL (indistinguishable from the string 'NULL').
 
+import { isUtf8 } from 'node:buffer'
 import { SecodaError } from '../errors.js'
+import { countLines, firstInvalidUtf8, incompleteTail } from '../utf8.js'
 import type { CsvRow } from './csv.js'
 
 /** Options of {@link MysqlBatchScanner}. */
@@ -27,7 +29,8 @@ export class MysqlBatchScanner {
   /** 1-based number of the line being read. */
   line = 1
   rows = 0
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true })
+  /** Bytes of a UTF-8 character split by the end of the last chunk (at most 3). */
+  private carry: Buffer | null = null
   private rest = ''
   private readonly file: string | undefined
   private readonly maxRowChars: number
@@ -39,20 +42,7 @@ export class MysqlBatchScanner {
 
   /** Feed bytes (UTF-8) or text; returns the complete rows. */
   push(chunk: Uint8Array | string): CsvRow[] {
-    let text: string
-    if (typeof chunk === 'string') text = chunk
-    else {
-      try {
-        text = this.decoder.decode(chunk, { stream: true })
-      } catch (cause) {
-        // Find the line: the complete lines before the first undecodable byte.
-        const lossy = this.rest + new TextDecoder('utf-8').decode(chunk)
-        const bad = lossy.indexOf('\uFFFD')
-        let line = this.line
-        for (let k = lossy.indexOf('\n'); k !== -1 && (bad === -1 || k < bad); k = lossy.indexOf('\n', k + 1)) line++
-        throw new SecodaError('INPUT_UTF8', `input is not valid UTF-8 on line ${line}`, { file: this.file, line, cause })
-      }
-    }
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk)
     const s = this.rest === '' ? text : this.rest + text
     const out: CsvRow[] = []
     let at = 0
@@ -71,21 +61,38 @@ export class MysqlBatchScanner {
 
   /** End of input: the last line, if it has no newline. */
   end(): CsvRow[] {
-    let tail = ''
-    try {
-      tail = this.decoder.decode()
-    } catch (cause) {
-      throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, {
-        file: this.file,
-        line: this.line,
-        cause,
-      })
+    if (this.carry !== null) {
+      throw new SecodaError('INPUT_UTF8', `input ends inside a UTF-8 character, on line ${this.line}`, { file: this.file, line: this.line })
     }
     const out: CsvRow[] = []
-    const last = this.rest + tail
+    const last = this.rest
     this.rest = ''
     if (last !== '') this.row(last, out)
     return out
+  }
+
+  /**
+   * UTF-8 bytes → text, a character split by the chunk's end held for the next chunk. Invalid
+   * bytes are an error on the line of the first of them (found on the bytes: a U+FFFD of a
+   * lossy decoding could be one that is really in the text).
+   */
+  private decode(chunk: Uint8Array): string {
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.carry !== null) {
+      buf = Buffer.concat([this.carry, buf])
+      this.carry = null
+    }
+    const tail = incompleteTail(buf)
+    if (tail > 0) {
+      this.carry = Buffer.from(buf.subarray(buf.length - tail))
+      buf = buf.subarray(0, buf.length - tail)
+    }
+    if (!isUtf8(buf)) {
+      // this.line is the line of the text held back (it holds no line end)
+      const line = this.line + countLines(buf, 0, firstInvalidUtf8(buf))
+      throw new SecodaError('INPUT_UTF8', `input is not valid UTF-8 on line ${line}`, { file: this.file, line })
+    }
+    return buf.toString('utf8')
   }
 
   private row(text: string, out: CsvRow[]): void {

@@ -5,7 +5,8 @@
 // Memory: rows sorted by table (what `ORDER BY table_schema, table_name, ordinal_position`
 // and every vendor's default export give) stream with one table held open at a time. A
 // table that reappears after another one switches the reader to buffering: see
-// {@link InfoSchemaColumns} for why and what it costs. Issue 4; docs/columns.md.
+// {@link InfoSchemaColumns} for why and what it costs; docs/columns.md. The mapping rules
+// (header roles, types, ordinals, names) are in rules.ts, shared with the direct path.
 
 import { Transform, type TransformCallback } from 'node:stream'
 import { CsvScanner, type CsvRow } from '../../lib/scan/csv.js'
@@ -14,63 +15,26 @@ import { SecodaError, type ErrorCode, type Position } from '../../lib/errors.js'
 import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
 import type { Report } from '../../lib/report.js'
 import { type Resource, withSource } from '../../lib/records.js'
-
-/** The roles a header column can play, each with the names vendors give it (lower case). */
-const COLUMN_ROLES = {
-  catalog: ['table_catalog', 'table_cat', 'database_name', 'table_database'],
-  schema: ['table_schema', 'table_schem', 'schema_name', 'owner'],
-  table: ['table_name'],
-  column: ['column_name'],
-  ordinal: ['ordinal_position'],
-  columnType: ['column_type'],
-  dataType: ['data_type', 'type_name'],
-  udtName: ['udt_name'],
-  charLength: ['character_maximum_length', 'column_size'],
-  precision: ['numeric_precision'],
-  scale: ['numeric_scale', 'decimal_digits'],
-  comment: ['column_comment', 'comment', 'remarks', 'description'],
-  key: ['column_key'],
-} as const
-type ColumnRole = keyof typeof COLUMN_ROLES
-
-const TABLE_ROLES = {
-  catalog: COLUMN_ROLES.catalog,
-  schema: COLUMN_ROLES.schema,
-  table: COLUMN_ROLES.table,
-  type: ['table_type'],
-  comment: ['table_comment', 'comment', 'remarks', 'description'],
-} as const
-type TableRole = keyof typeof TABLE_ROLES
-
-/** Header names that only MySQL/MariaDB write: with them, a missing catalog is normal. */
-const MYSQL_ONLY = ['column_type', 'column_key', 'extra', 'privileges', 'column_comment', 'table_comment', 'engine']
-
-/** What the columns reader expects, for the layout error. */
-const EXPECTED_COLUMNS =
-  'table_name and column_name (plus table_schema, table_catalog, ordinal_position, data_type or column_type, column_comment/comment/remarks, column_key as the export has them)'
-const EXPECTED_TABLES = 'table_name and table_type (plus table_schema, table_catalog, table_comment/comment/remarks)'
-
-/** Resolved header: role → field index (-1 when absent). */
-type Layout<R extends string> = Record<R, number> & { width: number; mysql: boolean; names: string[] }
-
-/** The columns export's header → where each role's column is (-1: absent). */
-export function resolveColumnsLayout(header: string[]): Layout<ColumnRole> {
-  return resolveLayout(header, COLUMN_ROLES)
-}
-
-function resolveLayout<R extends string>(header: string[], roles: Record<R, readonly string[]>): Layout<R> {
-  const names = header.map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase())
-  const layout = { width: header.length, mysql: names.some((n) => MYSQL_ONLY.includes(n)), names } as Layout<R>
-  for (const role of Object.keys(roles) as R[]) {
-    let at = -1
-    for (const alias of roles[role]) {
-      at = names.indexOf(alias)
-      if (at !== -1) break
-    }
-    ;(layout as Record<R, number>)[role] = at
-  }
-  return layout
-}
+import {
+  COLUMN_ROLES,
+  EXPECTED_COLUMNS,
+  EXPECTED_TABLES,
+  type ColumnRole,
+  type Layout,
+  type TableInfo,
+  type TableRole,
+  type TablesInfo,
+  columnDescription,
+  isColumnsLayout,
+  isPrimaryKey,
+  nativeTableType,
+  ordinalOf,
+  resolveColumnsLayout,
+  resolveNames,
+  resolveTablesLayout,
+  tableRecord,
+  typeOf,
+} from './rules.js'
 
 /** Options of the information_schema readers. */
 export interface InfoSchemaOptions {
@@ -98,6 +62,25 @@ export interface InfoSchemaOptions {
    * commas, else CSV.
    */
   format?: ExportFormat
+  /**
+   * Continue where another reader of the same CSV export stopped, at a row boundary: the
+   * input given to this reader starts there. The direct path of direct-csv.ts hands over this
+   * way (hand-over.ts). Implies `format: 'csv'`.
+   */
+  readBefore?: ReadBefore
+}
+
+/** Where a reader takes over a CSV export: see {@link InfoSchemaOptions.readBefore}. */
+export interface ReadBefore {
+  /** The export's header fields. */
+  header: string[]
+  /** Line of the first byte this reader gets (no BOM is looked for there). */
+  line: number
+  /**
+   * The tables finished before (emitted with all their columns): a row of one of them means
+   * the export is not sorted by table, as when this reader had finished it.
+   */
+  finished: { has(id: string): boolean }
 }
 
 /** Text formats the information_schema readers take. */
@@ -112,7 +95,10 @@ class RowSource {
   private head = ''
 
   constructor(private readonly options: InfoSchemaOptions) {
-    if (options.format === 'csv' || options.format === 'mysql-batch') this.scanner = this.create(options.format)
+    if (options.readBefore !== undefined) {
+      // CSV from the middle of an input: the scanner starts at that line, with no BOM to look for
+      this.scanner = new CsvScanner({ file: options.file, delimiter: options.delimiter, startLine: options.readBefore.line })
+    } else if (options.format === 'csv' || options.format === 'mysql-batch') this.scanner = this.create(options.format)
   }
 
   private create(format: 'csv' | 'mysql-batch'): NonNullable<RowSource['scanner']> {
@@ -149,195 +135,15 @@ class RowSource {
     return out
   }
 
-  /** CSV from the middle of an input: the scanner starts at `line`, with no BOM to look for. */
-  resumeCsv(line: number): void {
-    const scanner = new CsvScanner({ file: this.options.file, delimiter: this.options.delimiter, startLine: line })
-    if (this.keep) scanner.project(this.keep)
-    this.scanner = scanner
-  }
-
   project(keep: readonly boolean[]): void {
     this.keep = keep
     this.scanner?.project?.(keep)
   }
 }
 
-/** What an information_schema.tables export says about one table. */
-export interface TableInfo {
-  /** Secoda native_type: `table`, `view`, `materialized view`, `foreign table`, ... */
-  nativeType?: string
-  description?: string
-  database: string
-  schema: string
-  name: string
-  /** Where the tables export lists it. */
-  file?: string
-  line: number
-}
-
-/** Tables of an information_schema.tables export, by table databuilder_id. */
-export type TablesInfo = Map<string, TableInfo>
-
-/** information_schema table_type → Secoda native_type. */
-export function nativeTableType(tableType: string): string | undefined {
-  const t = tableType.trim().toLowerCase()
-  if (t === '') return undefined
-  if (t === 'base table' || t === 'table') return 'table'
-  if (t === 'foreign' || t === 'foreign table') return 'foreign table'
-  return t // view, materialized view, system view, external, local temporary, snapshot, clone ...
-}
-
-const CHAR_TYPES = new Set([
-  'character varying',
-  'varchar',
-  'character',
-  'char',
-  'nvarchar',
-  'nchar',
-  'varbinary',
-  'binary',
-  'bit varying',
-  'bit',
-  'varchar2',
-  'nvarchar2',
-])
-const DECIMAL_TYPES = new Set(['numeric', 'decimal', 'number'])
-const KIND_PLAIN = 0
-const KIND_FULL = 1
-const KIND_CHAR = 2
-const KIND_DECIMAL = 3
-/**
- * data_type → which of the rules below applies, found once per distinct data_type (a few
- * dozen in any export) instead of a regex test and a lower-casing per row. Bounded, so an
- * export of odd types cannot grow it without limit.
- */
-const TYPE_KINDS = new Map<string, number>()
-
-/** An integer written in decimal digits with an optional minus, else undefined. */
-function intOf(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined
-  if (s.charCodeAt(0) !== 45) return ordinalOf(s)
-  const v = ordinalOf(s.slice(1))
-  return v === undefined ? undefined : -v
-}
-
-/**
- * The column type as the database would write it in DDL: MySQL's column_type as is; else
- * data_type with the length (character types) or precision and scale (numeric types) the
- * export gives in separate columns; PostgreSQL USER-DEFINED and ARRAY through udt_name.
- */
-export function formatColumnType(f: {
-  columnType?: string
-  dataType?: string
-  udtName?: string
-  charLength?: string
-  precision?: string
-  scale?: string
-}): string | undefined {
-  return typeOf(f.columnType, f.dataType, f.udtName, f.charLength, f.precision, f.scale)
-}
-
-/** {@link formatColumnType} with positional arguments (no object per row on the hot path). */
-export function typeOf(
-  columnType: string | undefined,
-  dt: string | undefined,
-  udtName: string | undefined,
-  charLength: string | undefined,
-  precision: string | undefined,
-  scale: string | undefined,
-): string | undefined {
-  if (columnType) return columnType
-  if (!dt) return undefined
-  if (dt === 'USER-DEFINED' && udtName) return udtName
-  if (dt === 'ARRAY' && udtName) return udtName.replace(/^_/, '') + '[]'
-  let kind = TYPE_KINDS.get(dt)
-  if (kind === undefined) {
-    const lower = dt.toLowerCase()
-    // BigQuery and others write the full type
-    kind = /[(<]/.test(dt) ? KIND_FULL : CHAR_TYPES.has(lower) ? KIND_CHAR : DECIMAL_TYPES.has(lower) ? KIND_DECIMAL : KIND_PLAIN
-    if (TYPE_KINDS.size < 10_000) TYPE_KINDS.set(dt, kind)
-  }
-  if (kind === KIND_FULL) return dt
-  if (kind === KIND_CHAR) {
-    const len = intOf(charLength)
-    if (len === -1) return `${dt}(max)` // SQL Server varchar(max)
-    if (len !== undefined && len > 0) return `${dt}(${len})`
-  }
-  if (kind === KIND_DECIMAL) {
-    const p = intOf(precision)
-    const s = intOf(scale)
-    if (p !== undefined) return `${dt}(${p},${s ?? 0})`
-  }
-  return dt
-}
-
-/** A non-negative integer written in decimal digits (ordinal_position), else undefined. */
-function ordinalOf(s: string): number | undefined {
-  const n = s.length
-  if (n === 0 || n > 9) return n > 9 && /^\d+$/.test(s) ? Number(s) : undefined
-  let v = 0
-  for (let i = 0; i < n; i++) {
-    const d = s.charCodeAt(i) - 48
-    if (d < 0 || d > 9) return undefined
-    v = v * 10 + d
-  }
-  return v
-}
-
 function fail(report: Report | undefined, code: ErrorCode, message: string, pos: Position): void {
   if (!report) throw new SecodaError(code, message, pos)
   report.error(code, message, pos)
-}
-
-/**
- * Names of one row → Secoda database and schema, following the naming rules of issue 4:
- * a catalog of `def` (MySQL's constant) or empty means none; a MySQL export's schema is the
- * MySQL database and the Secoda database defaults to it; a name given nowhere is an error.
- */
-export function resolveNames(
-  catalog: string,
-  schemaField: string,
-  layout: { mysql: boolean; schema: number },
-  opts: { database?: string; schema?: string },
-  pos: Position,
-): { database: string; schema: string } {
-  const schema = schemaField !== '' ? schemaField : opts.schema
-  if (schema === undefined || schema === '') {
-    const why = layout.schema === -1 ? 'the export has no table_schema column' : 'its table_schema is empty'
-    throw new SecodaError('COLUMNS_NAME_MISSING', `no schema name: ${why}; give it with --schema`, pos)
-  }
-  const noCatalog = catalog === '' || catalog === 'def'
-  const mysql = layout.mysql || catalog === 'def'
-  const database = opts.database ?? (noCatalog ? (mysql ? schema : undefined) : catalog)
-  if (database === undefined || database === '') {
-    throw new SecodaError(
-      'COLUMNS_NAME_MISSING',
-      `no database name: the export has no table_catalog${layout.mysql ? '' : ' and is not a MySQL export (where the schema would serve)'}; give it with --database`,
-      pos,
-    )
-  }
-  return { database, schema }
-}
-
-/**
- * The table resource of a table first seen at `src`: its type and comment come from the
- * tables export when that lists it (and its position then is the export's line).
- */
-export function tableRecord(
-  id: string,
-  database: string,
-  schema: string,
-  name: string,
-  src: { file?: string; line: number },
-  tables: TablesInfo | undefined,
-): Resource {
-  const info = tables?.get(id)
-  const r: Resource = { entity_type: 'table', databuilder_id: id, title: name }
-  if (info?.description !== undefined) r.description = info.description
-  if (info?.nativeType !== undefined) r.native_type = info.nativeType
-  r.database = database
-  r.schema = schema
-  return withSource(r, info ? { file: info.file, line: info.line } : src)
 }
 
 /** Whether the columns' ordinals ascend (no ordinal counting as the largest). */
@@ -390,7 +196,10 @@ export class InfoSchemaColumns {
   private readonly opts: Readonly<InfoSchemaOptions>
   private layout: Layout<ColumnRole> | undefined
   private current: OpenTable | undefined
-  private finished = new Set<string>()
+  /** Ids of the tables finished here (see isFinished). */
+  private readonly finished = new Set<string>()
+  /** Tables finished before this reader took over ({@link InfoSchemaOptions.readBefore}). */
+  private readonly finishedBefore: { has(id: string): boolean } | undefined
   /** Unsorted mode: every open table by key, in first-seen order. */
   private buffered: Map<string, OpenTable> | undefined
   private lastCatalog = '\u0000'
@@ -402,17 +211,13 @@ export class InfoSchemaColumns {
     this.ids = options.ids ?? createIdBuilder()
     this.report = options.report
     this.scanner = new RowSource(options)
+    this.finishedBefore = options.readBefore?.finished
+    if (options.readBefore !== undefined) this.header({ fields: options.readBefore.header, line: 1 })
   }
 
-  /**
-   * Take over from another reader of the same CSV export (see transforms/info-schema/direct-csv.ts)
-   * at a row boundary: the header it read, the keys of the tables it finished (the set is
-   * shared, not copied) and the line the next byte is on. Call before the first push.
-   */
-  resume(header: string[], finished: Set<string>, line: number): void {
-    this.scanner.resumeCsv(line)
-    this.header({ fields: header, line: 1 })
-    this.finished = finished
+  /** Whether the table was finished (emitted with all its columns), here or before. */
+  private isFinished(key: string): boolean {
+    return this.finished.has(key) || (this.finishedBefore?.has(key) ?? false)
   }
 
   /** Feed bytes (or text); returns the records completed by them. */
@@ -441,7 +246,7 @@ export class InfoSchemaColumns {
     // Tables the tables export lists but that have no column rows (e.g. filtered out).
     if (this.opts.tables) {
       for (const [id, info] of this.opts.tables) {
-        if (this.finished.has(id)) continue
+        if (this.isFinished(id)) continue
         this.finished.add(id)
         out.push(this.tableResource(id, info.database, info.schema, info.name, { line: info.line }))
         this.tablesOut++
@@ -470,8 +275,8 @@ export class InfoSchemaColumns {
   }
 
   private header(row: CsvRow): void {
-    const layout = resolveLayout(row.fields, COLUMN_ROLES)
-    if (layout.table === -1 || layout.column === -1) {
+    const layout = resolveColumnsLayout(row.fields)
+    if (!isColumnsLayout(layout)) {
       const got = row.fields.map((f) => JSON.stringify(f)).join(', ')
       throw new SecodaError(
         'COLUMNS_LAYOUT',
@@ -528,7 +333,7 @@ export class InfoSchemaColumns {
       databuilder_id: this.ids.columnOf(t.id, columnName),
       parent_databuilder_id: t.id,
       title: columnName,
-      description: comment === '' ? undefined : comment,
+      description: columnDescription(comment),
       sort_order: sortOrder,
       type:
         columnType !== ''
@@ -541,7 +346,7 @@ export class InfoSchemaColumns {
               L.precision === -1 ? undefined : f[L.precision],
               L.scale === -1 ? undefined : f[L.scale],
             ),
-      is_pk: L.key === -1 ? undefined : f[L.key] === 'PRI',
+      is_pk: L.key === -1 ? undefined : isPrimaryKey(f[L.key]!),
     }
     t.columns.push(withSource(c, { file, line: row.line }))
     if (this.buffered) this.report?.bump('columns.unsorted_rows')
@@ -556,7 +361,7 @@ export class InfoSchemaColumns {
     if (this.buffered) {
       let t = this.buffered.get(key)
       if (t === undefined) {
-        const emitted = this.finished.has(key)
+        const emitted = this.isFinished(key)
         t = { key, id, table: this.tableResource(id, database, schema, tableName, pos), columns: [], emitted }
         this.buffered.set(key, t)
       }
@@ -564,7 +369,7 @@ export class InfoSchemaColumns {
       return t
     }
     if (this.current && this.current.key === key) return this.current // same table, other spelling
-    if (this.finished.has(key)) {
+    if (this.isFinished(key)) {
       // Not sorted by table: buffer from here on (see the class comment).
       this.buffered = new Map()
       if (this.current) this.buffered.set(this.current.key, this.current)
@@ -593,7 +398,7 @@ export async function readTablesExport(source: AsyncIterable<Uint8Array | string
     const f = row.fields
     const pos = { file: options.file, line: row.line }
     if (layout === undefined) {
-      layout = resolveLayout(f, TABLE_ROLES)
+      layout = resolveTablesLayout(f)
       if (layout.table === -1 || layout.type === -1) {
         throw new SecodaError(
           'COLUMNS_LAYOUT',

@@ -1,7 +1,7 @@
 // information_schema.columns CSV → the Secoda columns CSV, bytes to bytes: the output and
 // the diagnostics of reader → validator → CSV writer (transforms/info-schema/columns.ts,
 // validate.ts, to-csv.ts), without a string per field or a record per column. The record
-// path's stages cost more per row than the whole Python script issue 4 measures against
+// path's stages cost more per row than the whole Python script the project measures against
 // (≥ 2× its speed is the target); see docs/columns.md, "The direct path".
 //
 // How: rows are split on the input's bytes and grouped by table. A table is checked as a
@@ -12,32 +12,36 @@
 // bytes (quoted where the CSV rules need it). Anything else — a problem of any kind, a table
 // seen again (input not sorted by table), a bare CR, an empty line, invalid UTF-8 — hands
 // the rest of the input, from the first row of the open table on, to the record path:
-// reader, validator and CSV writer continue from the state the direct path reached (the
-// tables written, their ids and their columns' ids, the line), so they report what they
-// would have reported on the whole input and write the same bytes. Equal bytes and
-// diagnostics on both paths are what test/info-schema-csv.test.ts checks.
+// reader, validator and CSV writer are constructed from a HandOver (hand-over.ts) that holds
+// the state the direct path reached (the tables written, their ids and their columns' ids,
+// the line), so they report what they would have reported on the whole input and write the
+// same bytes. The mapping rules themselves (roles, types, ordinals, names) are those of
+// rules.ts, which the record path's reader uses too. Equal bytes and the same diagnostics on
+// both paths are what test/info-schema-csv.test.ts checks.
 
 import { isUtf8 } from 'node:buffer'
 import { Transform, type TransformCallback } from 'node:stream'
-import { Hash64Prefix, IdIndex, hash64, type Hash64 } from '../../lib/id-index.js'
-import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
+import { forcesQuotes, quoteCsvField, writeQuotedBytes } from '../../lib/csv-quote.js'
+import { Hash64Prefix, type Hash64 } from '../../lib/id-index.js'
+import { createIdBuilder, isPlainIdPart, type IdBuilder } from '../../lib/ids.js'
 import type { Report } from '../../lib/report.js'
-import type { Resource } from '../../lib/records.js'
+import { parseCsv } from '../../lib/scan/csv.js'
 import { TextToUtf8, incompleteTail } from '../../lib/utf8.js'
-import { InfoSchemaColumns, type InfoSchemaOptions, resolveColumnsLayout, resolveNames, tableRecord, typeOf } from './columns.js'
-import { CsvWriter, OutBuffer, csvField, tableFields, type SortOrderHeader } from '../to-csv.js'
-import { SCAN_WINDOW, parseCsv } from '../../lib/scan/csv.js'
-import { Validator, type ValidatorOptions } from '../validate.js'
+import { OutBuffer, csvHeader, tableFields } from '../to-csv.js'
+import { type HandOver, IdLog, RecordPath, type RecordPathOptions, WrittenTables } from './hand-over.js'
+import {
+  type ColumnRole,
+  csvNameOk,
+  isColumnsLayout,
+  ordinalOfBytes,
+  resolveColumnsLayout,
+  resolveNames,
+  tableRecord,
+  typeOf,
+} from './rules.js'
 
-/** Options of the direct converter. */
-export interface InfoSchemaCsvOptions extends InfoSchemaOptions {
-  /** Diagnostics and counts (required: the run fails through it at the end). */
-  report: Report
-  /** Header name of the sort column (default `col_sort_order`). */
-  sortOrderHeader?: SortOrderHeader
-  /** Validator options besides the report (forCsv is always on). */
-  validate?: Omit<ValidatorOptions, 'report' | 'forCsv'>
-}
+/** Options of the direct converter (those of the record path it hands over to). */
+export interface InfoSchemaCsvOptions extends RecordPathOptions {}
 
 const QUOTE = 0x22
 const LF = 0x0a
@@ -50,7 +54,7 @@ const CLASS_PLAIN = 0
 const CLASS_DELIM = 1
 const CLASS_LF = 2
 const CLASS_CR = 3
-/** A quote or a comma: the value needs quotes in the output. */
+/** A byte other than a line end that forces quotes in the output (lib/csv-quote.ts): a quote, a comma. */
 const CLASS_SPECIAL = 4
 const CLASS_HIGH = 5
 
@@ -70,7 +74,7 @@ const COMMENT = 11
 const SLOTS = 12
 /** The slots a column type is made of when there is no column_type. */
 const TYPE_SLOTS = [DTYPE, UDT, CLEN, PREC, SCALE] as const
-const SLOT_ROLES = [
+const SLOT_ROLES: readonly ColumnRole[] = [
   'catalog',
   'schema',
   'table',
@@ -83,7 +87,7 @@ const SLOT_ROLES = [
   'precision',
   'scale',
   'comment',
-] as const
+]
 
 // Field flags.
 const QUOTED = 1
@@ -103,141 +107,12 @@ const MAX_HEADER_BYTES = 64 * 1024
  */
 const MAX_TABLE_BYTES = 16 * 1024 * 1024
 
-/** Entries per chunk of an {@link IdLog}. */
-const LOG_CHUNK = 1 << 16
-
-/**
- * Id hashes with the line of each, in chunks (appending never copies what is there): what
- * the direct path wrote, for the validator of a takeover.
- */
-class IdLog {
-  size = 0
-  private readonly chunks: { hi: Uint32Array; lo: Uint32Array; line: Uint32Array }[] = []
-  private at = LOG_CHUNK
-
-  push(h: Hash64, line: number): void {
-    if (this.at === LOG_CHUNK) this.next()
-    const c = this.chunks[this.chunks.length - 1]!
-    c.hi[this.at] = h.hi
-    c.lo[this.at] = h.lo
-    c.line[this.at++] = line
-    this.size++
-  }
-
-  /** Entries 0..n-1 of three parallel arrays. */
-  pushAll(hi: Uint32Array, lo: Uint32Array, line: Uint32Array, n: number): void {
-    for (let i = 0; i < n; ) {
-      if (this.at === LOG_CHUNK) this.next()
-      const c = this.chunks[this.chunks.length - 1]!
-      // a table's few entries: a loop beats three subarray() views and set() calls
-      const at = this.at
-      const k = Math.min(n - i, LOG_CHUNK - at)
-      const ch = c.hi
-      const cl = c.lo
-      const cn = c.line
-      for (let j = 0; j < k; j++) {
-        ch[at + j] = hi[i + j]!
-        cl[at + j] = lo[i + j]!
-        cn[at + j] = line[i + j]!
-      }
-      this.at = at + k
-      i += k
-    }
-    this.size += n
-  }
-
-  /** Give every entry to the validator as records of `type` in `file`, and forget them. */
-  handTo(v: Validator, type: 'table' | 'column', file: string | undefined): void {
-    for (const [i, c] of this.chunks.entries())
-      v.addChecked(type, file, c.hi, c.lo, c.line, i === this.chunks.length - 1 ? this.at : LOG_CHUNK)
-    this.chunks.length = 0
-    this.at = LOG_CHUNK
-    this.size = 0
-  }
-
-  private next(): void {
-    this.chunks.push({ hi: new Uint32Array(LOG_CHUNK), lo: new Uint32Array(LOG_CHUNK), line: new Uint32Array(LOG_CHUNK) })
-    this.at = 0
-  }
-}
-
 /** A table's names as the reader resolves them, and its id. */
 interface TableKey {
   id: string
   database: string
   schema: string
   name: string
-}
-
-/** Top bit of an id's stored length: the id is stored as UTF-16. */
-const UTF16_FLAG = 0x80000000
-
-/**
- * The tables the direct path wrote: each id and its part of the row in a byte store, found
- * by a 64-bit hash index. Off the JS heap: on a 371 MB export a Map of the strings was most
- * of the heap, which the garbage collector kept walking. The strings are read back only when
- * the record path takes over.
- */
-class WrittenTables {
-  size = 0
-  private readonly index = new IdIndex(1 << 12)
-  private store = Buffer.allocUnsafe(1 << 16)
-  private used = 0
-  private readonly h: Hash64 = { hi: 0, lo: 0 }
-
-  /**
-   * Whether the id was written, by its hash: a hash shared with another id also says yes
-   * (the caller then hands over to the record path, whose check is exact).
-   */
-  has(id: string): boolean {
-    return this.index.find(hash64(id, this.h)) !== -1
-  }
-
-  /** Whether the id itself was written. */
-  hasExact(id: string): boolean {
-    const slot = this.index.find(hash64(id, this.h))
-    return slot !== -1 && this.idAt(this.index.entryAt(slot).line) === id
-  }
-
-  /** Add a table not written before (by {@link WrittenTables.has}); returns the bytes of `fields`. */
-  add(id: string, fields: string): Buffer {
-    const need = 8 + 3 * (id.length + fields.length)
-    if (this.used + need > this.store.length) {
-      const next = Buffer.allocUnsafe(Math.max(2 * this.store.length, this.used + need))
-      this.store.copy(next, 0, 0, this.used)
-      this.store = next
-    }
-    const at = this.used
-    // the id as UTF-8, or as UTF-16 (flagged in its length's top bit) when it holds a lone
-    // surrogate (possible from an option), which UTF-8 would not keep; the row part as the
-    // UTF-8 it is written in
-    const utf16 = !(id as unknown as { isWellFormed(): boolean }).isWellFormed()
-    const a = this.store.write(id, at + 8, utf16 ? 'utf16le' : 'utf8')
-    const b = this.store.write(fields, at + 8 + a, 'utf8')
-    this.store.writeUInt32LE(utf16 ? a + UTF16_FLAG : a, at)
-    this.store.writeUInt32LE(b, at + 4)
-    this.used = at + 8 + a + b
-    this.index.add(hash64(id, this.h), 0, 0, at)
-    this.size++
-    return this.store.subarray(at + 8 + a, this.used)
-  }
-
-  /** Every table as [id, its part of the row], in the order written. */
-  *entries(): Generator<[string, string]> {
-    for (let at = 0; at < this.used; ) {
-      const a = this.store.readUInt32LE(at) % UTF16_FLAG
-      const b = this.store.readUInt32LE(at + 4)
-      yield [this.idAt(at), this.store.toString('utf8', at + 8 + a, at + 8 + a + b)]
-      at += 8 + a + b
-    }
-  }
-
-  private idAt(at: number): string {
-    const a = this.store.readUInt32LE(at)
-    return a >= UTF16_FLAG
-      ? this.store.toString('utf16le', at + 8, at + 8 + a - UTF16_FLAG)
-      : this.store.toString('utf8', at + 8, at + 8 + a)
-  }
 }
 
 /**
@@ -255,10 +130,11 @@ export class InfoSchemaCsv {
   private readonly ids: IdBuilder
   private readonly fold: boolean
   private readonly out: OutBuffer
-  private readonly validator: Validator
-  private readonly writer: CsvWriter
+  /** The CSV header line, written before the first table. */
+  private readonly headerLine: string
   private mode: 'head' | 'direct' | 'records' = 'head'
-  private reader: InfoSchemaColumns | undefined
+  /** The record path, once the direct path has handed over (mode `records`). */
+  private records: RecordPath | undefined
   private readonly delim: number
   private readonly cls = new Uint8Array(256)
   private header: string[] = []
@@ -282,10 +158,7 @@ export class InfoSchemaCsv {
   private readonly textIn = new TextToUtf8()
   /** A UTF-8 BOM was looked for. */
   private bomDone = false
-  /**
-   * Offsets in buf where the input's chunks, and the 64 KiB windows of CsvScanner within
-   * them, begin (see toRecords).
-   */
+  /** Offsets in buf where the input's chunks begin (see toRecords). */
   private cuts: number[] = []
   /** The LF at the end of buf was added for a last row without one. */
   private addedLf = false
@@ -328,15 +201,12 @@ export class InfoSchemaCsv {
     this.ids = options.ids ?? createIdBuilder()
     this.fold = !this.ids.options.keepCase
     this.out = new OutBuffer(push)
-    this.validator = new Validator({ ...options.validate, report: options.report, forCsv: true })
-    // rows end in LF, as the CsvWriter's default line end
-    this.writer = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader })
+    // rows end in LF, the CsvWriter's default line end
+    this.headerLine = csvHeader(options.sortOrderHeader).join(',') + '\n'
     const d = options.delimiter ?? ','
     this.delim = d.length === 1 ? d.charCodeAt(0) : -1
     const cls = this.cls
-    for (let c = 0x80; c < 256; c++) cls[c] = CLASS_HIGH
-    cls[QUOTE] = CLASS_SPECIAL
-    cls[COMMA] = CLASS_SPECIAL
+    for (let c = 0; c < 256; c++) cls[c] = c >= 0x80 ? CLASS_HIGH : forcesQuotes(c) ? CLASS_SPECIAL : CLASS_PLAIN
     cls[LF] = CLASS_LF
     cls[CR] = CLASS_CR
     if (this.delim >= 0 && this.delim < 0x80) cls[this.delim] = CLASS_DELIM
@@ -345,7 +215,7 @@ export class InfoSchemaCsv {
   /** Feed input bytes (text is encoded as UTF-8). */
   push(chunk: Uint8Array | string): void {
     const bytes = typeof chunk === 'string' ? this.textIn.push(chunk) : chunk
-    if (this.mode === 'records') return this.feed(this.reader!.push(bytes))
+    if (this.mode === 'records') return this.records!.push(bytes)
     this.append(bytes)
     if (this.mode === 'head' && !this.readHeader(false)) return
     if (this.mode === 'direct') this.run(false)
@@ -355,23 +225,11 @@ export class InfoSchemaCsv {
   end(): void {
     if (this.mode === 'head') this.readHeader(true)
     if (this.mode === 'direct') this.run(true)
-    if (this.mode === 'direct') this.endDirect()
-    else this.feed(this.reader!.end())
-    this.validator.finish()
-    this.report.throwIfFailed()
-    this.out.text(this.writer.end())
-    this.out.flush()
-  }
-
-  /** Records from the record path's reader → validator → writer, as runConversion does. */
-  private feed(records: Resource[]): void {
-    const v = this.validator
-    const report = this.report
-    for (const r of records) {
-      const before = report.errors
-      v.check(r)
-      if (report.errors === before) this.out.text(this.writer.write(r))
-    }
+    // All input read on the direct path: the record path, with nothing left to read, finishes
+    // the run (tables the tables export lists without column rows, the end checks, the
+    // writer's summary).
+    if (this.mode === 'direct') this.records = new RecordPath(this.opts, this.handOverAt(this.line, false), this.out)
+    this.records!.end()
   }
 
   /** Append input bytes to buf, dropping what lies before the open table's first row. */
@@ -382,7 +240,7 @@ export class InfoSchemaCsv {
       this.buf = next
     }
     this.buf.set(bytes, this.len)
-    for (let at = this.len; at < this.len + bytes.length; at += SCAN_WINDOW) this.cuts.push(at)
+    this.cuts.push(this.len)
     this.len += bytes.length
   }
 
@@ -447,7 +305,7 @@ export class InfoSchemaCsv {
       }
     }
     const layout = resolveColumnsLayout(header)
-    if (!plain || layout.table === -1 || layout.column === -1) {
+    if (!plain || !isColumnsLayout(layout)) {
       this.toRecords(0, 1, false)
       return true
     }
@@ -470,28 +328,37 @@ export class InfoSchemaCsv {
   }
 
   /**
+   * What the record path is constructed from when it takes the input from `line` on (see
+   * hand-over.ts): the tables and column ids written. `more` is false when no input is left,
+   * so no later record can repeat or name their ids: they are then only counted.
+   */
+  private handOverAt(line: number, more: boolean): HandOver {
+    const done = this.done
+    const file = this.opts.file
+    return {
+      reader: { header: this.header, line, finished: { has: (id) => done.hasExact(id) } },
+      validator: {
+        count: done.size + this.log.size,
+        ids: more ? [...done.idLog().batches('table', file), ...this.log.batches('column', file)] : [],
+      },
+      writer: { rows: this.directRows, tables: more ? done.entries() : [] },
+    }
+  }
+
+  /**
    * The record path takes the rest of the input from buf[from] (line `line`) on, or all of
-   * it when `resume` is false. It is given what the direct path wrote.
+   * it when `resume` is false, constructed from what the direct path did.
    */
   private toRecords(from: number, line: number, resume: boolean): void {
-    const reader = new InfoSchemaColumns({ ...this.opts, format: resume ? 'csv' : this.opts.format })
     this.handoffLine = line
-    if (resume) {
-      const tables = [...this.done.entries()]
-      reader.resume(this.header, new Set(tables.map(([id]) => id)), line)
-      this.writer.adoptTables(tables)
-      const ids = new IdLog()
-      for (const [id] of tables) ids.push(hash64(id, this.h), 0)
-      ids.handTo(this.validator, 'table', this.opts.file)
-      this.log.handTo(this.validator, 'column', this.opts.file)
-    }
-    this.reader = reader
+    const records = new RecordPath(this.opts, resume ? this.handOverAt(line, true) : undefined, this.out)
+    this.records = records
     this.mode = 'records'
-    // The reader gets the bytes cut where the record path would have had them cut: at the
-    // input's chunks and at the scanner's 64 KiB windows within each. Its UTF-8 check and its
-    // rows' errors then come in the same order as on the whole input (a window is checked
-    // before its rows are read; a row that ends in CR ends with its chunk). A last LF the
-    // direct path added itself is not passed on.
+    // The reader gets the bytes cut where the input's chunks were cut: a row that ends in CR
+    // ends with its chunk on the record path, as it would have on the whole input. (Row errors
+    // and an invalid UTF-8 byte may come in another order than on the whole input, where the
+    // scanner checks UTF-8 a window at a time: the same diagnostics, docs/columns.md.) A last LF
+    // the direct path added itself is not passed on.
     const end = this.len - (this.addedLf ? 1 : 0)
     const buf = this.buf
     const cuts = this.cuts
@@ -502,10 +369,10 @@ export class InfoSchemaCsv {
     let at = from
     for (const cut of cuts) {
       if (cut <= at || cut >= end) continue
-      this.feed(reader.push(buf.subarray(at, cut)))
+      records.push(buf.subarray(at, cut))
       at = cut
     }
-    if (end > at) this.feed(reader.push(buf.subarray(at, end)))
+    if (end > at) records.push(buf.subarray(at, end))
   }
 
   /** Hand over from the open table's first row on (or the next row, when no table is open). */
@@ -584,7 +451,7 @@ export class InfoSchemaCsv {
             else if (t === CLASS_LF) {
               f |= SPECIAL
               lines++
-            } else if (t === CLASS_CR || c === COMMA) f |= SPECIAL // (the delimiter, when not a comma, needs no quotes)
+            } else if (forcesQuotes(c)) f |= SPECIAL // (the delimiter, when not a comma, needs no quotes)
             q++
           }
           if (q >= n) break // the row is not complete yet
@@ -745,8 +612,8 @@ export class InfoSchemaCsv {
     } catch {
       return undefined
     }
-    // the CSV format forbids periods in names: the validator reports them
-    if (names.database.includes('.') || names.schema.includes('.') || name.includes('.')) return undefined
+    // names the CSV format does not take: the validator reports them
+    if (!csvNameOk(names.database) || !csvNameOk(names.schema) || !csvNameOk(name)) return undefined
     return { id: this.ids.table(names.database, names.schema, name), database: names.database, schema: names.schema, name }
   }
 
@@ -786,11 +653,14 @@ export class InfoSchemaCsv {
         e--
       }
       if (a === e) return false
+      // a name the CSV format does not take (the validator reports it), or one the id builder
+      // quotes (the record path builds its id)
       if (f & (HIGH | SPECIAL)) {
         const name = this.text(base, COL)
-        if (name.includes('.') || name.startsWith('"')) return false
+        if (!csvNameOk(name) || !isPlainIdPart(name)) return false
         prefix.hash(fold ? name.toLowerCase() : name, h)
       } else {
+        // the same two rules on the ASCII bytes (lib/ids.ts isPlainIdPart, rules.ts csvNameOk)
         if (b[a] === QUOTE) return false
         for (let j = a; j < e; j++) if (b[j] === PERIOD) return false
         prefix.hashAscii(b, a, e, fold, h)
@@ -815,7 +685,7 @@ export class InfoSchemaCsv {
     // kept with the table, end each of its rows
     const fields = tableFields(tableRecord(table.id, table.database, table.schema, table.name, { line: 0 }, this.opts.tables))
     const out = this.out
-    out.text(this.writer.start())
+    if (this.directRows === 0) out.text(this.headerLine)
     const tail = this.done.add(table.id, fields)
     for (let i = 0; i < m; i++) {
       const base = i * SLOTS
@@ -836,7 +706,6 @@ export class InfoSchemaCsv {
       out.used = u
     }
     this.log.pushAll(tableHi, tableLo, this.rowLines, m)
-    this.writer.rows += m
     this.report.resources.table++
     this.report.resources.column += m
     this.directRows += m
@@ -852,20 +721,11 @@ export class InfoSchemaCsv {
       a++
       e--
     }
-    const n = e - a
-    // empty, or too long for a plain number (the record path decides on those)
-    if (n === 0 || n > 9) return -1
-    const b = this.buf
-    let v = 0
-    for (let i = a; i < e; i++) {
-      const d = b[i]! - 48
-      if (d < 0 || d > 9) return -1
-      v = v * 10 + d
-    }
-    return v
+    // empty, not digits, or too long for a plain number (the record path decides on those)
+    return ordinalOfBytes(this.buf, a, e)
   }
 
-  /** A field's value into the output, quoted as csvField quotes it. */
+  /** A field's value into the output, quoted as quoteCsvField quotes it. */
   private field(base: number, slot: number): void {
     const f = this.flags[base + slot]!
     if (f === ABSENT) return
@@ -881,16 +741,7 @@ export class InfoSchemaCsv {
       }
     } else if (f & SPECIAL) {
       // an unquoted value with a quote or comma: quoted now, inner quotes doubled
-      const o = out.buf
-      let u = out.used
-      o[u++] = QUOTE
-      for (let i = a; i < e; i++) {
-        const c = b[i]!
-        if (c === QUOTE) o[u++] = QUOTE
-        o[u++] = c
-      }
-      o[u++] = QUOTE
-      out.used = u
+      out.used = writeQuotedBytes(b, a, e, out.buf, out.used)
       return
     }
     if (e - a > 32) {
@@ -942,7 +793,7 @@ export class InfoSchemaCsv {
         this.optional(base, PREC),
         this.optional(base, SCALE),
       )
-      made = Buffer.from(t === undefined ? '' : csvField(t), 'utf8')
+      made = Buffer.from(t === undefined ? '' : quoteCsvField(t), 'utf8')
       // bounded, so an export of endless distinct types cannot grow it without limit
       if (this.typesHeld < 10_000 && this.typeBytes < 1 << 20) {
         this.typesHeld++
@@ -1007,20 +858,6 @@ export class InfoSchemaCsv {
       o[--u] = 48 + (v % 10)
       v = Math.floor(v / 10)
     } while (v > 0)
-  }
-
-  /** End of input on the direct path: tables the tables export lists without column rows. */
-  private endDirect(): void {
-    // what the record path's validator would have counted
-    this.validator.countChecked(this.done.size + this.log.size)
-    const tables = this.opts.tables
-    if (tables === undefined) return
-    const records: Resource[] = []
-    for (const [id, info] of tables) {
-      if (this.done.hasExact(id)) continue
-      records.push(tableRecord(id, info.database, info.schema, info.name, { line: info.line }, tables))
-    }
-    this.feed(records)
   }
 }
 
