@@ -320,6 +320,44 @@ t.test('cases a review found (each differed, hung or lost data before its fix)',
   t.equal(big.handoffLine, 0)
 })
 
+t.test('chunks larger than the scanner window: the hand-over cuts the rest at the input chunks only', async (t) => {
+  // The record path's scanner reads a chunk in 64 KiB windows, checking each for UTF-8 before
+  // reading its rows; the rows of a push call reach the reader only when the whole call
+  // succeeds. So where the windows fall does not change what is reported, and the direct path
+  // hands the rest over cut at the input's chunks alone. Problems are placed around the
+  // window edges (64 and 128 KiB), in 200 KiB chunks and whole.
+  const head = 'table_schema,table_name,column_name,ordinal_position,data_type,column_comment\n'
+  const base = { opts: { database: 'db' } }
+  const rows = (table: string, n: number): string =>
+    Array.from({ length: n }, (_, i) => `s,${table},c${i},${i + 1},int,${'x'.repeat(40)}\n`).join('')
+  let text = head
+  for (let k = 0; Buffer.byteLength(text) < 60_000; k++) text += rows(`t${k}`, 20)
+  const cases: [string, Buffer][] = []
+  // a bad ordinal just before the 64 KiB edge, text after a closing quote just after it
+  const beforeEdge = text + rows('big', Math.ceil((65_536 - 200 - Buffer.byteLength(text)) / 60))
+  cases.push([
+    'row errors around 64 KiB',
+    Buffer.from(
+      beforeEdge + 's,big,bad,one,int,\n' + rows('big2', 5).replace(',1,int,', ',x,int,') + 's,big3,q,1,"a"b,\n' + rows('late', 3000),
+    ),
+  ])
+  // invalid UTF-8 after 128 KiB, a row error in the window before it
+  const long = Buffer.from(beforeEdge + rows('mid', 1100) + 's,mid2,c,x,int,\n' + rows('end', 40))
+  cases.push(['invalid UTF-8 after 128 KiB', Buffer.concat([long, Buffer.from([0xff]), Buffer.from(',\n' + rows('after', 5))])])
+  for (const [name, input] of cases) {
+    t.ok(input.length > 131_072, `${name}: ${input.length} bytes`)
+    for (const size of [input.length, 200 * 1024, 70_000]) {
+      const chunks: Buffer[] = []
+      for (let i = 0; i < input.length; i += size) chunks.push(input.subarray(i, i + size))
+      const got = await same(t, { ...base, columns: input }, `${name}, chunks of ${size}`, chunks)
+      t.not(got.error, undefined)
+      t.ok(got.handoffLine! > 0, 'handed over')
+      // (invalid UTF-8 in a chunk hands over before any row of the chunk is written)
+      if (size === 70_000 || !name.includes('UTF-8')) t.ok(got.directRows! > 0, 'rows written directly before')
+    }
+  }
+})
+
 // ------------------------------------------------------------ generated exports
 const NAMES = ['id', 'Name', 'name', 'e_mail', 'ID', 'café', 'Straße', 'a,b', 'say "hi"', 'total', 'ÉTÉ', 'multi\nline', 'col', 'CR\r\nLF']
 const COMMENTS = ['', '', '', 'plain', 'with, comma', 'a "quoted" word', 'line one\nline two', 'euro €', '😀 emoji', 'cr\rinside']
