@@ -566,22 +566,27 @@ const variants: Record<string, Variant> = {
     const reader = new InfoSchemaColumns({ file: src })
     const writer = new CsvWriter()
     const out = new Out(createWriteStream(dst, { highWaterMark: 1 << 20 }))
+    let s = ''
+    const text = (t: string): void => {
+      s += t
+    }
     const emit = async (records: Resource[]): Promise<void> => {
-      let s = ''
       for (const r of records) {
-        s += writer.write(r)
+        writer.push(r, text)
         if (s.length > 1 << 15) {
           await out.add(s)
           s = ''
         }
       }
       await out.add(s)
+      s = ''
     }
     for await (const chunk of createReadStream(src, { highWaterMark: READ_SIZE })) await emit(reader.push(chunk as Buffer))
     await emit(reader.end())
-    await out.add(writer.end())
+    writer.end(text)
+    await out.add(s)
     await out.end()
-    return writer.rows
+    return writer.info.recordsOut
   },
   /**
    * The library's direct converter (transforms/info-schema/direct-csv.ts): export bytes → Secoda

@@ -200,12 +200,13 @@ export async function* iterateStage<In, Out>(core: StageCore<In, Out, StageInfo>
 /**
  * Two cores as one stage: `a`'s output is `b`'s input, in the same call. Saves the stream
  * crossing per record between two record stages (the validator in front of the CSV writer).
- * Its info is `b`'s; `a` keeps its own.
+ * Its info is `info`, by default `b`'s (`a` keeps its own).
  */
-export function chain<In, Mid, Out, IA extends StageInfo, IB extends StageInfo>(
+export function chain<In, Mid, Out, IA extends StageInfo, IB extends StageInfo, I extends StageInfo = IB>(
   a: StageCore<In, Mid, IA>,
   b: StageCore<Mid, Out, IB>,
-): StageCore<In, Out, IB> {
+  info?: I,
+): StageCore<In, Out, I> {
   // one forwarding function per downstream emit (the adapter's is always the same one)
   let lastEmit: Emit<Out> | undefined
   let toB: Emit<Mid> = () => {}
@@ -218,7 +219,7 @@ export function chain<In, Mid, Out, IA extends StageInfo, IB extends StageInfo>(
   }
   return {
     mode: { in: a.mode.in, out: b.mode.out },
-    info: b.info,
+    info: info ?? (b.info as StageInfo as I),
     push(chunk: In, emit: Emit<Out>): void {
       a.push(chunk, forward(emit))
     },

@@ -29,7 +29,7 @@ async function run(recs: SecodaRecord[], options: Parameters<typeof createJsonlW
   const parts: Buffer[] = []
   Readable.from(recs).pipe(w)
   for await (const c of w) parts.push(c as Buffer)
-  return { bytes: Buffer.concat(parts), written: w.written }
+  return { bytes: Buffer.concat(parts), written: w.info.recordsOut }
 }
 
 t.test('JSONL writer: the UTF-8 of serializeRecord lines, whatever the batch size', async (t) => {

@@ -3,12 +3,12 @@
 // absent. Rows of one table need not be adjacent; rows that disagree on a table-level field
 // are reported (TABLE_INCONSISTENT).
 
-import { Transform, type TransformCallback } from 'node:stream'
-import { parse, CsvError } from 'csv-parse'
+import { CsvError, type Info, Parser } from 'csv-parse'
 import { SecodaError } from '../lib/errors.js'
 import { type IdBuilder, defaultIds } from '../lib/ids.js'
 import type { Report } from '../lib/report.js'
 import { type Resource, type SecodaRecord, withSource } from '../lib/records.js'
+import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../lib/stream.js'
 import { Utf8Checker } from '../lib/utf8.js'
 
 /** Options of the Secoda CSV reader. */
@@ -17,6 +17,20 @@ export interface SecodaCsvReaderOptions {
   file?: string
   /** Id builder (default: the project default). */
   ids?: IdBuilder
+}
+
+/** {@link SecodaCsvReaderOptions} with every default filled in. */
+export type SecodaCsvReaderSettings = Readonly<{ report: Report; file: string | undefined; ids: IdBuilder }>
+
+/** The reader's options, normalised once: a frozen copy, defaults filled in. */
+export function secodaCsvReaderSettings(options: SecodaCsvReaderOptions): SecodaCsvReaderSettings {
+  return Object.freeze({ report: options.report, file: options.file, ids: options.ids ?? defaultIds })
+}
+
+/** Counters of the reader: bytes in, lines (csv-parse's count), data rows, records out. */
+export interface SecodaCsvInfo extends StageInfo {
+  lines: number
+  rows: number
 }
 
 const REQUIRED = ['col_name', 'database', 'schema', 'name'] as const
@@ -29,29 +43,32 @@ function present(v: string | undefined): string | undefined {
 }
 
 /**
- * Stream-free core: feed parsed rows (arrays of fields) with their line numbers; the
- * first row is the header. Emits table records (once per table) and column records.
+ * Parsed rows (arrays of fields) with their line numbers → records; the first row is the
+ * header. Emits table records (once per table) and column records, counted in `info`.
  */
 export class SecodaCsvMapper {
   private readonly report: Report
   private readonly file: string | undefined
   private readonly ids: IdBuilder
-  private readonly emit: (r: SecodaRecord) => void
+  private emit: Emit<SecodaRecord> = () => {}
   private index: Partial<Record<Field, number>> | null = null
   /** table id → the table-level fields of its first row, to compare later rows with. */
   private readonly tables = new Map<string, string>()
-  rows = 0
 
-  constructor(options: SecodaCsvReaderOptions, emit: (r: SecodaRecord) => void) {
-    this.report = options.report
-    this.file = options.file
-    this.ids = options.ids ?? defaultIds
-    this.emit = emit
+  constructor(
+    options: SecodaCsvReaderOptions,
+    readonly info: SecodaCsvInfo = stageInfo({ lines: 0, rows: 0 }),
+  ) {
+    const o = secodaCsvReaderSettings(options)
+    this.report = o.report
+    this.file = o.file
+    this.ids = o.ids
   }
 
-  row(fields: string[], line: number): void {
+  row(fields: string[], line: number, emit: Emit<SecodaRecord>): void {
+    this.emit = emit
     if (this.index === null) return this.header(fields, line)
-    this.rows++
+    this.info.rows++
     const idx = this.index
     const get = (f: Field): string | undefined => {
       const i = idx[f]
@@ -117,6 +134,7 @@ export class SecodaCsvMapper {
       if (isView !== undefined) table.native_type = isView ? 'view' : 'table'
       table.database = database
       table.schema = schema
+      this.info.recordsOut++
       this.emit(withSource(table, pos))
     } else if (seen !== signature) {
       const [, d0, v0, e0] = JSON.parse(seen) as (string | undefined)[]
@@ -139,6 +157,7 @@ export class SecodaCsvMapper {
     if (colDescription !== undefined) column.description = colDescription
     if (sort !== undefined) column.sort_order = sort
     if (colType !== undefined) column.type = colType
+    this.info.recordsOut++
     this.emit(withSource(column, pos))
   }
 
@@ -177,61 +196,79 @@ export class SecodaCsvMapper {
   }
 }
 
+/** The part of csv-parse's core used here (see {@link SecodaCsvReader}). */
+interface CsvParseCore {
+  info: Info
+  parse(
+    buf: Buffer | undefined,
+    end: boolean,
+    push: (r: { record: string[]; info: Info }) => void,
+    close: () => void,
+  ): Error | undefined
+}
+
 /**
- * A Transform from Secoda CSV bytes to table and column records. Invalid UTF-8 and CSV
- * syntax errors fail the stream with the line; row-level problems go to the report.
+ * The stream-free core (lib/stream.ts protocol): Secoda CSV bytes → table and column
+ * records. Bytes are checked as UTF-8, then parsed by csv-parse's own stream-free core (the
+ * `api` its `Parser` Transform wraps, `parse(buf, end, push, close)`), driven here without
+ * a stream. Invalid UTF-8 and CSV syntax errors throw with the line; row-level problems go
+ * to the report.
  */
-export function createSecodaCsvReader(options: SecodaCsvReaderOptions): Transform {
-  const file = options.file
-  const checker = new Utf8Checker(file)
-  const parser = parse({ bom: true, skip_empty_lines: true, info: true })
-  const out = new Transform({
-    readableObjectMode: true,
-    readableHighWaterMark: 256,
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      let body: Buffer
-      try {
-        body = checker.push(chunk)
-      } catch (err) {
-        return cb(err as Error)
-      }
-      if (!parser.write(body)) parser.once('drain', () => cb())
-      else cb()
-    },
-    flush(cb: TransformCallback) {
-      let rest: Buffer | null
-      try {
-        rest = checker.end()
-      } catch (err) {
-        return cb(err as Error)
-      }
-      if (rest !== null) parser.write(rest)
-      parser.once('end', () => cb())
-      parser.end()
-    },
-    destroy(err, cb) {
-      parser.destroy()
-      cb(err)
-    },
-  })
-  let prevLines = 0
-  let prevEmpty = 0
-  const mapper = new SecodaCsvMapper(options, (r) => out.push(r))
-  parser.on('data', ({ record, info }: { record: string[]; info: { lines: number; empty_lines: number } }) => {
-    const start = prevLines + 1 + (info.empty_lines - prevEmpty)
-    prevLines = info.lines
-    prevEmpty = info.empty_lines
-    try {
-      mapper.row(record, start)
-    } catch (err) {
-      out.destroy(err as Error)
-    }
-  })
-  parser.on('error', (err: Error) => {
+export class SecodaCsvReader implements StageCore<Uint8Array, SecodaRecord, SecodaCsvInfo> {
+  readonly mode = BYTES_TO_RECORDS
+  readonly info: SecodaCsvInfo = stageInfo({ lines: 0, rows: 0 })
+  readonly options: SecodaCsvReaderSettings
+  private readonly checker: Utf8Checker
+  private readonly csv: CsvParseCore
+  private readonly mapper: SecodaCsvMapper
+  private emit: Emit<SecodaRecord> = () => {}
+  private prevLines = 0
+  private prevEmpty = 0
+  private readonly onRecord = ({ record, info }: { record: string[]; info: Info }): void => {
+    const start = this.prevLines + 1 + (info.empty_lines - this.prevEmpty)
+    this.prevLines = info.lines
+    this.prevEmpty = info.empty_lines
+    this.mapper.row(record, start, this.emit)
+  }
+
+  constructor(options: SecodaCsvReaderOptions) {
+    this.options = secodaCsvReaderSettings(options)
+    this.checker = new Utf8Checker(this.options.file)
+    const api = (new Parser({ bom: true, skip_empty_lines: true, info: true }) as unknown as { api?: CsvParseCore }).api
+    if (typeof api?.parse !== 'function') throw new SecodaError('INTERNAL', 'csv-parse no longer has the core this reader drives')
+    this.csv = api
+    this.mapper = new SecodaCsvMapper(this.options, this.info)
+  }
+
+  push(chunk: Uint8Array, emit: Emit<SecodaRecord>): void {
+    this.info.bytesIn += chunk.length
+    this.emit = emit
+    this.parse(this.checker.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)), false)
+  }
+
+  end(emit: Emit<SecodaRecord>): undefined {
+    this.emit = emit
+    const rest = this.checker.end()
+    if (rest !== null) this.parse(rest, false)
+    this.parse(undefined, true)
+    return undefined
+  }
+
+  private parse(buf: Buffer | undefined, end: boolean): void {
+    const err = this.csv.parse(buf, end, this.onRecord, () => {})
+    this.info.lines = this.csv.info.lines
+    if (err === undefined) return
     if (err instanceof CsvError) {
       const line = (err as CsvError & { lines?: number }).lines
-      out.destroy(new SecodaError('CSV_SYNTAX', `invalid CSV: ${err.message}`, { file, line, cause: err }))
-    } else out.destroy(err)
-  })
-  return out
+      throw new SecodaError('CSV_SYNTAX', `invalid CSV: ${err.message}`, { file: this.options.file, line, cause: err })
+    }
+    throw err
+  }
+}
+
+/**
+ * A Transform from Secoda CSV bytes to table and column records (see {@link SecodaCsvReader}).
+ */
+export function createSecodaCsvReader(options: SecodaCsvReaderOptions): StageStream<SecodaCsvReader> {
+  return asStream(new SecodaCsvReader(options))
 }

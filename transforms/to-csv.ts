@@ -3,11 +3,21 @@
 // columns fit this format: lineage, other entities and tables without columns are dropped
 // and counted.
 
-import { Transform, type TransformCallback } from 'node:stream'
 import { quoteCsvField } from '../lib/csv-quote.js'
 import { SecodaError } from '../lib/errors.js'
 import type { Report } from '../lib/report.js'
 import { type Resource, type SecodaRecord, isLineage, recordSource } from '../lib/records.js'
+import {
+  BYTES_TO_BYTES,
+  RECORDS_TO_BYTES,
+  type Emit,
+  type StageCore,
+  type StageInfo,
+  type StageStream,
+  asStream,
+  chain,
+  stageInfo,
+} from '../lib/stream.js'
 
 /** Header name of the sort column: the spec's docs disagree, the default is `col_sort_order`. */
 export type SortOrderHeader = 'col_sort_order' | 'sort_order'
@@ -38,7 +48,7 @@ export interface CsvWriterOptions {
   eol?: string
   /**
    * Rows another stage wrote before this writer takes the rest of the records: the header
-   * is not written again, {@link CsvWriter.rows} counts on from theirs, and columns of their
+   * is not written again, the count of rows written (`info.recordsOut`) goes on from theirs, and columns of their
    * tables that come later are written with those tables' fields. The direct path of
    * transforms/info-schema/direct-csv.ts hands over this way (transforms/info-schema/hand-over.ts).
    */
@@ -51,6 +61,27 @@ export interface WrittenBefore {
   rows: number
   /** The tables whose rows were written: id → the table's part of the row ({@link tableFields}). */
   tables: Iterable<[string, string]>
+}
+
+/** {@link CsvWriterOptions} with every default filled in. */
+export type CsvWriterSettings = Readonly<{
+  report: Report | undefined
+  sortOrderHeader: SortOrderHeader
+  eol: string
+  writtenBefore: WrittenBefore | undefined
+}>
+
+/** The writer's options, normalised once: a frozen copy, defaults filled in. */
+export function csvWriterSettings(options: CsvWriterOptions = {}): CsvWriterSettings {
+  return Object.freeze({
+    report: options.report,
+    // the header Secoda's CSV upload docs show first; `sort_order` is the other spelling
+    sortOrderHeader: options.sortOrderHeader ?? 'col_sort_order',
+    // RFC 4180 says CRLF; Secoda's examples and every consumer here take LF
+    eol: options.eol ?? '\n',
+    // none: this writer writes the header and every row itself
+    writtenBefore: options.writtenBefore,
+  })
 }
 
 /** True when a native_type means a view (view, materialized view, ...). */
@@ -92,13 +123,21 @@ export interface CsvDropped {
   nestedColumns: number
 }
 
+/** Counters of the CSV writer: records in, rows written (recordsOut), what was dropped. */
+export interface CsvWriterInfo extends StageInfo {
+  dropped: CsvDropped
+}
+
 /**
- * Stream-free core: {@link CsvWriter.write} per record returns CSV text to output (possibly
- * empty), {@link CsvWriter.end} returns the rest.
+ * The stream-free core (lib/stream.ts protocol): {@link CsvWriter.push} per record emits
+ * the CSV text it completes (the header first; a column waits for its table),
+ * {@link CsvWriter.end} emits the rest. Text, not bytes: {@link createCsvWriter} encodes it
+ * into large Buffers ({@link TextEncoderStage}); the uploader adds it to its request body.
  */
-export class CsvWriter {
-  readonly dropped: CsvDropped = { lineage: 0, entities: 0, emptyTables: 0, nestedColumns: 0 }
-  rows = 0
+export class CsvWriter implements StageCore<SecodaRecord, string, CsvWriterInfo> {
+  readonly mode = RECORDS_TO_BYTES
+  readonly info: CsvWriterInfo = stageInfo({ dropped: { lineage: 0, entities: 0, emptyTables: 0, nestedColumns: 0 } })
+  readonly options: CsvWriterSettings
   private readonly eol: string
   private readonly header: string
   private readonly report: Report | undefined
@@ -112,46 +151,52 @@ export class CsvWriter {
   private lastTable: { fields: string; used: boolean } | undefined
 
   constructor(options: CsvWriterOptions = {}) {
-    this.eol = options.eol ?? '\n'
-    this.header = csvHeader(options.sortOrderHeader).join(',') + this.eol
-    this.report = options.report
-    const before = options.writtenBefore
+    this.options = csvWriterSettings(options)
+    this.eol = this.options.eol
+    this.header = csvHeader(this.options.sortOrderHeader).join(',') + this.eol
+    this.report = this.options.report
+    const before = this.options.writtenBefore
     if (before !== undefined) {
       for (const [id, fields] of before.tables) this.tables.set(id, { fields, used: true })
-      this.rows = before.rows
+      this.info.recordsOut = before.rows
       this.started = before.rows > 0
     }
   }
 
-  write(r: SecodaRecord): string {
-    const out = this.start()
+  /** One record: emits its row, or the rows of columns that waited for it (a table). */
+  push(r: SecodaRecord, emit: Emit<string>): void {
+    this.info.recordsIn++
+    if (!this.started) emit(this.start())
     if (isLineage(r)) {
-      this.dropped.lineage++
-      return out
+      this.info.dropped.lineage++
+      return
     }
-    if (r.entity_type === 'table') return out + this.writeTable(r)
+    if (r.entity_type === 'table') {
+      const rows = this.writeTable(r)
+      if (rows !== '') emit(rows)
+      return
+    }
     if (r.entity_type === 'column') {
       const parent = r.parent_databuilder_id ?? ''
       // a table's columns come one after another: its entry is looked up once for them all
-      if (parent === this.lastId && this.lastTable !== undefined) return out + this.row(r, this.lastTable)
+      if (parent === this.lastId && this.lastTable !== undefined) return emit(this.row(r, this.lastTable))
       const table = this.tables.get(parent)
       if (table !== undefined) {
         this.lastId = parent
         this.lastTable = table
-        return out + this.row(r, table)
+        return emit(this.row(r, table))
       }
       let list = this.waiting.get(parent)
       if (list === undefined) this.waiting.set(parent, (list = []))
       list.push(r)
-      return out
+      return
     }
-    this.dropped.entities++
-    return out
+    this.info.dropped.entities++
   }
 
   /**
    * A table record: its part of the row is kept for its columns; returns the rows of columns
-   * that waited for it. (A caller other than {@link CsvWriter.write} calls start() first.)
+   * that waited for it. (A caller other than {@link CsvWriter.push} calls start() first.)
    */
   writeTable(r: Resource): string {
     const table = { fields: tableFields(r), used: false }
@@ -175,7 +220,7 @@ export class CsvWriter {
 
   private row(c: Resource, table: { fields: string; used: boolean }): string {
     table.used = true
-    this.rows++
+    this.info.recordsOut++
     return (
       quoteCsvField(c.title ?? lastPart(c.databuilder_id)) +
       ',' +
@@ -191,11 +236,12 @@ export class CsvWriter {
   }
 
   /** Finish: columns whose table never came are errors (or nested columns: dropped). */
-  end(): string {
-    const out = this.start()
+  end(emit: Emit<string>): undefined {
+    if (!this.started) emit(this.start())
+    const dropped = this.info.dropped
     for (const [parent, cols] of this.waiting) {
       if (this.isColumnId(parent)) {
-        this.dropped.nestedColumns += cols.length
+        dropped.nestedColumns += cols.length
         continue
       }
       const c = cols[0]!
@@ -206,8 +252,8 @@ export class CsvWriter {
         { file: src?.file, line: src?.line, databuilderId: c.databuilder_id },
       )
     }
-    for (const t of this.tables.values()) if (!t.used) this.dropped.emptyTables++
-    const d = this.dropped
+    for (const t of this.tables.values()) if (!t.used) dropped.emptyTables++
+    const d = dropped
     const parts = [
       d.lineage ? `${d.lineage} lineage edge${d.lineage === 1 ? '' : 's'}` : '',
       d.entities ? `${d.entities} resource${d.entities === 1 ? '' : 's'} other than tables and columns` : '',
@@ -220,7 +266,7 @@ export class CsvWriter {
         `the CSV format carries only tables and their columns: dropped ${parts.join(', ')} (write JSONL to keep them)`,
       )
     }
-    return out
+    return undefined
   }
 
   /** A waiting parent that was itself seen as a column's parent chain is a nested column. */
@@ -233,16 +279,6 @@ export class CsvWriter {
 
 /** Size of the output Buffers the CSV Transform fills (one is pushed when full). */
 const OUT_BUFFER_BYTES = 256 * 1024
-
-/**
- * Options of {@link createCsvWriter}: a `check` run on each record before it is written
- * (false = do not write it) and a `finish` run before the writer ends let a validator share
- * the stage, which saves a stream crossing per record.
- */
-export interface CsvTransformOptions extends CsvWriterOptions {
-  check?: (r: SecodaRecord) => boolean
-  finish?: () => void
-}
 
 /**
  * Output bytes gathered into large Buffers, each handed to `push` when full: text is
@@ -302,37 +338,47 @@ export class OutBuffer {
 }
 
 /**
+ * Text → UTF-8 bytes in Buffers of ~256 KiB (an {@link OutBuffer} as a stage core), so a
+ * text-emitting core goes into a byte stream without one stream chunk per row. Counts the
+ * bytes it emits in `info.bytesOut` (by default its own info; the CSV writer passes its).
+ */
+export class TextEncoderStage implements StageCore<string, Buffer> {
+  readonly mode = BYTES_TO_BYTES
+  private emit: Emit<Buffer> = () => {}
+  private readonly out = new OutBuffer((b) => {
+    this.info.bytesOut += b.length
+    this.emit(b)
+  })
+
+  constructor(readonly info: StageInfo = stageInfo()) {}
+
+  push(text: string, emit: Emit<Buffer>): void {
+    this.emit = emit
+    this.out.text(text)
+  }
+
+  end(emit: Emit<Buffer>): undefined {
+    this.emit = emit
+    this.out.flush()
+    return undefined
+  }
+}
+
+/**
+ * The CSV writer core followed by the text encoder: records in, Secoda CSV bytes out, one
+ * info (the writer's, with bytesOut). Put another record core in front (`chain(validator,
+ * csvWriterCore(...))`) to share the stage.
+ */
+export function csvWriterCore(options: CsvWriterOptions = {}): StageCore<SecodaRecord, Buffer, CsvWriterInfo> & { writer: CsvWriter } {
+  const writer = new CsvWriter(options)
+  return Object.assign(chain(writer, new TextEncoderStage(writer.info), writer.info), { writer })
+}
+
+/**
  * A Transform from Secoda records to Secoda CSV bytes. Rows are encoded straight into large
  * Buffers (pushed when full) rather than batched into a string that the stream would encode
  * again.
  */
-export function createCsvWriter(options: CsvTransformOptions = {}): Transform & { writer: CsvWriter } {
-  const w = new CsvWriter(options)
-  const check = options.check
-  let out: OutBuffer
-  const t = new Transform({
-    writableObjectMode: true,
-    writableHighWaterMark: 256,
-    transform(r: SecodaRecord, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        if (check === undefined || check(r)) out.text(w.write(r))
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        options.finish?.()
-        out.text(w.end())
-        out.flush()
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-  }) as Transform & { writer: CsvWriter }
-  out = new OutBuffer((b) => t.push(b))
-  t.writer = w
-  return t
+export function createCsvWriter(options: CsvWriterOptions = {}): StageStream<StageCore<SecodaRecord, Buffer, CsvWriterInfo>> {
+  return asStream(csvWriterCore(options))
 }

@@ -10,8 +10,9 @@ import { createAtomicWriteStream } from '../atomic-file.js'
 import { SecodaError, isSecodaError } from '../errors.js'
 import type { Report, Summary } from '../report.js'
 import type { SecodaRecord } from '../records.js'
+import { asStream, chain } from '../stream.js'
 import { ABORT_MARKER_KEY } from '../../transforms/from-jsonl.js'
-import { createCsvWriter, type SortOrderHeader } from '../../transforms/to-csv.js'
+import { csvWriterCore, type SortOrderHeader } from '../../transforms/to-csv.js'
 import { createJsonlWriter, createSplitJsonlWriter } from '../../transforms/to-jsonl.js'
 import { createValidator, type ValidatorOptions } from '../../transforms/validate.js'
 
@@ -140,20 +141,7 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
       } else if (to === 'csv') {
         // the validator runs inside the CSV stage (same checks, same end-of-stream failure)
         // to save a stream crossing per record
-        const v = validator.core
-        const writer = createCsvWriter({
-          report,
-          sortOrderHeader: out.sortOrderHeader,
-          check: (r) => {
-            const before = report.errors
-            v.check(r)
-            return report.errors === before
-          },
-          finish: () => {
-            v.finish()
-            report.throwIfFailed()
-          },
-        })
+        const writer = asStream(chain(validator.core, csvWriterCore({ report, sortOrderHeader: out.sortOrderHeader })))
         await pipeline(src, writer, dest, { signal: options.signal })
       } else {
         await pipeline(src, validator, createJsonlWriter(), dest, { signal: options.signal })

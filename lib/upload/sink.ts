@@ -172,6 +172,11 @@ export class UploadSink extends Writable {
   #lineageFile: WriteStream | undefined
   #lineage: ChunkWriter | undefined
   #csv: CsvWriter | undefined
+  /** The CSV text the writer emitted for the record being taken. */
+  #csvOut = ''
+  readonly #csvEmit = (s: string): void => {
+    this.#csvOut += s
+  }
   #resources = 0
   #edges = 0
   #onSignal: (() => void) | undefined
@@ -294,13 +299,25 @@ export class UploadSink extends Writable {
       this.#edges++
       // CSV cannot carry lineage: the CSV writer counts the drop and warns at the end.
       if (this.#lineage) return this.#lineage.add(serializeRecord(r) + '\n')
-      this.#csv!.write(r)
+      this.#csv!.push(r, this.#csvEmit)
       return undefined
     }
     this.#resources++
     this.#guard?.add(r.databuilder_id)
-    const text = this.#csv ? this.#csv.write(r) : serializeRecord(r) + '\n'
+    const text = this.#csv ? this.#csvText(r) : serializeRecord(r) + '\n'
     return text ? this.#main.add(text) : undefined
+  }
+
+  /** The CSV text of one record (empty while a column waits for its table). */
+  #csvText(r: SecodaRecord): string {
+    this.#csv!.push(r, this.#csvEmit)
+    return this.#takeCsvOut()
+  }
+
+  #takeCsvOut(): string {
+    const s = this.#csvOut
+    this.#csvOut = ''
+    return s
   }
 
   override _writev(chunks: Array<{ chunk: SecodaRecord }>, cb: (err?: Error | null) => void): void {
@@ -327,7 +344,8 @@ export class UploadSink extends Writable {
   async #finish(): Promise<void> {
     this.#start()
     if (this.#csv) {
-      const tail = this.#csv.end()
+      this.#csv.end(this.#csvEmit)
+      const tail = this.#takeCsvOut()
       if (tail) await this.#main.add(tail)
     }
     await this.#main.flush()

@@ -47,6 +47,8 @@ export class RecordPath {
   private readonly validator: Validator
   private readonly writer: CsvWriter
   private readonly report: Report
+  /** The CSV writer's text goes into `out`. */
+  private readonly outText = (s: string): void => this.out.text(s)
 
   constructor(
     options: RecordPathOptions,
@@ -70,7 +72,7 @@ export class RecordPath {
     this.feed(this.reader.end())
     this.validator.finish()
     this.report.throwIfFailed()
-    this.out.text(this.writer.end())
+    this.writer.end(this.outText)
     this.out.flush()
   }
 
@@ -80,7 +82,7 @@ export class RecordPath {
     for (const r of records) {
       const before = report.errors
       v.check(r)
-      if (report.errors === before) this.out.text(this.writer.write(r))
+      if (report.errors === before) this.writer.push(r, this.outText)
     }
   }
 }
