@@ -7,10 +7,16 @@ import { chunkings, chunksReadable, fixture } from './helpers.js'
 
 const catalogFile = fixture('dbt', 'v1-snowflake-catalog', 'catalog.json')
 
-function read(chunks: Buffer[], report = new Report()): ReturnType<DbtCatalogReader['end']> {
+function read(chunks: Buffer[], report = new Report()): DbtCatalogReader['catalog'] {
   const r = new DbtCatalogReader({ report, file: 'catalog.json' })
-  for (const c of chunks) r.push(c)
-  return r.end()
+  const emitted: DbtCatalogReader['catalog'][] = []
+  const emit = (c: DbtCatalogReader['catalog']): void => {
+    emitted.push(c)
+  }
+  for (const c of chunks) r.push(c, emit)
+  r.end(emit)
+  if (emitted.length !== 1 || emitted[0] !== r.catalog) throw new Error('the reader emits its one index at the end')
+  return r.catalog
 }
 
 function readError(text: string): SecodaError {

@@ -18,8 +18,9 @@ const CASES = ['v1-snowflake-catalog', 'v4-ephemeral', 'v7-exposures', 'v9-const
 
 function loadCatalog(file: string, report: Report): DbtCatalog {
   const r = new DbtCatalogReader({ report, file })
-  r.push(readFileSync(file))
-  return r.end()
+  r.push(readFileSync(file), () => {})
+  r.end(() => {})
+  return r.catalog
 }
 
 interface Run {
@@ -33,11 +34,12 @@ function runCase(dir: string, chunks?: Buffer[], maxErrors = 1): Run {
   const cat = join(dir, 'catalog.json')
   const catalog = existsSync(cat) ? loadCatalog(cat, report) : undefined
   const records: SecodaRecord[] = []
-  const c = new DbtManifestConverter({ report, file: 'manifest.json', ...(catalog !== undefined ? { catalog } : {}) }, (r) =>
-    records.push(r),
-  )
-  for (const chunk of chunks ?? [readFileSync(join(dir, 'manifest.json'))]) c.push(chunk)
-  c.end()
+  const c = new DbtManifestConverter({ report, file: 'manifest.json', ...(catalog !== undefined ? { catalog } : {}) })
+  const emit = (r: SecodaRecord): void => {
+    records.push(r)
+  }
+  for (const chunk of chunks ?? [readFileSync(join(dir, 'manifest.json'))]) c.push(chunk, emit)
+  for (const edge of c.end(emit)) records.push(edge)
   return { records, report }
 }
 

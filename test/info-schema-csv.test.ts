@@ -110,18 +110,21 @@ async function viaRecordsInOneLoop(c: Case, chunks: Buffer[]): Promise<Outcome> 
     const reader = new InfoSchemaColumns(await prepare(c, report))
     const validator = new Validator({ report, forCsv: true })
     const writer = new CsvWriter({ report })
+    const text = (s: string): void => {
+      out += s
+    }
     const take = (records: Resource[]): void => {
       for (const r of records) {
         const before = report.errors
         validator.check(r)
-        if (report.errors === before) out += writer.write(r)
+        if (report.errors === before) writer.push(r, text)
       }
     }
     for (const chunk of chunks) take(reader.push(chunk))
     take(reader.end())
     validator.finish()
     report.throwIfFailed()
-    out += writer.end()
+    writer.end(text)
   } catch (e) {
     err = e
   }

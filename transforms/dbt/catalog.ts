@@ -4,6 +4,7 @@
 
 import { SecodaError } from '../../lib/errors.js'
 import type { Report } from '../../lib/report.js'
+import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, iterateStage, stageInfo } from '../../lib/stream.js'
 import { JsonSectionScanner, jsonErrorPosition, type ScanPosition, type SectionMode } from '../../lib/scan/json-sections.js'
 
 /** One catalog entry, compacted: parallel column arrays in catalog order. */
@@ -47,6 +48,14 @@ export interface DbtCatalogOptions {
   file?: string
 }
 
+/** {@link DbtCatalogOptions} with every default filled in. */
+export type DbtCatalogSettings = Readonly<{ report: Report; file: string | undefined }>
+
+/** The reader's options, normalised once: a frozen copy. */
+export function dbtCatalogSettings(options: DbtCatalogOptions): DbtCatalogSettings {
+  return Object.freeze({ report: options.report, file: options.file })
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 const obj = (v: unknown): Record<string, unknown> | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
@@ -73,10 +82,15 @@ export function compactCatalogEntry(entry: Record<string, unknown>): CatalogTabl
 }
 
 /**
- * The stream-free catalog reader: {@link push} bytes, then {@link end} returns the index.
- * A file that is not a catalog (a manifest given as catalog) throws DBT_WRONG_ARTIFACT.
+ * The stream-free catalog reader (lib/stream.ts protocol): {@link push} bytes, then
+ * {@link end} emits the one finished index (also on `catalog`). A file that is not a
+ * catalog (a manifest given as catalog) throws DBT_WRONG_ARTIFACT.
  */
-export class DbtCatalogReader {
+export class DbtCatalogReader implements StageCore<Uint8Array, DbtCatalog> {
+  readonly mode = BYTES_TO_RECORDS
+  /** bytesIn: catalog bytes read; entries: entries indexed; recordsOut: 1 once the index is out. */
+  readonly info: StageInfo & { entries: number } = stageInfo({ entries: 0 })
+  readonly options: DbtCatalogSettings
   readonly catalog = new DbtCatalog()
   private readonly scanner: JsonSectionScanner
   private readonly report: Report
@@ -84,8 +98,9 @@ export class DbtCatalogReader {
   private sawEntries = false
 
   constructor(options: DbtCatalogOptions) {
-    this.report = options.report
-    this.file = options.file
+    this.options = dbtCatalogSettings(options)
+    this.report = this.options.report
+    this.file = this.options.file
     this.scanner = new JsonSectionScanner(
       {
         section: (name) => this.section(name),
@@ -93,20 +108,23 @@ export class DbtCatalogReader {
         wantEntry: () => true,
         entry: (_section, key, text, pos) => this.entry(key, text, pos),
       },
-      { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt catalog' },
+      { ...(this.file !== undefined ? { file: this.file } : {}), what: 'dbt catalog' },
     )
   }
 
-  /** Scan one chunk. */
-  push(chunk: Uint8Array): void {
+  /** Scan one chunk (nothing is emitted before the end). */
+  push(chunk: Uint8Array, _emit: Emit<DbtCatalog>): void {
+    this.info.bytesIn += chunk.length
     this.scanner.push(chunk)
   }
 
-  /** End of input: the finished index. */
-  end(): DbtCatalog {
+  /** End of input: emits the finished index. */
+  end(emit: Emit<DbtCatalog>): undefined {
     this.scanner.end()
     if (!this.sawEntries) throw this.wrong('no "nodes" or "sources" section', { offset: 0, line: 1 })
-    return this.catalog
+    this.info.recordsOut++
+    emit(this.catalog)
+    return undefined
   }
 
   private section(name: string): SectionMode {
@@ -154,6 +172,7 @@ export class DbtCatalogReader {
       return
     }
     this.catalog.tables.set(str(o['unique_id']) ?? key, compactCatalogEntry(o))
+    this.info.entries = this.catalog.tables.size
   }
 
   private wrong(msg: string, pos: ScanPosition): SecodaError {
@@ -173,6 +192,8 @@ export class DbtCatalogReader {
 /** Read a whole catalog from a byte stream (file stream, stdin) into its index. */
 export async function readDbtCatalog(source: AsyncIterable<Uint8Array>, options: DbtCatalogOptions): Promise<DbtCatalog> {
   const reader = new DbtCatalogReader(options)
-  for await (const chunk of source) reader.push(chunk)
-  return reader.end()
+  for await (const _ of iterateStage(reader, source)) {
+    // the one index, emitted at the end, is reader.catalog
+  }
+  return reader.catalog
 }

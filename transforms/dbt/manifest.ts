@@ -16,11 +16,11 @@
 // lacked; its description is then not merged. A second pass over a seekable file would
 // avoid that case, but would read (and for stdin or gzip, buffer) the whole input twice.
 
-import { Transform, type TransformCallback } from 'node:stream'
 import { SecodaError } from '../../lib/errors.js'
 import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
 import { internalId, withSource, type LineageEdge, type Resource, type SecodaRecord } from '../../lib/records.js'
 import type { Report } from '../../lib/report.js'
+import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../../lib/stream.js'
 import type { CatalogTable, DbtCatalog } from './catalog.js'
 import {
   JsonSectionScanner,
@@ -41,6 +41,21 @@ export interface DbtManifestOptions {
   catalog?: DbtCatalog
   /** File name for diagnostics and record positions. */
   file?: string
+}
+
+/** {@link DbtManifestOptions} with every default filled in. */
+export type DbtManifestSettings = Readonly<{ report: Report; ids: IdBuilder; catalog: DbtCatalog | undefined; file: string | undefined }>
+
+/** The converter's options, normalised once: a frozen copy, defaults filled in. */
+export function dbtManifestSettings(options: DbtManifestOptions): DbtManifestSettings {
+  return Object.freeze({
+    report: options.report,
+    // lower-case ids, no prefix: what --id-prefix/--keep-case change
+    ids: options.ids ?? createIdBuilder(),
+    // without a catalog, columns come from the manifest's documented ones only
+    catalog: options.catalog,
+    file: options.file,
+  })
 }
 
 /** Newest manifest schema version this converter knows. */
@@ -253,16 +268,24 @@ function columnsOf(node: Json, cat: CatalogTable | undefined): ColumnPart[] {
 }
 
 /**
- * The stream-free converter. {@link push} manifest bytes, then {@link end}; records go to
- * `emit` synchronously. Structural JSON errors and a file that is not a manifest throw a
- * {@link SecodaError}; a bad node is reported (DBT_BAD_NODE, naming its unique_id) and skipped.
+ * The stream-free converter (lib/stream.ts protocol). {@link push} manifest bytes, then
+ * {@link end}; records go to `emit` synchronously, and `end` returns the lineage edges as an
+ * iterable the stream pulls as its reader wants them (so the ~70k edges of a 1 GB manifest
+ * are not all held at once). Structural JSON errors and a file that is not a manifest throw
+ * a {@link SecodaError}; a bad node is reported (DBT_BAD_NODE, naming its unique_id) and
+ * skipped.
  */
-export class DbtManifestConverter {
+export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord> {
+  readonly mode = BYTES_TO_RECORDS
+  /** bytesIn: manifest bytes scanned; recordsOut: resources and edges given out. */
+  readonly info: StageInfo = stageInfo()
+  readonly options: DbtManifestSettings
   private readonly report: Report
   private readonly ids: IdBuilder
   private readonly catalog: DbtCatalog | undefined
   private readonly file: string | undefined
-  private readonly emit: (r: SecodaRecord) => void
+  /** Where records go: the emit of the push or end call under way. */
+  private emit: Emit<SecodaRecord> = () => {}
   private readonly scanner: JsonSectionScanner
   /**
    * Relation id → the columns already emitted, as 32-bit hashes of their lower-cased names
@@ -288,12 +311,12 @@ export class DbtManifestConverter {
   /** The first few of them, named in the warning. */
   private readonly manifestOnlyExamples: string[] = []
 
-  constructor(options: DbtManifestOptions, emit: (r: SecodaRecord) => void) {
-    this.report = options.report
-    this.ids = options.ids ?? createIdBuilder()
-    this.catalog = options.catalog
-    this.file = options.file
-    this.emit = emit
+  constructor(options: DbtManifestOptions) {
+    this.options = dbtManifestSettings(options)
+    this.report = this.options.report
+    this.ids = this.options.ids
+    this.catalog = this.options.catalog
+    this.file = this.options.file
     this.scanner = new JsonSectionScanner(
       {
         section: (name, pos) => this.section(name, pos),
@@ -310,7 +333,7 @@ export class DbtManifestConverter {
           }
         },
       },
-      { ...(options.file !== undefined ? { file: options.file } : {}), what: 'dbt manifest' },
+      { ...(this.file !== undefined ? { file: this.file } : {}), what: 'dbt manifest' },
     )
   }
 
@@ -320,28 +343,27 @@ export class DbtManifestConverter {
     this.pending.clear()
   }
 
-  /** Bytes scanned so far. */
-  get bytes(): number {
-    return this.scanner.bytes
-  }
-
   /** Scan one chunk of the manifest. */
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, emit: Emit<SecodaRecord>): void {
+    this.emit = emit
+    this.info.bytesIn += chunk.length
     this.scanner.push(chunk)
   }
 
-  /** End of input: emits the held tables and the lineage. */
-  end(): void {
+  /** End of input: emits the held tables; returns the lineage edges (see the class comment). */
+  end(emit: Emit<SecodaRecord>): Iterable<LineageEdge> {
+    this.emit = emit
     this.endTables()
-    for (const edge of this.lineage()) this.emit(edge)
+    return this.lineage()
   }
 
-  /**
-   * End of input, first half: emits the held tables and reports what is left to report;
-   * the lineage is then read from {@link lineage} (the stream pulls it as its reader wants
-   * it, instead of buffering every edge at once).
-   */
-  endTables(): void {
+  private out(r: SecodaRecord): void {
+    this.info.recordsOut++
+    this.emit(r)
+  }
+
+  /** End of input, first half: emits the held tables and reports what is left to report. */
+  private endTables(): void {
     this.scanner.end()
     if (!this.sawNodes) {
       throw new SecodaError(
@@ -550,7 +572,7 @@ export class DbtManifestConverter {
       native_type: text(node['type']) ?? 'exposure',
       group: ownerName ?? email ?? 'dbt',
     }
-    this.emit(this.src(r, pos.line))
+    this.out(this.src(r, pos.line))
     const deps = arr(obj(node['depends_on'])?.['nodes']).filter((d): d is string => typeof d === 'string')
     if (deps.length > 0) this.dependents.push({ to: id, deps: deps.join('\n') })
     void key
@@ -610,7 +632,7 @@ export class DbtManifestConverter {
         database: builder.database,
         schema: builder.schema,
       }
-      this.emit(this.src(table, builder.line))
+      this.out(this.src(table, builder.line))
     } else this.report.bump('dbt.merged', parts.length)
     const hashes: string[] = []
     for (const c of cols) {
@@ -628,7 +650,7 @@ export class DbtManifestConverter {
         type: c.type,
         is_pk: c.isPk ? true : undefined,
       }
-      this.emit(this.src(r, first.line))
+      this.out(this.src(r, first.line))
     }
     this.emitted.set(relId, (done ?? '') + hashes.join(''))
   }
@@ -655,7 +677,7 @@ export class DbtManifestConverter {
   }
 
   /** The lineage edges, from the summaries kept: call once, after {@link endTables}. */
-  *lineage(): Generator<LineageEdge> {
+  private *lineage(): Generator<LineageEdge> {
     const memo = new Map<string, string[]>()
     const seen = new Set<string>()
     for (const { to, deps } of this.dependents) {
@@ -665,6 +687,7 @@ export class DbtManifestConverter {
           const k = from + '\n' + to
           if (seen.has(k)) continue
           seen.add(k)
+          this.info.recordsOut++
           yield { from_identifier: internalId(from), to_identifier: internalId(to) }
         }
       }
@@ -676,70 +699,18 @@ export class DbtManifestConverter {
  * A Transform from manifest bytes to Secoda records (objectMode on the readable side).
  * Errors (DBT_JSON, DBT_WRONG_ARTIFACT, VALIDATION_FAILED from the report) end the stream.
  */
-export function createDbtManifestStream(options: DbtManifestOptions): Transform & { converter: DbtManifestConverter } {
-  let converter!: DbtManifestConverter
-  const stream = new Transform({
-    writableObjectMode: false,
-    readableObjectMode: true,
-    readableHighWaterMark: 1024,
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try {
-        converter.push(chunk)
-      } catch (e) {
-        cb(e as Error)
-        return
-      }
-      cb()
-    },
-    flush(cb: TransformCallback) {
-      let edges: Iterator<LineageEdge>
-      try {
-        converter.endTables()
-        edges = converter.lineage()
-      } catch (e) {
-        cb(e as Error)
-        return
-      }
-      // push edges while the reader wants them; resume when it reads again (_read below),
-      // so the ~70k edges of a 1 GB manifest are not all held at once
-      const pump = (): void => {
-        resume = undefined
-        try {
-          for (;;) {
-            const next = edges.next()
-            if (next.done === true) {
-              cb()
-              return
-            }
-            if (!stream.push(next.value)) {
-              resume = pump
-              return
-            }
-          }
-        } catch (e) {
-          cb(e as Error)
-        }
-      }
-      pump()
-    },
-  })
-  let resume: (() => void) | undefined
-  const transformRead = stream._read.bind(stream)
-  stream._read = (n: number): void => {
-    transformRead(n)
-    if (resume !== undefined) resume()
-  }
-  converter = new DbtManifestConverter(options, (r) => {
-    stream.push(r)
-  })
-  return Object.assign(stream, { converter })
+export function createDbtManifestStream(options: DbtManifestOptions): StageStream<DbtManifestConverter> {
+  return asStream(new DbtManifestConverter(options), { objectHighWaterMark: 1024 })
 }
 
 /** Convert a whole manifest held in memory (tests, small files): the records in output order. */
 export function convertDbtManifest(bytes: Uint8Array, options: DbtManifestOptions): SecodaRecord[] {
   const out: SecodaRecord[] = []
-  const c = new DbtManifestConverter(options, (r) => out.push(r))
-  c.push(bytes)
-  c.end()
+  const emit = (r: SecodaRecord): void => {
+    out.push(r)
+  }
+  const c = new DbtManifestConverter(options)
+  c.push(bytes, emit)
+  for (const edge of c.end(emit)) out.push(edge)
   return out
 }
