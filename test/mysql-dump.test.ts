@@ -9,10 +9,10 @@ import { mysqlUnavailable, run, serverTest } from './helpers/servers.js'
 import { convert, fixtureCases, repoRoot, samples, summarise, validate } from './helpers/sql-dumps.js'
 
 const my =
-  (opts: MysqlDumpOptions = {}) =>
+  (opts: Partial<MysqlDumpOptions> = {}) =>
   () =>
-    new MysqlDumpConverter(opts)
-const conv = (sql: string, opts: MysqlDumpOptions = {}) => convert(my(opts), Buffer.from(sql))
+    new MysqlDumpConverter({ report: new Report({ maxErrors: Infinity }), ...opts })
+const conv = (sql: string, opts: Partial<MysqlDumpOptions> = {}) => convert(my(opts), Buffer.from(sql))
 const jsonl = (rs: SecodaRecord[]) => rs.map(serializeRecord).join('\n') + '\n'
 
 t.test('tokenizer: backticks, escapes, doubled quotes, charset introducers, adjacent literals, comments', async (t) => {
@@ -46,7 +46,7 @@ t.test('view reads: FROM lists, joins, parenthesised joins, subqueries, CTEs, ta
 
 t.test('naming: USE, CREATE DATABASE, the dump header, --schema and --database; SQL_NO_DATABASE otherwise', async (t) => {
   const table = 'CREATE TABLE `t` (`id` int NOT NULL, PRIMARY KEY (`id`));\n'
-  const names = (sql: string, o: MysqlDumpOptions = {}) => {
+  const names = (sql: string, o: Partial<MysqlDumpOptions> = {}) => {
     const r = conv(sql, o).find((x) => 'entity_type' in x && x.entity_type === 'table') as { database: string; schema: string }
     return `${r.database}/${r.schema}`
   }
@@ -147,7 +147,7 @@ serverTest(
     }
     t.ok(cat.tables.length >= 5 && cat.views.length >= 2, 'the scratch database has its tables and views')
 
-    const variants: [string, string[], MysqlDumpOptions, string][] = [
+    const variants: [string, string[], Partial<MysqlDumpOptions>, string][] = [
       [
         '--databases (CREATE DATABASE + USE), routines, triggers, events, data',
         ['--routines', '--triggers', '--events', '--databases', db],
@@ -244,13 +244,13 @@ t.test('createMysqlDumpTransform: bytes in, records out; errors become stream er
   const { Readable } = await import('node:stream')
   const { pipeline } = await import('node:stream/promises')
   const got: SecodaRecord[] = []
-  await pipeline(Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) {
+  await pipeline(Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]), createMysqlDumpTransform({ report: new Report() }), async function* (src) {
     for await (const r of src) got.push(r as SecodaRecord)
     yield* []
   })
   t.strictSame([...summarise(got).relations.keys()], ['d.t'])
   await t.rejects(
-    pipeline(Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]), createMysqlDumpTransform(), async function* (src) {
+    pipeline(Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]), createMysqlDumpTransform({ report: new Report() }), async function* (src) {
       for await (const _ of src) void _
       yield* []
     }),

@@ -11,10 +11,10 @@ import { convert, fixtureCases, repoRoot, samples, summarise, validate } from '.
 await loadPgParser()
 
 const pg =
-  (opts: PgDumpOptions = {}) =>
+  (opts: Partial<PgDumpOptions> = {}) =>
   () =>
-    new PgDumpConverter(opts)
-const conv = (sql: string, opts: PgDumpOptions = {}) => convert(pg(opts), Buffer.from(sql))
+    new PgDumpConverter({ report: new Report({ maxErrors: Infinity }), ...opts })
+const conv = (sql: string, opts: Partial<PgDumpOptions> = {}) => convert(pg(opts), Buffer.from(sql))
 const jsonl = (rs: SecodaRecord[]) => rs.map(serializeRecord).join('\n') + '\n'
 
 t.test('connectTarget reads every \\connect form pg_dump and pg_dumpall write', async (t) => {
@@ -216,7 +216,7 @@ serverTest(t, 'real PostgreSQL: pg_dump output converts to what pg_catalog repor
   const cat = JSON.parse(run('psql', ['-X', '-At', '-d', db, '-c', CATALOG_SQL])) as PgCatalog
   t.ok(cat.relations.length >= 10, 'the scratch database has its relations')
 
-  const variants: [string, string[], PgDumpOptions][] = [
+  const variants: [string, string[], Partial<PgDumpOptions>][] = [
     ['schema-only', ['--schema-only'], { database: db }],
     ['full (COPY data)', [], { database: db }],
     ['--create (name from the dump)', ['--create'], {}],
@@ -288,7 +288,7 @@ t.test('createPgDumpTransform: bytes in, the same records out as the core', asyn
   const got: SecodaRecord[] = []
   await pipeline(
     Readable.from([fx.input.subarray(0, 100), fx.input.subarray(100)]),
-    createPgDumpTransform({ file: 'x.sql' }),
+    createPgDumpTransform({ report: new Report(), file: 'x.sql' }),
     async function* (src) {
       for await (const r of src) got.push(r as SecodaRecord)
       yield* []
@@ -296,7 +296,7 @@ t.test('createPgDumpTransform: bytes in, the same records out as the core', asyn
   )
   t.equal(jsonl(got), readFileSync(path.join(fx.dir, 'expected.jsonl'), 'utf8'))
   await t.rejects(
-    pipeline(Readable.from([Buffer.from("SELECT 'x")]), createPgDumpTransform(), async function* (src) {
+    pipeline(Readable.from([Buffer.from("SELECT 'x")]), createPgDumpTransform({ report: new Report() }), async function* (src) {
       for await (const _ of src) void _
       yield* []
     }),

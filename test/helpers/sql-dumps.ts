@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isLineage, type LineageEdge, type Resource, type SecodaRecord } from '../../lib/records.js'
-import { chunks, type PushCore } from './chunking.js'
+import type { StageCore } from '../../lib/stream.js'
+import { chunks } from './chunking.js'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const samplesDir = path.resolve(repoRoot, '..', 'shared', 'samples')
@@ -24,28 +25,19 @@ export function samples(kind: string): string[] {
   return []
 }
 
-/** A converter with push(): void and end(): records. */
-export interface Converter {
-  push(chunk: Buffer): void
-  end(): SecodaRecord[]
-}
+/** A dump converter: a stage core (lib/stream.ts) from bytes to records. */
+export type Converter = StageCore<Uint8Array, SecodaRecord>
 
-/** Adapt a converter to the chunking helper's push/end shape. */
-export function asCore(c: Converter): PushCore<SecodaRecord> {
-  return {
-    push: (b) => {
-      c.push(b)
-      return []
-    },
-    end: () => c.end(),
-  }
-}
-
-/** Run a fresh converter over `buf` in a chunking. */
+/** Run a fresh converter over `buf` in a chunking: everything it emits and returns at the end. */
 export function convert(make: () => Converter, buf: Buffer, how: Parameters<typeof chunks>[1] = 'whole'): SecodaRecord[] {
   const c = make()
-  for (const x of chunks(buf, how)) c.push(Buffer.from(x))
-  return c.end()
+  const out: SecodaRecord[] = []
+  const emit = (r: SecodaRecord): void => {
+    out.push(r)
+  }
+  for (const x of chunks(buf, how)) c.push(Buffer.from(x), emit)
+  for (const r of c.end(emit) ?? []) out.push(r)
+  return out
 }
 
 /** One relation as the records describe it. */

@@ -1,439 +1,117 @@
 // mysqldump / MariaDB dump SQL → Secoda records (schemas, tables, views, columns with
-// types, comments and primary keys; view lineage). A focused DDL reader over a real
-// tokenizer (docs/sql.md: why not a grammar package). Naming: the MySQL database is the
-// Secoda schema; the Secoda database is --database, defaulting to that same name.
+// types, comments and primary keys; view lineage). The stage: bytes → statements (the SQL
+// splitter) → the DDL reader (transforms/sql/mysql-ddl.ts) → names qualified here → the
+// dump's catalog (transforms/sql/catalog.ts) → records at the end of input.
+//
+// Naming, all of it in this file (mysqlDumpSettings, schemaName, ref): the MySQL database
+// is the Secoda *schema*; the Secoda database is --database, defaulting to that same name.
 
-import { Transform, type TransformCallback } from 'node:stream'
 import { SecodaError, isSecodaError } from '../../lib/errors.js'
 import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
 import type { SecodaRecord } from '../../lib/records.js'
-import { Report } from '../../lib/report.js'
-import { SqlCatalog, firstWords, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from './catalog.js'
+import type { Report } from '../../lib/report.js'
 import { SqlSplitter, type SqlStatement } from '../../lib/scan/sql-splitter.js'
+import {
+  BYTES_TO_RECORDS,
+  type Emit,
+  type StageCore,
+  type StageInfo,
+  type StageStream,
+  asStream,
+  iterateStage,
+  stageInfo,
+} from '../../lib/stream.js'
+import { SqlCatalog, firstWords, type RelationRef, type RelationState } from './catalog.js'
+import { MysqlDdlReader, type MysqlDdlTarget, isMysqlDdl, tokenizeMysql } from './mysql-ddl.js'
+
+export { mysqlReads, tokenizeMysql, type Token, type TokenKind } from './mysql-ddl.js'
 
 /** Options of the mysqldump source. */
 export interface MysqlDumpOptions {
-  /** Secoda database; default: the MySQL database (= Secoda schema) name. */
+  /** Diagnostics (SQL_UNPARSED warnings) and counters (`mysql_dump.*`) go here. Required, as for every source. */
+  report: Report
+  /** Secoda database; default: the Secoda schema's name (the MySQL database's). */
   database?: string
   /** Secoda schema (MySQL database) name; wins over CREATE DATABASE / USE / the header. */
   schema?: string
+  /** Id builder (default: lower case, no prefix). */
   ids?: IdBuilder
-  report?: Report
+  /** File name for diagnostics and record positions. */
   file?: string
 }
 
-// ---------------------------------------------------------------- tokenizer
+/** {@link MysqlDumpOptions} with every default filled in. */
+export type MysqlDumpSettings = Readonly<{
+  report: Report
+  /** undefined: each object's Secoda schema name (see ref()). */
+  database: string | undefined
+  /** undefined: the dump's own database (header, USE, CREATE DATABASE), when it names one. */
+  schema: string | undefined
+  ids: IdBuilder
+  file: string | undefined
+}>
 
-/** Token kinds: bare word, `quoted` identifier, 'string', number, punctuation/operator. */
-export type TokenKind = 'word' | 'ident' | 'string' | 'number' | 'punct'
-
-/** One token; `value` is unquoted/unescaped, `start`/`end` index the statement text. */
-export interface Token {
-  kind: TokenKind
-  value: string
-  start: number
-  end: number
+/** The source's options, normalised once: a frozen copy, defaults filled in. */
+export function mysqlDumpSettings(options: MysqlDumpOptions): MysqlDumpSettings {
+  return Object.freeze({
+    report: options.report,
+    database: options.database,
+    schema: options.schema,
+    ids: options.ids ?? createIdBuilder(),
+    file: options.file,
+  })
 }
 
-const ESC: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', Z: '\x1a', '\\': '\\', "'": "'", '"': '"' }
-
-/** Tokenize one MySQL statement (comments dropped; backslash escapes and doubled quotes decoded). */
-export function tokenizeMysql(sql: string): Token[] {
-  const out: Token[] = []
-  let i = 0
-  const n = sql.length
-  while (i < n) {
-    const c = sql[i]!
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f') {
-      i++
-      continue
-    }
-    if (c === '#' || (c === '-' && sql[i + 1] === '-' && (i + 2 >= n || sql.charCodeAt(i + 2) <= 32))) {
-      const e = sql.indexOf('\n', i)
-      i = e === -1 ? n : e + 1
-      continue
-    }
-    if (c === '/' && sql[i + 1] === '*') {
-      const e = sql.indexOf('*/', i + 2)
-      i = e === -1 ? n : e + 2
-      continue
-    }
-    const start = i
-    if (c === '`') {
-      let v = ''
-      i++
-      for (;;) {
-        const e = sql.indexOf('`', i)
-        if (e === -1) {
-          v += sql.slice(i)
-          i = n
-          break
-        }
-        v += sql.slice(i, e)
-        if (sql[e + 1] === '`') {
-          v += '`'
-          i = e + 2
-          continue
-        }
-        i = e + 1
-        break
-      }
-      out.push({ kind: 'ident', value: v, start, end: i })
-      continue
-    }
-    if (c === "'" || c === '"') {
-      let v = ''
-      i++
-      while (i < n) {
-        const d = sql[i]!
-        if (d === '\\' && i + 1 < n) {
-          const x = sql[i + 1]!
-          v += ESC[x] ?? (x === '%' || x === '_' ? '\\' + x : x)
-          i += 2
-          continue
-        }
-        if (d === c) {
-          if (sql[i + 1] === c) {
-            v += c
-            i += 2
-            continue
-          }
-          i++
-          break
-        }
-        v += d
-        i++
-      }
-      // adjacent literals concatenate: 'a' 'b' = 'ab'
-      const prev = out[out.length - 1]
-      if (prev && prev.kind === 'string' && /^\s+$/.test(sql.slice(prev.end, start))) {
-        prev.value += v
-        prev.end = i
-      } else out.push({ kind: 'string', value: v, start, end: i })
-      continue
-    }
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|^[0-9]+\.?/.exec(sql.slice(i, i + 64))!
-      i += m[0].length
-      out.push({ kind: 'number', value: m[0], start, end: i })
-      continue
-    }
-    if (/[A-Za-z_$\u0080-\uffff@]/.test(c)) {
-      i++
-      while (i < n && /[A-Za-z0-9_$\u0080-\uffff@]/.test(sql[i]!)) i++
-      const w = sql.slice(start, i)
-      // charset introducer: _utf8mb4'text' is the string 'text'
-      if (w[0] === '_' && (sql[i] === "'" || sql[i] === '"')) continue
-      out.push({ kind: 'word', value: w, start, end: i })
-      continue
-    }
-    i++
-    out.push({ kind: 'punct', value: c, start, end: i })
-  }
-  return out
-}
-
-// ---------------------------------------------------------------- parser helpers
-
-class Cursor {
-  i = 0
-  constructor(readonly t: Token[]) {}
-  peek(k = 0): Token | undefined {
-    return this.t[this.i + k]
-  }
-  is(word: string, k = 0): boolean {
-    const x = this.t[this.i + k]
-    return x !== undefined && x.kind === 'word' && x.value.toUpperCase() === word
-  }
-  isPunct(p: string, k = 0): boolean {
-    const x = this.t[this.i + k]
-    return x !== undefined && x.kind === 'punct' && x.value === p
-  }
-  accept(word: string): boolean {
-    if (this.is(word)) {
-      this.i++
-      return true
-    }
-    return false
-  }
-  acceptPunct(p: string): boolean {
-    if (this.isPunct(p)) {
-      this.i++
-      return true
-    }
-    return false
-  }
-  next(): Token | undefined {
-    return this.t[this.i++]
-  }
-  done(): boolean {
-    return this.i >= this.t.length
-  }
-  /** An identifier: `quoted` or a bare word. */
-  name(): string {
-    const x = this.next()
-    if (!x || (x.kind !== 'ident' && x.kind !== 'word' && x.kind !== 'string'))
-      throw new Error(`expected a name, got ${x ? JSON.stringify(x.value) : 'end of statement'}`)
-    return x.value
-  }
-  /** `name` or `db`.`name`. */
-  qualified(): { schema?: string; name: string } {
-    const a = this.name()
-    if (this.acceptPunct('.')) return { schema: a, name: this.name() }
-    return { name: a }
-  }
-  /** Skip a balanced parenthesised group starting at '('. */
-  skipGroup(): void {
-    let depth = 0
-    do {
-      const x = this.next()
-      if (!x) return
-      if (x.kind === 'punct' && x.value === '(') depth++
-      else if (x.kind === 'punct' && x.value === ')') depth--
-    } while (depth > 0)
-  }
+/** Counters of the source: bytes in, SQL statements read, records out. */
+export interface MysqlDumpInfo extends StageInfo {
+  statements: number
 }
 
 /**
- * Words that end a column's type in a column definition (`BINARY` as the first word is the
- * binary(n) type; after it, the old collation attribute).
+ * The stream-free core (lib/stream.ts protocol): feed bytes with
+ * {@link MysqlDumpConverter.push}; {@link MysqlDumpConverter.end} returns every record (a
+ * dump states keys and comments after its CREATEs, so records come at the end, pulled).
  */
-const TYPE_END = new Set([
-  'CHARACTER',
-  'CHARSET',
-  'COLLATE',
-  'NOT',
-  'NULL',
-  'DEFAULT',
-  'AUTO_INCREMENT',
-  'COMMENT',
-  'PRIMARY',
-  'KEY',
-  'UNIQUE',
-  'GENERATED',
-  'AS',
-  'ON',
-  'INVISIBLE',
-  'VISIBLE',
-  'CHECK',
-  'REFERENCES',
-  'COLUMN_FORMAT',
-  'STORAGE',
-  'SRID',
-  'WITH',
-  'WITHOUT',
-  'CONSTRAINT',
-  'VIRTUAL',
-  'STORED',
-  'PERSISTENT',
-  'ENGINE_ATTRIBUTE',
-  'SECONDARY_ENGINE_ATTRIBUTE',
-  'COMPRESSED',
-  'BINARY',
-])
-/** Words that start a table-level definition rather than a column. */
-const TABLE_ELEMENT = new Set(['PRIMARY', 'KEY', 'INDEX', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'CONSTRAINT', 'FOREIGN', 'CHECK', 'PERIOD'])
-
-const SELECT_END = new Set([
-  'WHERE',
-  'GROUP',
-  'HAVING',
-  'ORDER',
-  'LIMIT',
-  'WINDOW',
-  'UNION',
-  'EXCEPT',
-  'INTERSECT',
-  'INTO',
-  'FOR',
-  'LOCK',
-  'PROCEDURE',
-])
-
-/**
- * Tables a SELECT reads: names after FROM, JOIN and commas of a FROM list (at any
- * nesting), minus WITH names. `defaultSchema` qualifies bare names.
- */
-export function mysqlReads(tokens: Token[]): { schema?: string; name: string }[] {
-  const out: { schema?: string; name: string }[] = []
-  const ctes = new Set<string>()
-  // WITH [RECURSIVE] a AS (...), b (cols) AS (...)
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!
-    if (t.kind !== 'ident' && t.kind !== 'word') continue
-    const prev = tokens[i - 1]
-    const afterWith =
-      prev && ((prev.kind === 'word' && /^(WITH|RECURSIVE)$/i.test(prev.value)) || (prev.kind === 'punct' && prev.value === ','))
-    if (!afterWith) continue
-    let j = i + 1
-    if (tokens[j]?.kind === 'punct' && tokens[j]!.value === '(') {
-      let d = 0
-      for (; j < tokens.length; j++) {
-        if (tokens[j]!.value === '(' && tokens[j]!.kind === 'punct') d++
-        else if (tokens[j]!.value === ')' && tokens[j]!.kind === 'punct' && --d === 0) {
-          j++
-          break
-        }
-      }
-    }
-    if (tokens[j]?.kind === 'word' && tokens[j]!.value.toUpperCase() === 'AS' && tokens[j + 1]?.value === '(') ctes.add(t.value)
-  }
-  const inFrom: boolean[] = [false]
-  let expectTable = false
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!
-    const d = inFrom.length - 1
-    const up = t.kind === 'word' ? t.value.toUpperCase() : ''
-    if (t.kind === 'punct') {
-      if (t.value === '(') {
-        const nxt = tokens[i + 1]
-        const sub = nxt?.kind === 'word' && /^(SELECT|WITH|VALUES|TABLE)$/i.test(nxt.value)
-        inFrom.push(expectTable && !sub)
-        // expectTable stays true for a parenthesised join list
-        if (sub) expectTable = false
-        continue
-      }
-      if (t.value === ')') {
-        if (inFrom.length > 1) inFrom.pop()
-        expectTable = false
-        continue
-      }
-      if (t.value === ',' && inFrom[d]) {
-        expectTable = true
-        continue
-      }
-      expectTable = false
-      continue
-    }
-    if (up === 'SELECT') {
-      inFrom[d] = false
-      expectTable = false
-      continue
-    }
-    if (up === 'FROM') {
-      inFrom[d] = true
-      expectTable = true
-      continue
-    }
-    if (up === 'JOIN' || up === 'STRAIGHT_JOIN') {
-      inFrom[d] = true
-      expectTable = true
-      continue
-    }
-    if (SELECT_END.has(up)) {
-      inFrom[d] = false
-      expectTable = false
-      continue
-    }
-    if (expectTable && up === 'LATERAL') continue
-    if (expectTable && (t.kind === 'ident' || t.kind === 'word')) {
-      let name = t.value
-      let schema: string | undefined
-      if (tokens[i + 1]?.kind === 'punct' && tokens[i + 1]!.value === '.' && tokens[i + 2]) {
-        schema = name
-        name = tokens[i + 2]!.value
-        i += 2
-      }
-      expectTable = false
-      if (tokens[i + 1]?.kind === 'punct' && tokens[i + 1]!.value === '(') continue // JSON_TABLE(...) and other table functions
-      if (schema === undefined && ctes.has(name)) continue
-      out.push(schema === undefined ? { name } : { schema, name })
-      continue
-    }
-    expectTable = false
-  }
-  return out
-}
-
-/** Output column names of a view's SELECT: the alias after AS, else the last name of the expression. */
-function selectNames(tokens: Token[], from: number): string[] {
-  const c = new Cursor(tokens)
-  c.i = from
-  while (!c.done() && !c.is('SELECT')) {
-    if (c.isPunct('(')) c.skipGroup()
-    else c.i++
-  }
-  c.i++
-  while (
-    c.is('DISTINCT') ||
-    c.is('ALL') ||
-    c.is('DISTINCTROW') ||
-    c.is('STRAIGHT_JOIN') ||
-    c.is('SQL_NO_CACHE') ||
-    c.is('SQL_CALC_FOUND_ROWS') ||
-    c.is('HIGH_PRIORITY')
-  )
-    c.i++
-  const names: string[] = []
-  let last: Token | undefined
-  let alias: string | undefined
-  let afterAs = false
-  const flush = () => {
-    names.push(alias ?? (last && last.kind !== 'punct' ? last.value : '?column?'))
-    last = undefined
-    alias = undefined
-  }
-  while (!c.done()) {
-    const x = c.peek()!
-    if (x.kind === 'punct' && x.value === '(') {
-      c.skipGroup()
-      last = { ...x, kind: 'punct' }
-      continue
-    }
-    if (x.kind === 'word' && (x.value.toUpperCase() === 'FROM' || SELECT_END.has(x.value.toUpperCase()))) break
-    c.i++
-    if (x.kind === 'punct' && x.value === ',') {
-      flush()
-      continue
-    }
-    if (x.kind === 'word' && x.value.toUpperCase() === 'AS') {
-      afterAs = true
-      continue
-    }
-    if (afterAs) {
-      alias = x.value
-      afterAs = false
-      continue
-    }
-    last = x
-  }
-  if (last !== undefined || alias !== undefined) flush()
-  return names
-}
-
-// ---------------------------------------------------------------- converter
-
-/**
- * Stream-free core: feed bytes with {@link MysqlDumpConverter.push};
- * {@link MysqlDumpConverter.end} returns every record.
- */
-export class MysqlDumpConverter {
+export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, MysqlDumpInfo>, MysqlDdlTarget {
+  readonly mode = BYTES_TO_RECORDS
+  readonly info: MysqlDumpInfo = stageInfo({ statements: 0 })
+  readonly options: MysqlDumpSettings
   readonly report: Report
   readonly splitter: SqlSplitter
   private readonly catalog: SqlCatalog
-  private readonly opts: Readonly<{ database: string | undefined; schema: string | undefined; file: string | undefined }>
+  private readonly reader = new MysqlDdlReader(this)
+  /** The dump's own database: from its header, then USE / CREATE DATABASE. */
   private current: string | undefined
   private head = ''
   private headDone = false
 
-  constructor(options: MysqlDumpOptions = {}) {
-    this.opts = Object.freeze({ database: options.database, schema: options.schema, file: options.file })
-    this.report = options.report ?? new Report({ maxErrors: Infinity })
-    this.splitter = new SqlSplitter({ dialect: 'mysql', file: options.file })
-    this.catalog = new SqlCatalog({ ids: options.ids ?? createIdBuilder(), file: options.file })
+  constructor(options: MysqlDumpOptions) {
+    this.options = mysqlDumpSettings(options)
+    this.report = this.options.report
+    this.splitter = new SqlSplitter({ dialect: 'mysql', file: this.options.file })
+    this.catalog = new SqlCatalog({ ids: this.options.ids, file: this.options.file })
   }
 
   /** Feed bytes. Records are only produced by {@link end}. */
-  push(chunk: Buffer): void {
+  push(bytes: Uint8Array, _emit: Emit<SecodaRecord>): void {
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)
+    this.info.bytesIn += chunk.length
     if (!this.headDone) this.header(chunk)
     for (const s of this.splitter.push(chunk)) this.statement(s)
   }
 
   /** End of input: the records of the whole dump. */
-  end(): SecodaRecord[] {
+  end(_emit: Emit<SecodaRecord>): Iterable<SecodaRecord> {
     if (!this.headDone) this.header(Buffer.alloc(0), true)
     for (const s of this.splitter.end()) this.statement(s)
-    return [...this.catalog.records()]
+    return this.records()
+  }
+
+  private *records(): Generator<SecodaRecord> {
+    for (const r of this.catalog.records()) {
+      this.info.recordsOut++
+      yield r
+    }
   }
 
   /** mysqldump's `-- Host: localhost    Database: NAME` header line (a comment the splitter drops). */
@@ -453,263 +131,76 @@ export class MysqlDumpConverter {
    */
   private schemaName(s: SqlStatement, explicit?: string): string {
     if (explicit !== undefined && explicit !== this.current) return explicit
-    const v = this.opts.schema ?? this.current
+    const v = this.options.schema ?? this.current
     if (v !== undefined) return v
     throw new SecodaError(
       'SQL_NO_DATABASE',
       'the dump does not name its database (no CREATE DATABASE, USE or "-- Host: ... Database:" header before its first table): pass --schema NAME',
-      { file: this.opts.file, line: s.line },
+      { file: this.options.file, line: s.line },
     )
   }
 
-  private ref(s: SqlStatement, q: { schema?: string; name: string }): RelationRef {
+  /** A name as a statement writes it → database (--database, or the schema's name), schema, name. */
+  ref(s: SqlStatement, q: { schema?: string; name: string }): RelationRef {
     const schema = this.schemaName(s, q.schema)
-    return { database: this.opts.database ?? schema, schema, name: q.name }
+    return { database: this.options.database ?? schema, schema, name: q.name }
   }
 
   /** Handle one statement (exposed for tests). */
   statement(s: SqlStatement): void {
+    this.info.statements++
     this.report.bump(`mysql_dump.statements.${s.kind}`)
-    if (s.kind !== 'sql') return
-    const head = s.text.slice(0, 300)
-    const wanted =
-      /^(?:create\b(?:(?!\b(?:trigger|procedure|function|event)\b)[\s\S])*?\b(?:table|view|database|schema)\b|use\b|alter\s+table\b[\s\S]*\bprimary\b)/i
-    if (!wanted.test(head)) return
+    if (s.kind !== 'sql' || !isMysqlDdl(s.text.slice(0, 300))) return
     try {
-      this.parse(tokenizeMysql(s.text), s)
+      this.reader.read(tokenizeMysql(s.text), s)
     } catch (e) {
       if (isSecodaError(e)) throw e
       this.report.warn('SQL_UNPARSED', `cannot read statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
-        file: this.opts.file,
+        file: this.options.file,
         line: s.line,
       })
     }
   }
 
-  private parse(tokens: Token[], s: SqlStatement): void {
-    const c = new Cursor(tokens)
-    if (c.accept('USE')) {
-      this.current = c.name()
-      return
-    }
-    if (c.accept('ALTER')) return this.alterTable(c, s)
-    c.accept('CREATE')
-    if (c.accept('OR')) c.accept('REPLACE')
-    if (c.is('DATABASE') || c.is('SCHEMA')) {
-      c.i++
-      if (c.accept('IF')) {
-        c.accept('NOT')
-        c.accept('EXISTS')
-      }
-      const name = c.name()
-      this.current ??= name
-      const schema = this.schemaName(s, name)
-      this.catalog.schema(this.opts.database ?? schema, schema, s.line)
-      return
-    }
-    c.accept('TEMPORARY')
-    if (c.accept('TABLE')) return this.createTable(c, s)
-    // CREATE [ALGORITHM=..] [DEFINER=..] [SQL SECURITY ..] VIEW
-    while (!c.done() && !c.is('VIEW')) c.i++
-    if (c.accept('VIEW')) return this.createView(c, tokens, s)
+  // ---------------------------------------------------------------- MysqlDdlTarget
+
+  /** @internal */
+  use(name: string): void {
+    this.current = name
   }
 
-  private createTable(c: Cursor, s: SqlStatement): void {
-    if (c.accept('IF')) {
-      c.accept('NOT')
-      c.accept('EXISTS')
-    }
-    const ref = this.ref(s, c.qualified())
-    if (!c.acceptPunct('(')) {
-      if (c.is('LIKE') || c.is('AS') || c.is('SELECT')) {
-        this.report.bump('mysql_dump.skipped.create_table_like_or_select')
-        return
-      }
-      throw new Error('expected ( after the table name')
-    }
-    const columns: ColumnState[] = []
-    const text = s.text
-    let pk: string[] = []
-    for (;;) {
-      if (c.done()) throw new Error('unterminated column list')
-      if (c.isPunct(')')) {
-        c.i++
-        break
-      }
-      const first = c.peek()!
-      if (first.kind === 'word' && TABLE_ELEMENT.has(first.value.toUpperCase())) {
-        const up = first.value.toUpperCase()
-        let isPk = up === 'PRIMARY'
-        if (up === 'CONSTRAINT') {
-          // CONSTRAINT [name] PRIMARY KEY (...)
-          const k = c.is('PRIMARY', 1) ? 1 : c.is('PRIMARY', 2) ? 2 : 0
-          isPk = k > 0
-          if (isPk) c.i += k
-        }
-        if (isPk) {
-          c.i++ // PRIMARY
-          c.accept('KEY')
-          while (!c.done() && !c.isPunct('(')) c.i++ // USING BTREE before the list
-          pk = this.keyColumns(c)
-        }
-        this.skipElement(c)
-        continue
-      }
-      const name = c.name()
-      const typeStart = c.peek()
-      let typeEnd = typeStart
-      while (!c.done() && !c.isPunct(',') && !c.isPunct(')')) {
-        const x = c.peek()!
-        if (x.kind === 'word' && TYPE_END.has(x.value.toUpperCase()) && x !== typeStart) break
-        if (x.kind === 'punct' && x.value === '(') {
-          c.skipGroup()
-          typeEnd = c.t[c.i - 1]!
-          continue
-        }
-        typeEnd = x
-        c.i++
-      }
-      const col: ColumnState = { name, pk: false }
-      if (typeStart && typeEnd) col.type = text.slice(typeStart.start, typeEnd.end).replace(/\s+/g, ' ')
-      // attributes up to the next top-level comma
-      while (!c.done() && !c.isPunct(',') && !c.isPunct(')')) {
-        if (c.isPunct('(')) {
-          c.skipGroup()
-          continue
-        }
-        if (c.is('COMMENT')) {
-          c.i++
-          const x = c.next()
-          if (x?.kind === 'string') col.description = x.value
-          continue
-        }
-        if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1]?.value.toUpperCase() !== 'DROP') {
-          col.pk = true
-          c.i += 2
-          continue
-        }
-        c.i++
-      }
-      columns.push(col)
-      c.acceptPunct(',')
-    }
-    // table options: COMMENT [=] 'text', PARTITION BY ...
-    let description: string | undefined
-    let kind: RelationKind = 'table'
-    while (!c.done()) {
-      if (c.is('COMMENT')) {
-        c.i++
-        c.acceptPunct('=')
-        const x = c.next()
-        if (x?.kind === 'string') description = x.value
-        continue
-      }
-      if (c.is('PARTITION') && c.is('BY', 1)) kind = 'partitioned table'
-      c.i++
-    }
-    for (const col of columns) if (pk.includes(col.name)) col.pk = true
-    const rel = { ...ref, kind, columns, reads: [], parents: [], line: s.line } as Parameters<SqlCatalog['addRelation']>[0]
-    if (description !== undefined && description !== '') rel.description = description
+  /** @internal */
+  createDatabase(name: string, s: SqlStatement): void {
+    this.current ??= name
+    const schema = this.schemaName(s, name)
+    this.catalog.schema(this.options.database ?? schema, schema, s.line)
+  }
+
+  /** @internal */
+  addRelation(rel: RelationState): void {
     this.catalog.addRelation(rel)
-    this.report.bump('mysql_dump.tables')
   }
 
-  private keyColumns(c: Cursor): string[] {
-    if (!c.acceptPunct('(')) return []
-    const out: string[] = []
-    let depth = 1
-    let expectName = true
-    while (!c.done() && depth > 0) {
-      const x = c.next()!
-      if (x.kind === 'punct' && x.value === '(') depth++
-      else if (x.kind === 'punct' && x.value === ')') depth--
-      else if (x.kind === 'punct' && x.value === ',' && depth === 1) expectName = true
-      else if (expectName && depth === 1) {
-        out.push(x.value)
-        expectName = false
-      }
-    }
-    return out
+  /** @internal */
+  setPrimaryKey(ref: RelationRef, keys: string[]): void {
+    if (!this.catalog.setPrimaryKey(ref.database, ref.schema, ref.name, keys)) this.report.bump('mysql_dump.pk_on_unknown_table')
   }
 
-  private skipElement(c: Cursor): void {
-    while (!c.done() && !c.isPunct(',') && !c.isPunct(')')) {
-      if (c.isPunct('(')) c.skipGroup()
-      else c.i++
-    }
-    c.acceptPunct(',')
-  }
-
-  private createView(c: Cursor, tokens: Token[], s: SqlStatement): void {
-    if (c.accept('IF')) {
-      c.accept('NOT')
-      c.accept('EXISTS')
-    }
-    const ref = this.ref(s, c.qualified())
-    let aliases: string[] = []
-    if (c.isPunct('(')) aliases = this.keyColumns(c)
-    if (!c.accept('AS')) throw new Error('expected AS after the view name')
-    const body = tokens.slice(c.i)
-    const names = selectNames(tokens, c.i)
-    aliases.forEach((a, i) => {
-      names[i] = a
-    })
-    // no column types: mysqldump's stand-in tables carry placeholder types (MySQL 5.7 writes
-    // every column as tinyint), so a dump never states a view column's real type
-    const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))
-    const reads = mysqlReads(body).map((r) => this.ref(s, r))
-    this.catalog.addRelation({ ...ref, kind: 'view', columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
-    this.report.bump('mysql_dump.views')
-  }
-
-  private alterTable(c: Cursor, s: SqlStatement): void {
-    c.accept('IGNORE')
-    if (!c.accept('TABLE')) return
-    const ref = this.ref(s, c.qualified())
-    // ADD PRIMARY KEY [USING ...] (cols) or ADD CONSTRAINT [name] PRIMARY KEY (cols)
-    while (!c.done()) {
-      if (c.is('PRIMARY') && c.is('KEY', 1) && c.t[c.i - 1]?.value.toUpperCase() !== 'DROP') {
-        c.i += 2
-        while (!c.done() && !c.isPunct('(')) c.i++
-        const keys = this.keyColumns(c)
-        if (!this.catalog.setPrimaryKey(ref.database, ref.schema, ref.name, keys)) this.report.bump('mysql_dump.pk_on_unknown_table')
-        continue
-      }
-      c.i++
-    }
+  /** @internal */
+  bump(counter: string): void {
+    this.report.bump(counter)
   }
 }
 
 /** A Transform from dump bytes to Secoda records (objectMode readable side), emitted at the end. */
-export function createMysqlDumpTransform(options: MysqlDumpOptions = {}): Transform {
-  const conv = new MysqlDumpConverter(options)
-  return new Transform({
-    readableObjectMode: true,
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        conv.push(chunk)
-        cb()
-      } catch (e) {
-        cb(e as Error)
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        for (const r of conv.end()) this.push(r)
-        cb()
-      } catch (e) {
-        cb(e as Error)
-      }
-    },
-  })
+export function createMysqlDumpTransform(options: MysqlDumpOptions): StageStream<MysqlDumpConverter> {
+  return asStream(new MysqlDumpConverter(options))
 }
 
 /**
  * The same conversion as an async generator over byte chunks (e.g. `openInput(file)`):
  * the records come once the input has ended.
  */
-export async function* mysqlDumpRecords(source: AsyncIterable<Uint8Array>, options: MysqlDumpOptions = {}): AsyncGenerator<SecodaRecord> {
-  const conv = new MysqlDumpConverter(options)
-  for await (const chunk of source) conv.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
-  yield* conv.end()
+export function mysqlDumpRecords(source: AsyncIterable<Uint8Array>, options: MysqlDumpOptions): AsyncGenerator<SecodaRecord> {
+  return iterateStage(new MysqlDumpConverter(options), source)
 }

@@ -4,23 +4,53 @@
 // (docs/sql.md records why). Records are built at the end of input: primary keys and
 // comments come after the CREATE statements in a dump (transforms/sql/catalog.ts).
 
-import { Transform, type TransformCallback } from 'node:stream'
 import { loadModule, parseSync } from 'libpg-query'
-import { SecodaError, isSecodaError } from '../../lib/errors.js'
+import { SecodaError } from '../../lib/errors.js'
 import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
 import type { SecodaRecord } from '../../lib/records.js'
-import { Report } from '../../lib/report.js'
-import { SqlCatalog, firstWords, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from './catalog.js'
+import type { Report } from '../../lib/report.js'
 import { SqlSplitter, type SqlStatement } from '../../lib/scan/sql-splitter.js'
+import {
+  BYTES_TO_RECORDS,
+  type Emit,
+  type StageCore,
+  type StageInfo,
+  type StageStream,
+  asStream,
+  iterateStage,
+  stageInfo,
+} from '../../lib/stream.js'
+import { SqlCatalog, firstWords, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from './catalog.js'
 
 /** Options of the pg_dump source. */
 export interface PgDumpOptions {
+  /** Diagnostics (SQL_UNPARSED warnings) and counters (`pg_dump.*`) go here. Required, as for every source. */
+  report: Report
   /** Secoda database name; wins over CREATE DATABASE / \connect in the dump. */
   database?: string
+  /** Id builder (default: lower case, no prefix). */
   ids?: IdBuilder
-  report?: Report
-  /** File name for diagnostics. */
+  /** File name for diagnostics and record positions. */
   file?: string
+}
+
+/** {@link PgDumpOptions} with every default filled in. */
+export type PgDumpSettings = Readonly<{
+  report: Report
+  /** undefined: the dump's own (CREATE DATABASE, \connect), or SQL_NO_DATABASE. */
+  database: string | undefined
+  ids: IdBuilder
+  file: string | undefined
+}>
+
+/** The source's options, normalised once: a frozen copy, defaults filled in. */
+export function pgDumpSettings(options: PgDumpOptions): PgDumpSettings {
+  return Object.freeze({ report: options.report, database: options.database, ids: options.ids ?? createIdBuilder(), file: options.file })
+}
+
+/** Counters of the source: bytes in, SQL statements read, records out. */
+export interface PgDumpInfo extends StageInfo {
+  statements: number
 }
 
 // The AST is PostgreSQL's parse tree as JSON; only the few node shapes read here are typed.
@@ -48,39 +78,58 @@ const str = (n: unknown): string | undefined => {
 }
 
 /**
- * Stream-free core: feed bytes with {@link PgDumpConverter.push}; {@link PgDumpConverter.end}
- * returns every record. Call {@link loadPgParser} (await) before the first push.
+ * The stream-free core (lib/stream.ts protocol): feed bytes with {@link PgDumpConverter.push};
+ * {@link PgDumpConverter.end} returns every record (keys and comments come after the
+ * CREATEs in a dump, so records come at the end, pulled). Call {@link loadPgParser} (await)
+ * before the first push; {@link createPgDumpTransform} does.
  */
-export class PgDumpConverter {
+export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDumpInfo> {
+  readonly mode = BYTES_TO_RECORDS
+  readonly info: PgDumpInfo = stageInfo({ statements: 0 })
   readonly report: Report
   readonly splitter: SqlSplitter
   private readonly catalog: SqlCatalog
-  private readonly opts: Readonly<{ database: string | undefined; file: string | undefined }>
+  private readonly opts: PgDumpSettings
   private currentDb: string | undefined
   private searchPath: string[] = ['public']
 
-  constructor(options: PgDumpOptions = {}) {
-    this.opts = Object.freeze({ database: options.database, file: options.file })
-    this.report = options.report ?? new Report({ maxErrors: Infinity })
-    this.splitter = new SqlSplitter({ dialect: 'postgres', file: options.file })
-    this.catalog = new SqlCatalog({ ids: options.ids ?? createIdBuilder(), file: options.file })
-    this.currentDb = options.database
+  constructor(options: PgDumpOptions) {
+    this.opts = pgDumpSettings(options)
+    this.report = this.opts.report
+    this.splitter = new SqlSplitter({ dialect: 'postgres', file: this.opts.file })
+    this.catalog = new SqlCatalog({ ids: this.opts.ids, file: this.opts.file })
+    this.currentDb = this.opts.database
+  }
+
+  /** The options, normalised. */
+  get options(): PgDumpSettings {
+    return this.opts
   }
 
   /** Feed bytes. Records are only produced by {@link end}. */
-  push(chunk: Buffer): void {
+  push(bytes: Uint8Array, _emit: Emit<SecodaRecord>): void {
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)
+    this.info.bytesIn += chunk.length
     for (const s of this.splitter.push(chunk)) this.statement(s)
   }
 
   /** End of input: the records of the whole dump. */
-  end(): SecodaRecord[] {
+  end(_emit: Emit<SecodaRecord>): Iterable<SecodaRecord> {
     for (const s of this.splitter.end()) this.statement(s)
     this.report.bump('pg_dump.copy_lines_skipped', this.splitter.counters.copyLines)
-    return [...this.catalog.records()]
+    return this.records()
+  }
+
+  private *records(): Generator<SecodaRecord> {
+    for (const r of this.catalog.records()) {
+      this.info.recordsOut++
+      yield r
+    }
   }
 
   /** Handle one statement (exposed for tests). */
   statement(s: SqlStatement): void {
+    this.info.statements++
     this.report.bump(`pg_dump.statements.${s.kind}`)
     if (s.kind === 'meta') return this.meta(s)
     if (s.kind !== 'sql' || !WANTED.test(s.text.slice(0, 200))) return
@@ -441,47 +490,15 @@ function walk(n: unknown, visit: (kind: string, body: Node) => void): void {
  * A Transform from dump bytes to Secoda records (objectMode on the readable side). The
  * records come at the end of input; the parser module is loaded when the stream is built.
  */
-export function createPgDumpTransform(options: PgDumpOptions = {}): Transform {
-  const conv = new PgDumpConverter(options)
-  return new Transform({
-    readableObjectMode: true,
-    construct(cb: (e?: Error | null) => void) {
-      loadPgParser().then(
-        () => cb(),
-        (e: unknown) => cb(e as Error),
-      )
-    },
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        conv.push(chunk)
-        cb()
-      } catch (e) {
-        cb(asError(e))
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        for (const r of conv.end()) this.push(r)
-        cb()
-      } catch (e) {
-        cb(asError(e))
-      }
-    },
-  })
-}
-
-function asError(e: unknown): Error {
-  if (isSecodaError(e) || e instanceof Error) return e
-  return new SecodaError('INTERNAL', String(e))
+export function createPgDumpTransform(options: PgDumpOptions): StageStream<PgDumpConverter> {
+  return asStream(new PgDumpConverter(options), { init: loadPgParser })
 }
 
 /**
  * The same conversion as an async generator over byte chunks (e.g. `openInput(file)`):
  * the records come once the input has ended.
  */
-export async function* pgDumpRecords(source: AsyncIterable<Uint8Array>, options: PgDumpOptions = {}): AsyncGenerator<SecodaRecord> {
+export async function* pgDumpRecords(source: AsyncIterable<Uint8Array>, options: PgDumpOptions): AsyncGenerator<SecodaRecord> {
   await loadPgParser()
-  const conv = new PgDumpConverter(options)
-  for await (const chunk of source) conv.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
-  yield* conv.end()
+  yield* iterateStage(new PgDumpConverter(options), source)
 }
