@@ -244,16 +244,24 @@ t.test('createMysqlDumpTransform: bytes in, records out; errors become stream er
   const { Readable } = await import('node:stream')
   const { pipeline } = await import('node:stream/promises')
   const got: SecodaRecord[] = []
-  await pipeline(Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]), createMysqlDumpTransform({ report: new Report() }), async function* (src) {
-    for await (const r of src) got.push(r as SecodaRecord)
-    yield* []
-  })
+  await pipeline(
+    Readable.from([Buffer.from('USE d;\nCREATE TABLE t (a int);\n')]),
+    createMysqlDumpTransform({ report: new Report() }),
+    async function* (src) {
+      for await (const r of src) got.push(r as SecodaRecord)
+      yield* []
+    },
+  )
   t.strictSame([...summarise(got).relations.keys()], ['d.t'])
   await t.rejects(
-    pipeline(Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]), createMysqlDumpTransform({ report: new Report() }), async function* (src) {
-      for await (const _ of src) void _
-      yield* []
-    }),
+    pipeline(
+      Readable.from([Buffer.from('CREATE TABLE t (a int);\n')]),
+      createMysqlDumpTransform({ report: new Report() }),
+      async function* (src) {
+        for await (const _ of src) void _
+        yield* []
+      },
+    ),
     { code: 'SQL_NO_DATABASE', line: 1 },
   )
 })

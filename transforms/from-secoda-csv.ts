@@ -27,9 +27,8 @@ export function secodaCsvReaderSettings(options: SecodaCsvReaderOptions): Secoda
   return Object.freeze({ report: options.report, file: options.file, ids: options.ids ?? defaultIds })
 }
 
-/** Counters of the reader: bytes in, lines (csv-parse's count), data rows, records out. */
+/** Counters of the reader: bytes in, data rows (the header aside), records out. */
 export interface SecodaCsvInfo extends StageInfo {
-  lines: number
   rows: number
 }
 
@@ -57,7 +56,7 @@ export class SecodaCsvMapper {
 
   constructor(
     options: SecodaCsvReaderOptions,
-    readonly info: SecodaCsvInfo = stageInfo({ lines: 0, rows: 0 }),
+    readonly info: SecodaCsvInfo = stageInfo({ rows: 0 }),
   ) {
     const o = secodaCsvReaderSettings(options)
     this.report = o.report
@@ -198,13 +197,7 @@ export class SecodaCsvMapper {
 
 /** The part of csv-parse's core used here (see {@link SecodaCsvReader}). */
 interface CsvParseCore {
-  info: Info
-  parse(
-    buf: Buffer | undefined,
-    end: boolean,
-    push: (r: { record: string[]; info: Info }) => void,
-    close: () => void,
-  ): Error | undefined
+  parse(buf: Buffer | undefined, end: boolean, push: (r: { record: string[]; info: Info }) => void, close: () => void): Error | undefined
 }
 
 /**
@@ -216,7 +209,7 @@ interface CsvParseCore {
  */
 export class SecodaCsvReader implements StageCore<Uint8Array, SecodaRecord, SecodaCsvInfo> {
   readonly mode = BYTES_TO_RECORDS
-  readonly info: SecodaCsvInfo = stageInfo({ lines: 0, rows: 0 })
+  readonly info: SecodaCsvInfo = stageInfo({ rows: 0 })
   readonly options: SecodaCsvReaderSettings
   private readonly checker: Utf8Checker
   private readonly csv: CsvParseCore
@@ -256,7 +249,6 @@ export class SecodaCsvReader implements StageCore<Uint8Array, SecodaRecord, Seco
 
   private parse(buf: Buffer | undefined, end: boolean): void {
     const err = this.csv.parse(buf, end, this.onRecord, () => {})
-    this.info.lines = this.csv.info.lines
     if (err === undefined) return
     if (err instanceof CsvError) {
       const line = (err as CsvError & { lines?: number }).lines

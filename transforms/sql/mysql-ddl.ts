@@ -413,7 +413,6 @@ function selectNames(tokens: Token[], from: number): string[] {
   return names
 }
 
-
 // ---------------------------------------------------------------- statement reader
 
 /**
