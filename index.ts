@@ -19,6 +19,17 @@ export {
 export { Utf8Checker, createUtf8Guard } from './lib/utf8.js'
 export { createAtomicWriteStream } from './lib/atomic-file.js'
 export {
+  asStream,
+  chain,
+  iterateStage,
+  stageInfo,
+  type StageCore,
+  type StageInfo,
+  type StageMode,
+  type StageStream,
+  type Emit,
+} from './lib/stream.js'
+export {
   runConversion,
   csvBytesSource,
   stdoutWriter,
