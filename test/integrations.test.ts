@@ -46,7 +46,7 @@ t.test('two integrations with one name: INTEGRATION_AMBIGUOUS', async (t) => {
   const { client } = await setup(t, ['x', 'dup', 'y', 'dup'])
   await t.rejects(findOrCreateIntegration(client, 'dup'), {
     code: 'INTEGRATION_AMBIGUOUS',
-    message: /2 integrations are called "dup" \(ids id-1, id-3\)/,
+    message: /2 custom integrations are called "dup" \(ids id-1, id-3\)/,
   })
 })
 

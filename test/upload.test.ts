@@ -54,10 +54,10 @@ async function setup(t: Tap.Test, opts: Parameters<typeof startTestServer>[0] = 
   return { server, client, stateDir, options }
 }
 
-t.test('clean JSONL upload: the server receives exactly the two files, chunked', async (t) => {
+t.test('clean JSONL upload with --chunked: the server receives exactly the two files, chunked', async (t) => {
   const { server, options } = await setup(t)
   const records = sample()
-  const result = await uploadRecords(Readable.from(records), options())
+  const result = await uploadRecords(Readable.from(records), options({ chunked: true }))
   t.equal(result.status, 200)
   t.equal(result.framing, 'chunked')
   t.equal(result.resources, 15)
@@ -78,10 +78,10 @@ t.test('clean JSONL upload: the server receives exactly the two files, chunked',
   t.equal(u!.bytes, result.bytes)
 })
 
-t.test('spooled JSONL upload is sent with Content-Length', async (t) => {
+t.test('by default a JSONL upload is spooled and sent with Content-Length', async (t) => {
   const { server, options } = await setup(t)
   const records = sample()
-  const result = await uploadRecords(Readable.from(records), options({ spool: true }))
+  const result = await uploadRecords(Readable.from(records), options())
   t.equal(result.framing, 'content-length')
   const [u] = await server.waitForUploads(1)
   t.ok(u!.synced)
@@ -105,7 +105,7 @@ t.test('an error mid-stream aborts the request before the closing boundary', asy
       cb(null, r)
     },
   })
-  const err = await pipeline(Readable.from(records), failing, createUploadSink(options())).then(
+  const err = await pipeline(Readable.from(records), failing, createUploadSink(options({ chunked: true }))).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -130,7 +130,7 @@ t.test('an error at end of stream (validator flush) aborts before the closing bo
       )
     },
   })
-  const err = await pipeline(Readable.from(sample()), failAtEnd, createUploadSink(options())).then(
+  const err = await pipeline(Readable.from(sample()), failAtEnd, createUploadSink(options({ chunked: true }))).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -185,7 +185,7 @@ t.test('clean CSV upload: one part named file, rows per column', async (t) => {
 
 t.test('spooled CSV upload with a configured part name and Content-Length', async (t) => {
   const { server, options } = await setup(t, { csvPart: 'csv_file' })
-  const result = await uploadRecords(Readable.from(sample(2, 2)), options({ format: 'csv', spool: true, parts: { csv: 'csv_file' } }))
+  const result = await uploadRecords(Readable.from(sample(2, 2)), options({ format: 'csv', parts: { csv: 'csv_file' } }))
   const [u] = await server.waitForUploads(1)
   t.ok(u!.synced)
   t.equal(u!.framing, 'content-length')
@@ -212,7 +212,7 @@ t.test('429 with Retry-After and 503 are retried for a spooled body', async (t) 
   const { server, options, client } = await setup(t)
   server.fault({ status: 429, retryAfter: 0 })
   server.fault({ status: 503 })
-  const result = await uploadRecords(Readable.from(sample()), options({ spool: true }))
+  const result = await uploadRecords(Readable.from(sample()), options())
   t.equal(result.attempts, 3)
   const ups = await server.waitForUploads(3)
   t.same(
@@ -231,11 +231,11 @@ t.test('429 with Retry-After and 503 are retried for a spooled body', async (t) 
   t.ok(client.options.maxAttempts >= 3)
 })
 
-t.test('a live stream is not retried: the message suggests --spool', async (t) => {
+t.test('a --chunked live stream is not retried: the message suggests dropping --chunked', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ status: 502 })
-  const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
-  t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 502.*not retried.*--spool/ })
+  const err = await uploadRecords(Readable.from(sample()), options({ chunked: true })).catch((e: unknown) => e)
+  t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 502.*not retried.*drop --chunked/ })
   t.equal((await server.waitForUploads(1)).length, 1)
   t.equal(server.uploads.length, 1, 'exactly one request')
 })
@@ -243,7 +243,7 @@ t.test('a live stream is not retried: the message suggests --spool', async (t) =
 t.test('a connection reset mid-body is retried for a spooled body', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ resetAfterBytes: 200 })
-  const result = await uploadRecords(Readable.from(sample(50, 5)), options({ spool: true }))
+  const result = await uploadRecords(Readable.from(sample(50, 5)), options())
   t.equal(result.attempts, 2)
   const ups = await server.waitForUploads(2)
   t.same(
@@ -258,8 +258,8 @@ t.test('a connection reset mid-body is retried for a spooled body', async (t) =>
 t.test('a connection reset on a live stream fails with UPLOAD_NETWORK and no sync', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ resetAfterBytes: 100 })
-  const err = await uploadRecords(Readable.from(sample(50, 5)), options()).catch((e: unknown) => e)
-  t.match(err, { code: 'UPLOAD_NETWORK', message: /--spool/ })
+  const err = await uploadRecords(Readable.from(sample(50, 5)), options({ chunked: true })).catch((e: unknown) => e)
+  t.match(err, { code: 'UPLOAD_NETWORK', message: /--chunked/ })
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
   t.equal(server.uploads.filter((x) => x.synced).length, 0)
@@ -268,7 +268,7 @@ t.test('a connection reset on a live stream fails with UPLOAD_NETWORK and no syn
 t.test('retries give up after maxAttempts', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ status: 504, times: 10 })
-  const err = await uploadRecords(Readable.from(sample()), options({ spool: true })).catch((e: unknown) => e)
+  const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
   t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 504.*gave up after 5 attempts/ })
   t.equal((await server.waitForUploads(5)).length, 5)
 })
@@ -281,7 +281,7 @@ t.test('a stalled server ends in a timeout, not a hang', async (t) => {
   })
   t.teardown(() => client.close())
   server.fault({ hang: true })
-  const err = await uploadRecords(Readable.from(sample()), options({ client, spool: true })).catch((e: unknown) => e)
+  const err = await uploadRecords(Readable.from(sample()), options({ client })).catch((e: unknown) => e)
   t.match(err, { code: 'UPLOAD_NETWORK', message: /HEADERS_TIMEOUT/ })
 })
 
@@ -297,13 +297,15 @@ t.test('401 and 403 say what to check; not retried', async (t) => {
   const { server, options } = await setup(t)
   const bad = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: 'wrong-key-123456' } }))
   t.teardown(() => bad.close())
-  const err = (await uploadRecords(Readable.from(sample()), options({ client: bad, spool: true })).catch((e: unknown) => e)) as SecodaError
+  // A wrong key fails at the first request, the catalog count: no upload request follows.
+  const err = (await uploadRecords(Readable.from(sample()), options({ client: bad })).catch((e: unknown) => e)) as SecodaError
   t.match(err, { code: 'UPLOAD_AUTH', message: /401.*API key.*region.*rights/ })
   t.notMatch(err.message, /wrong-key-123456/)
+  t.equal(server.uploads.length, 0)
   server.fault({ status: 403 })
-  const err2 = await uploadRecords(Readable.from(sample()), options({ spool: true })).catch((e: unknown) => e)
+  const err2 = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
   t.match(err2, { code: 'UPLOAD_AUTH', message: /403 forbidden/ })
-  t.equal((await server.waitForUploads(2)).length, 2, 'one request each')
+  t.equal((await server.waitForUploads(1)).length, 1, 'one request, not retried')
 })
 
 t.test('a slow-reading server holds the client back (backpressure), and the upload completes', async (t) => {
@@ -319,7 +321,7 @@ t.test('a slow-reading server holds the client back (backpressure), and the uplo
       yield r
     }
   }
-  const done = pipeline(Readable.from(gen()), createUploadSink(options({ stale: false })))
+  const done = pipeline(Readable.from(gen()), createUploadSink(options({ stale: false, chunked: true })))
   await new Promise((r) => setTimeout(r, 1000))
   // Bounded by the buffers on the way (16 records, a 64 KiB chunk, the 256 KiB body
   // buffer, undici's and the kernel's socket buffers), not by the input size.
@@ -332,8 +334,10 @@ t.test('a slow-reading server holds the client back (backpressure), and the uplo
   t.ok(u!.parts[0]!.bytes >= 40_000_000)
 })
 
-t.test('stale guard: refuses to archive more than --max-stale, allows with allowStale, reports counts', async (t) => {
-  const { server, options } = await setup(t)
+t.test('local stale guard: refuses to archive more than --max-stale, allows with allowStale, reports counts', async (t) => {
+  const { server, options: base } = await setup(t)
+  // The local guard alone (the server-side one has its own tests).
+  const options = (o: Partial<UploadOptions> = {}): UploadOptions => base({ serverGuard: false, ...o })
   const first = await uploadRecords(Readable.from(sample(10, 9)), options())
   t.same(first.stale, { added: 100, kept: 0, archived: 0, previous: 0 })
   // 5 tables of 10 (50 of 100 ids) missing: refused, before the closing boundary.
@@ -390,7 +394,7 @@ t.test('an AbortSignal cuts the request before the closing boundary', async (t) 
     ac.abort()
     await new Promise((r) => setTimeout(r, 1000))
   }
-  const err = await uploadRecords(Readable.from(gen()), options({ signal: ac.signal })).catch((e: unknown) => e)
+  const err = await uploadRecords(Readable.from(gen()), options({ signal: ac.signal, chunked: true })).catch((e: unknown) => e)
   t.match(err, { code: 'ABORTED' })
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
@@ -412,7 +416,7 @@ t.test('large records against a stalling server: one drain wait at a time, no li
     { length: 2000 },
     (_, i) => ({ entity_type: 'table', databuilder_id: `db.s.w${i}`, database: 'db', schema: 's', description: desc }) as Resource,
   )
-  const result = await uploadRecords(Readable.from(records), options({ stale: false }))
+  const result = await uploadRecords(Readable.from(records), options({ stale: false, chunked: true }))
   t.equal(result.resources, 2000)
   t.same(
     warnings.map((w) => w.name),
@@ -428,23 +432,9 @@ t.test('an input that fails before its first record costs no request', async (t)
       this.destroy(new SecodaError('INPUT_NOT_FOUND', 'cannot open input: no such file: x.jsonl', { file: 'x.jsonl' }))
     },
   })
-  const err = await uploadRecords(failing, options()).catch((e: unknown) => e)
+  const err = await uploadRecords(failing, options({ chunked: true })).catch((e: unknown) => e)
   t.match(err, { code: 'INPUT_NOT_FOUND' })
   await new Promise((r) => setTimeout(r, 100))
   t.equal(server.uploads.length, 0)
 })
 
-t.test(
-  'an empty input is uploaded as two empty files (a deliberate empty sync is refused by the stale guard only when something was there before)',
-  async (t) => {
-    const { server, options } = await setup(t)
-    const result = await uploadRecords(Readable.from([]), options())
-    t.equal(result.resources, 0)
-    const [u] = await server.waitForUploads(1)
-    t.ok(u!.synced)
-    t.same(
-      u!.parts.map((p) => p.bytes),
-      [0, 0],
-    )
-  },
-)

@@ -329,7 +329,7 @@ export function formatUploadResult(r: UploadResult): string {
   } else if (r.server) s += `server-side guard skipped: ${r.server.skipped}\n`
   if (r.endpoint === 'import_jsonl_metadata' && r.lineagePart === false) s += 'no lineage edges: the lineage part was left out\n'
   if (r.stale) {
-    s += `stale guard (this machine's last upload): ${r.stale.added} added, ${r.stale.kept} kept, ${r.stale.archived} ${r.dryRun ? 'would be archived' : 'will be archived by Secoda'}${r.stale.previous === 0 ? ' (first upload recorded for this integration)' : ''}\n`
+    s += `local stale guard: ${r.stale.added} added, ${r.stale.kept} kept, ${r.stale.archived} ${r.dryRun ? 'would be archived' : 'will be archived by Secoda'}${r.stale.previous === 0 ? " (compared with nothing: this machine's state holds no earlier upload to this integration)" : ' (compared with the ids of the previous upload from this state directory)'}\n`
   }
   if (r.response) {
     const text = r.response.replace(/\s+/g, ' ').trim()

@@ -188,7 +188,8 @@ export async function catalogCount(client: SecodaClient, integrationId: string, 
   try {
     page = await client.json<{ count?: unknown }>('GET', `/resource/catalog?filter=${encodeURIComponent(filter)}`, undefined, signal)
   } catch (e) {
-    if (signal?.aborted) throw e
+    // A wrong key (401) is the key's problem, not the guard's: say so as for any request.
+    if (signal?.aborted || httpStatusOf(e) === 401) throw e
     throw new SecodaError(
       'UPLOAD_GUARD_UNAVAILABLE',
       `cannot read how many resources integration ${integrationId} holds (${(e as Error).message}), so the server-side stale guard cannot run; nothing was sent. If the key may not read the catalog or the server predates resource/catalog, --allow-stale uploads without the guard`,

@@ -413,7 +413,7 @@ export class UploadSink extends Writable {
     if ('error' in counted) {
       if (!this.#allowStale) throw counted.error
       server = { skipped: `--allow-stale: ${(counted.error as Error).message}` }
-    } else if ('skipped' in counted) server = { skipped: counted.skipped }
+    } else if ('skipped' in counted) server = undefined
     else {
       server = { previous: counted.n, uploading: carried }
       const floor = (1 - this.#maxStale) * counted.n
@@ -426,7 +426,10 @@ export class UploadSink extends Writable {
       }
     }
     const stale = this.#guard?.check()
-    return stale ? { server, stale } : { server }
+    const out: Pick<UploadResult, 'server' | 'stale'> = {}
+    if (server) out.server = server
+    if (stale) out.stale = stale
+    return out
   }
 
   async #finish(): Promise<void> {
