@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
@@ -438,3 +438,187 @@ t.test('an input that fails before its first record costs no request', async (t)
   t.equal(server.uploads.length, 0)
 })
 
+t.test(
+  'server-side guard: a fresh-cache upload of a much smaller input into a populated integration is refused before the closing boundary',
+  async (t) => {
+    for (const chunked of [false, true]) {
+      const { server, options } = await setup(t, { integrations: [{ name: 'warehouse', id: 'int-1', resources: 48 }] })
+      const err = await uploadRecords(Readable.from(sample(1, 2)), options({ chunked })).catch((e: unknown) => e)
+      t.match(err, { code: 'UPLOAD_STALE', message: /integration int-1 holds 48 resources and this upload carries 3.*archive about 45/ })
+      await new Promise((r) => setTimeout(r, 100))
+      t.same(
+        server.uploads.filter((u) => u.complete || u.synced),
+        [],
+        `nothing complete (${chunked ? 'chunked' : 'spooled'})`,
+      )
+      if (!chunked) t.equal(server.uploads.length, 0, 'spooled: no request at all')
+      t.equal(server.integrations[0]!.resources, 48)
+      // Within --max-stale (10%): 44 of 48 is 8% fewer.
+      const ok = await uploadRecords(Readable.from(sample(4, 10)), options({ chunked }))
+      t.match(ok.server, { previous: 48, uploading: 44 })
+      const forced = await uploadRecords(
+        Readable.from(sample(1, 0)),
+        options({ chunked, stale: { stateDir: (options().stale as { stateDir: string }).stateDir, allowStale: true } }),
+      )
+      t.match(forced.server, { previous: 44, uploading: 1 })
+    }
+  },
+)
+
+t.test('server-side guard: a count that cannot be read refuses the upload, saying why; --allow-stale goes on without it', async (t) => {
+  const { server, options } = await setup(t, { catalog: false })
+  const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
+  t.match(err, {
+    code: 'UPLOAD_GUARD_UNAVAILABLE',
+    message: /cannot read how many resources integration int-1 holds \(.*HTTP 404.*--allow-stale/,
+  })
+  t.equal(server.uploads.length, 0)
+  const stateDir = (options().stale as { stateDir: string }).stateDir
+  const forced = await uploadRecords(Readable.from(sample()), options({ stale: { stateDir, allowStale: true } }))
+  t.match(forced.server, { skipped: /--allow-stale.*404/ })
+  server.fault({ on: 'catalog', status: 403 })
+  t.match(await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e), {
+    code: 'UPLOAD_GUARD_UNAVAILABLE',
+    message: /403/,
+  })
+})
+
+t.test('no empty syncs: zero resources is UPLOAD_EMPTY before any request; allowEmpty sends it', async (t) => {
+  const { server, options } = await setup(t, { integrations: [{ name: 'warehouse', id: 'int-1', resources: 48 }] })
+  for (const chunked of [false, true]) {
+    const err = await uploadRecords(Readable.from([edge('a.b.c', 'a.b.d')]), options({ chunked })).catch((e: unknown) => e)
+    t.match(err, {
+      code: 'UPLOAD_EMPTY',
+      message: /no resources.*archive every resource integration int-1 holds \(48 now\).*--allow-empty/,
+    })
+  }
+  const csvErr = await uploadRecords(
+    Readable.from([{ entity_type: 'schema', databuilder_id: 'db.s', title: 's' } as Resource]),
+    options({ format: 'csv' }),
+  ).catch((e: unknown) => e)
+  t.match(csvErr, { code: 'UPLOAD_EMPTY', message: /the CSV format dropped all 1/ })
+  await new Promise((r) => setTimeout(r, 100))
+  t.same(
+    server.uploads.filter((u) => u.complete),
+    [],
+  )
+  // Deliberately empty, into an empty integration: sent (and the server refuses the empty file part).
+  const { server: s2, options: o2 } = await setup(t)
+  const sink = createUploadSink(o2({ allowEmpty: true }))
+  const err2 = await pipeline(Readable.from([]), sink).catch((e: unknown) => e)
+  t.match(err2, { code: 'UPLOAD_HTTP', message: /HTTP 400.*The submitted file is empty/ })
+  t.same(sink.progress, { closingBoundarySent: true, attempts: 1 }, 'the complete body went out and was refused')
+  t.equal(s2.uploads[0]!.complete, true)
+})
+
+t.test(
+  'no lineage: the lineage part is left out by default; emptyLineagePart sends it (and Python form handling refuses it)',
+  async (t) => {
+    const { server, options } = await setup(t)
+    const records = sample(2, 2).filter((r) => !('from_identifier' in r))
+    const r1 = await uploadRecords(Readable.from(records), options())
+    t.equal(r1.lineagePart, false)
+    const r2 = await uploadRecords(Readable.from(records), options({ chunked: true }))
+    t.equal(r2.lineagePart, false)
+    const ups = await server.waitForUploads(2)
+    t.same(
+      ups.map((u) => [u.synced, u.parts.map((p) => p.name)]),
+      [
+        [true, ['resources_file']],
+        [true, ['resources_file']],
+      ],
+    )
+    const err = await uploadRecords(Readable.from(records), options({ emptyLineagePart: true })).catch((e: unknown) => e)
+    t.match(err, { code: 'UPLOAD_HTTP', message: /400.*lineages_file: The submitted file is empty/ })
+  },
+)
+
+t.test('spool files: exclusive, unpredictable names, mode 0600, removed after success and after an error', async (t) => {
+  const { server, options } = await setup(t)
+  const tmp = mkdtempSync(path.join(tmpdir(), 'secoda-spool-test-'))
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
+  server.fault({ stallMs: 300 })
+  const done = uploadRecords(Readable.from(sample(20, 5)), options({ tmpDir: tmp }))
+  await until(() => server.uploads.length > 0)
+  const [spool] = readdirSync(tmp)
+  t.match(spool, /^secoda-upload-\w{6}$/)
+  t.equal(statSync(path.join(tmp, spool!)).mode & 0o777, 0o700)
+  for (const f of readdirSync(path.join(tmp, spool!))) t.equal(statSync(path.join(tmp, spool!, f)).mode & 0o777, 0o600, f)
+  await done
+  t.same(readdirSync(tmp), [], 'removed after success')
+  server.fault({ status: 400 })
+  await uploadRecords(Readable.from(sample()), options({ tmpDir: tmp })).catch(() => undefined)
+  t.same(readdirSync(tmp), [], 'removed after an error')
+  const failing = new Transform({
+    objectMode: true,
+    transform(_r, _e, cb) {
+      cb(new SecodaError('FIELD_REQUIRED', 'x'))
+    },
+  })
+  await pipeline(Readable.from(sample()), failing, createUploadSink(options({ tmpDir: tmp }))).catch(() => undefined)
+  t.same(readdirSync(tmp), [], 'removed after an input error')
+})
+
+t.test('429 without Retry-After waits for the rate window within the wait budget, and says so', async (t) => {
+  const { server, client: _c, options } = await setup(t, { writeLimit: 1, rateWindowMs: 400 })
+  const notices: string[] = []
+  const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
+    rateWindowMs: 400,
+    notice: (l) => notices.push(l),
+  })
+  t.teardown(() => client.close())
+  await uploadRecords(Readable.from(sample()), options({ client }))
+  const second = await uploadRecords(Readable.from(sample()), options({ client }))
+  t.equal(second.attempts, 2)
+  t.match(notices, [/HTTP 429.*waiting 0\.\d s for the rate window \(Secoda allows 30 writes a minute\) before attempt 2/])
+  t.same(
+    server.uploads.map((u) => u.status),
+    [200, 429, 200],
+  )
+  const tight = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
+    rateWindowMs: 400,
+    maxWaitMs: 100,
+  })
+  t.teardown(() => tight.close())
+  t.match(await uploadRecords(Readable.from(sample()), options({ client: tight })).catch((e: unknown) => e), {
+    code: 'UPLOAD_HTTP',
+    message: /HTTP 429.*would exceed --max-wait/,
+  })
+})
+
+t.test('a server without chunked support: --chunked gets 411 and the advice to drop it; the default goes through', async (t) => {
+  const { server, options } = await setup(t, { rejectChunked: true })
+  const sink = createUploadSink(options({ chunked: true }))
+  const err = await pipeline(Readable.from(sample()), sink).catch((e: unknown) => e)
+  t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 411.*drop --chunked/ })
+  const ok = await uploadRecords(Readable.from(sample()), options())
+  t.equal(ok.framing, 'content-length')
+  t.same(
+    server.uploads.map((u) => [u.framing, u.status]),
+    [
+      ['chunked', 411],
+      ['content-length', 200],
+    ],
+  )
+})
+
+t.test('a complete body refused by the server is told apart from one stopped before its end', async (t) => {
+  const { server, options } = await setup(t)
+  server.fault({ status: 400 })
+  const sink = createUploadSink(options())
+  await pipeline(Readable.from(sample()), sink).catch(() => undefined)
+  t.same(sink.progress, { closingBoundarySent: true, attempts: 1 })
+  server.fault({ status: 503, times: 2 })
+  const sink2 = createUploadSink(options())
+  await pipeline(Readable.from(sample()), sink2)
+  t.same(sink2.progress, { closingBoundarySent: true, attempts: 3 }, 'a 503 on a spooled body is retried')
+  const sink3 = createUploadSink(options({ chunked: true }))
+  const failing = new Transform({
+    objectMode: true,
+    transform(_r, _e, cb) {
+      cb(new SecodaError('FIELD_REQUIRED', 'x'))
+    },
+  })
+  await pipeline(Readable.from(sample()), failing, sink3).catch(() => undefined)
+  t.equal(sink3.progress.closingBoundarySent, false)
+})
