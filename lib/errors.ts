@@ -112,7 +112,10 @@ export const CODES = {
     exit: 1,
   },
   UPLOAD_STATE: { summary: 'The stale-guard state file cannot be read or written (see --state-dir)', exit: 2 },
-  UPLOAD_EMPTY: { summary: 'The upload carries no resources: as a sync it would archive everything (override with --allow-empty)', exit: 1 },
+  UPLOAD_EMPTY: {
+    summary: 'The upload carries no resources: as a sync it would archive everything (override with --allow-empty)',
+    exit: 1,
+  },
   UPLOAD_GUARD_UNAVAILABLE: {
     summary:
       "The integration's resource count cannot be read (403, 404 on older servers, network), so the server-side stale guard cannot run",

@@ -283,7 +283,8 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
     }
     // A dry run without a key, or into an integration it would create, has no count to ask for.
     const serverGuard = settings.key !== undefined && !integrationId.startsWith('(dry run')
-    if (!serverGuard && !argv.quiet) stderr.write('note: dry run without an API key: the integration type and the server-side stale guard are not checked\n')
+    if (!serverGuard && !argv.quiet)
+      stderr.write('note: dry run without an API key: the integration type and the server-side stale guard are not checked\n')
     const sink = createUploadSink({
       client,
       integrationId,

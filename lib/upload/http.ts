@@ -387,7 +387,10 @@ export class SecodaClient {
           failure,
         )
       }
-      const wait = retryAfter !== undefined ? retryAfter + Math.floor(this.options.random() * Math.min(1000, this.options.baseDelayMs)) : this.backoffMs(attempt, undefined)
+      const wait =
+        retryAfter !== undefined
+          ? retryAfter + Math.floor(this.options.random() * Math.min(1000, this.options.baseDelayMs))
+          : this.backoffMs(attempt, undefined)
       if (waited + wait > this.options.maxWaitMs) {
         throw withStatus(
           new SecodaError(

@@ -445,7 +445,8 @@ export class UploadSink extends Writable {
       await this.#lineage!.flush()
       await endFile(this.#lineageFile)
     }
-    const lineagePath = this.#format === 'jsonl' && (this.#edges > 0 || this.options.emptyLineagePart) ? path.join(this.#tmp, 'lineage') : undefined
+    const lineagePath =
+      this.#format === 'jsonl' && (this.#edges > 0 || this.options.emptyLineagePart) ? path.join(this.#tmp, 'lineage') : undefined
     let status: number | undefined
     let response: string | undefined
     let bytes: number
