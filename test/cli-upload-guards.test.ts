@@ -205,11 +205,15 @@ t.test('a 429 without Retry-After waits for the rate window (printed), within --
   t.equal((await run(['upload', input, '--integration', 'int-1', '--rate-window-ms', '300'])).code, 0)
   const r = await run(['upload', input, '--integration', 'int-1', '--rate-window-ms', '300'])
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stderr, /waiting: POST .*HTTP 429.*waiting 0\.\d s for the rate window/)
-  const tight = await run(['upload', input, '--integration', 'int-1', '--rate-window-ms', '5000', '--max-wait', '1'])
-  t.equal(tight.code, 2)
-  t.match(tight.stderr, /would exceed --max-wait 1 s/)
+  t.match(r.stderr, /waiting: POST .*HTTP 429.*waiting [\d.]+ s for the rate window/)
   t.equal(server.uploads.filter((u) => u.synced).length, 2)
+  // A window longer than --max-wait: refused at once, without waiting.
+  const { server: slow, run: run2, env } = await setup(t, { writeLimit: 1, integrations: [{ name: 'shop', id: 'int-1' }] })
+  t.equal((await run2(['upload', input, '--integration', 'int-1'], env)).code, 0)
+  const tight = await run2(['upload', input, '--integration', 'int-1', '--max-wait', '1'], env)
+  t.equal(tight.code, 2)
+  t.match(tight.stderr, /HTTP 429.*the next wait \(6\d s, the rate window or Retry-After\) would exceed --max-wait 1 s/)
+  t.equal(slow.uploads.filter((u) => u.synced).length, 1)
 })
 
 t.test('test-server --dir naming a missing directory fails at start-up', async (t) => {

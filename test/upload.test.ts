@@ -570,14 +570,19 @@ t.test('429 without Retry-After waits for the rate window within the wait budget
   await uploadRecords(Readable.from(sample()), options({ client }))
   const second = await uploadRecords(Readable.from(sample()), options({ client }))
   t.equal(second.attempts, 2)
-  t.match(notices, [/HTTP 429.*waiting 0\.\d s for the rate window \(Secoda allows 30 writes a minute\) before attempt 2/])
+  t.match(notices, [/HTTP 429.*waiting [\d.]+ s for the rate window \(Secoda allows 30 writes a minute\) before attempt 2/])
   t.same(
     server.uploads.map((u) => u.status),
     [200, 429, 200],
   )
-  const tight = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
-    rateWindowMs: 400,
-    maxWaitMs: 100,
+  // A window longer than the wait budget: refused at once (the server's window is a minute).
+  const { server: slow, options: o2 } = await setup(t, { writeLimit: 1 })
+  const tight = new SecodaClient(resolveApiSettings({ apiUrl: slow.url, env: { SECODA_API_KEY: slow.apiKey } }), { maxWaitMs: 100 })
+  t.teardown(() => tight.close())
+  await uploadRecords(Readable.from(sample()), o2({ client: tight }))
+  t.match(await uploadRecords(Readable.from(sample()), o2({ client: tight })).catch((e: unknown) => e), {
+    code: 'UPLOAD_HTTP',
+    message: /HTTP 429.*would exceed --max-wait/,
   })
   t.teardown(() => tight.close())
   t.match(await uploadRecords(Readable.from(sample()), options({ client: tight })).catch((e: unknown) => e), {
