@@ -17,7 +17,7 @@ export const CODES = {
   INPUT_NOT_FOUND: { summary: 'An input file does not exist or cannot be opened', exit: 2 },
   INPUT_READ: { summary: 'Reading an input failed (I/O error)', exit: 2 },
   INPUT_GZIP: { summary: 'Input starts with the gzip signature but does not decompress', exit: 1 },
-  INPUT_EMPTY: { summary: 'The input holds no records (warning: uploaded, it would archive everything)', exit: 1 },
+  INPUT_EMPTY: { summary: 'The input holds no records (warning; an upload of it is refused: UPLOAD_EMPTY)', exit: 1 },
   INPUT_FORMAT: { summary: 'The input is not in a format this command reads', exit: 1 },
   OUTPUT_WRITE: { summary: 'Writing an output failed (I/O error: disk full, no permission)', exit: 2 },
   ABORTED: { summary: 'The run was interrupted (Ctrl-C or an AbortSignal)', exit: 2 },

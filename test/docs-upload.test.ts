@@ -25,7 +25,7 @@ t.test('docs/upload.md walk-through: test server, demo, JSONL and CSV upload, dr
   const r = spawnSync('bash', ['-e', '-c', guarded], {
     cwd: dir,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000, // a hang guard only: seven CLI starts take long on a loaded machine
     env: { ...process.env, SECODA_API_KEY: '', SECODA_API_URL: '' },
   })
   t.equal(r.status, 0, r.stderr)
