@@ -271,3 +271,14 @@ t.test('the API key appears in no output of these scenarios', async (t) => {
   for (const k of keys) for (const o of outputs) t.notOk(o.includes(k), 'no key')
   keys = []
 })
+
+t.test('test-server --integration NAME[:RESOURCES[:TYPE]]', async (t) => {
+  const { parseIntegration } = await import('../lib/cli/commands/test-server.js')
+  t.same(parseIntegration('demo'), { name: 'demo', resources: undefined, type: undefined })
+  t.same(parseIntegration('shop:48'), { name: 'shop', resources: 48, type: undefined })
+  t.same(parseIntegration('snow:10:snowflake'), { name: 'snow', resources: 10, type: 'snowflake' })
+  t.throws(() => parseIntegration('shop:lots'), { code: 'USAGE' })
+  const r = await runCli(['test-server', '--integration', 'shop:x'])
+  t.equal(r.code, 2)
+  t.match(r.stderr, /error USAGE --integration takes NAME\[:RESOURCES\[:TYPE\]\]/)
+})

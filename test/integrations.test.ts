@@ -141,3 +141,15 @@ t.test('catalogCount reads count with the integration filter', async (t) => {
   server.fault({ on: 'catalog', body: '{"results": []}', status: 200 })
   await t.rejects(catalogCount(client, 'ia'), { code: 'UPLOAD_GUARD_UNAVAILABLE', message: /no "count"/ })
 })
+
+t.test('catalogCount also finds a catalog routed only with a trailing slash', async (t) => {
+  for (const catalogPath of ['plain', 'slash'] as const) {
+    const server = await startTestServer({ catalogPath, integrations: [{ name: 'a', id: 'ia', resources: 7 }] })
+    const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }))
+    t.teardown(async () => {
+      await client.close()
+      await server.close()
+    })
+    t.equal(await catalogCount(client, 'ia'), 7, catalogPath)
+  }
+})

@@ -124,6 +124,8 @@ export interface TestServerOptions {
   basePath?: string
   /** Serve resource/catalog. False answers 404, like an older self-hosted version. Default true. */
   catalog?: boolean
+  /** Which form of the catalog path is routed: `resource/catalog`, `resource/catalog/` or both. Default 'both'. */
+  catalogPath?: 'plain' | 'slash' | 'both'
   /** Write empty paging links as the string "None", as Secoda's documented example does. Default false (null). */
   noneLinks?: boolean
   /** Write calls (POST) allowed per `rateWindowMs`; more are answered 429 without Retry-After. False: no limit. Default 30. */
@@ -180,6 +182,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const ownDir = options.dir === undefined
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'secoda-test-server-'))
   const catalog = options.catalog ?? true
+  const catalogPath = options.catalogPath ?? 'both'
   const noLink = options.noneLinks ? 'None' : null
   const writeLimit = options.writeLimit ?? 30
   const rateWindowMs = options.rateWindowMs ?? 60_000
@@ -280,7 +283,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     res.on('finish', () => log.push(`${req.method} ${url.pathname}${url.search} ${res.statusCode}`))
     const authorized = req.headers.authorization === `Bearer ${apiKey}`
 
-    if (/^\/resource\/catalog\/?$/.test(route)) return catalogCount(req, res, url, authorized)
+    if (/^\/resource\/catalog\/?$/.test(route) && (catalogPath === 'both' || route.endsWith('/') === (catalogPath === 'slash')))
+      return catalogCount(req, res, url, authorized)
     const m = /^\/integration\/integrations\/(?:([^/]+)\/(?:(import_metadata|import_jsonl_metadata)\/)?)?$/.exec(route)
     if (!m) {
       req.resume()

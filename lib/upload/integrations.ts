@@ -185,8 +185,17 @@ export async function checkCustomIntegration(client: SecodaClient, id: string, s
 export async function catalogCount(client: SecodaClient, integrationId: string, signal?: AbortSignal): Promise<number> {
   const filter = JSON.stringify({ operator: 'in', field: 'integration_id', value: [integrationId] })
   let page: { count?: unknown }
+  const query = `?filter=${encodeURIComponent(filter)}`
   try {
-    page = await client.json<{ count?: unknown }>('GET', `/resource/catalog?filter=${encodeURIComponent(filter)}`, undefined, signal)
+    try {
+      page = await client.json<{ count?: unknown }>('GET', `/resource/catalog${query}`, undefined, signal)
+    } catch (e) {
+      // The reference writes the path without the trailing slash every other path has; a
+      // server routing only the slashed form answers 404 or redirects (not followed): try it.
+      const status = httpStatusOf(e)
+      if (status !== 404 && !(status !== undefined && status >= 300 && status < 400)) throw e
+      page = await client.json<{ count?: unknown }>('GET', `/resource/catalog/${query}`, undefined, signal)
+    }
   } catch (e) {
     // A wrong key (401) is the key's problem, not the guard's: say so as for any request.
     if (signal?.aborted || httpStatusOf(e) === 401) throw e

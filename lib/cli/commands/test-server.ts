@@ -18,7 +18,7 @@ interface TestServerArgs extends GlobalArgs {
 }
 
 /** `NAME[:RESOURCES[:TYPE]]` → an integration holding RESOURCES, of TYPE (default custom). */
-function parseIntegration(spec: string): { name: string; resources?: number; type?: string } {
+export function parseIntegration(spec: string): { name: string; resources?: number; type?: string } {
   const [name, count, type] = spec.split(':')
   if (!name || (count !== undefined && count !== '' && !/^\d+$/.test(count)))
     throw new SecodaError('USAGE', `--integration takes NAME[:RESOURCES[:TYPE]], e.g. shop:48 or snow:10:snowflake: got "${spec}"`)
