@@ -25,6 +25,13 @@ process.on('SIGINT', () => {
   interrupted = true
   controller.abort()
 })
+// SIGTERM (CI cancellation, `kill`) ends a run the same way, so an upload is cut before its
+// closing boundary and its temporary files are removed.
+process.on('SIGTERM', () => {
+  if (interrupted) process.exit(143)
+  interrupted = true
+  controller.abort()
+})
 // a closed stdout (`| head`) must not crash with EPIPE: the run sees it and ends quietly
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err

@@ -17,7 +17,7 @@ export const CODES = {
   INPUT_NOT_FOUND: { summary: 'An input file does not exist or cannot be opened', exit: 2 },
   INPUT_READ: { summary: 'Reading an input failed (I/O error)', exit: 2 },
   INPUT_GZIP: { summary: 'Input starts with the gzip signature but does not decompress', exit: 1 },
-  INPUT_EMPTY: { summary: 'The input holds no records (warning: uploaded, it would archive everything)', exit: 1 },
+  INPUT_EMPTY: { summary: 'The input holds no records (warning; an upload of it is refused: UPLOAD_EMPTY)', exit: 1 },
   INPUT_FORMAT: { summary: 'The input is not in a format this command reads', exit: 1 },
   OUTPUT_WRITE: { summary: 'Writing an output failed (I/O error: disk full, no permission)', exit: 2 },
   ABORTED: { summary: 'The run was interrupted (Ctrl-C or an AbortSignal)', exit: 2 },
@@ -103,14 +103,28 @@ export const CODES = {
   },
   UPLOAD_AUTH: { summary: "Secoda refused the API key (401/403): check the key, the region/API URL, and the key owner's rights", exit: 2 },
   UPLOAD_HTTP: { summary: 'Secoda answered with an error status (400, 404, 5xx, or 429/502/503/504 after the last retry)', exit: 2 },
-  UPLOAD_NETWORK: { summary: 'The connection failed, was reset or timed out (live streams are not retried: use --spool)', exit: 2 },
+  UPLOAD_NETWORK: { summary: 'The connection failed, was reset or timed out (--chunked live streams are not retried)', exit: 2 },
   INTEGRATION_NOT_FOUND: { summary: 'No integration has the --integration-name given (add --create to create it)', exit: 2 },
   INTEGRATION_AMBIGUOUS: { summary: 'Several integrations share the --integration-name given: pass --integration ID', exit: 2 },
   UPLOAD_STALE: {
-    summary: 'The upload would archive more than --max-stale of the ids the previous upload sent (override with --allow-stale)',
+    summary:
+      "The upload would archive more than --max-stale of the integration's resources (server count) or of the ids the previous upload sent (override with --allow-stale)",
     exit: 1,
   },
   UPLOAD_STATE: { summary: 'The stale-guard state file cannot be read or written (see --state-dir)', exit: 2 },
+  UPLOAD_EMPTY: {
+    summary: 'The upload carries no resources: as a sync it would archive everything (override with --allow-empty)',
+    exit: 1,
+  },
+  UPLOAD_GUARD_UNAVAILABLE: {
+    summary:
+      "The integration's resource count cannot be read (403, 404 on older servers, network), so the server-side stale guard cannot run",
+    exit: 2,
+  },
+  INTEGRATION_NOT_CUSTOM: {
+    summary: 'The --integration is a native integration (Snowflake, dbt, ...): an upload would archive its resources',
+    exit: 2,
+  },
 } as const satisfies Record<string, CodeInfo>
 
 /** The closed union of codes. */

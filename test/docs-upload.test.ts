@@ -25,14 +25,16 @@ t.test('docs/upload.md walk-through: test server, demo, JSONL and CSV upload, dr
   const r = spawnSync('bash', ['-e', '-c', guarded], {
     cwd: dir,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000, // a hang guard only: seven CLI starts take long on a loaded machine
     env: { ...process.env, SECODA_API_KEY: '', SECODA_API_URL: '' },
   })
   t.equal(r.status, 0, r.stderr)
-  t.match(r.stderr, /uploaded 14 resources and 7 lineage edges \(\d+ bytes, chunked\)/)
+  t.match(r.stderr, /uploaded 14 resources and 7 lineage edges \(\d+ bytes, content-length\)/)
   t.match(r.stderr, /uploaded 12 resources \(\d+ bytes, content-length\)/)
   t.match(r.stderr, /dry run: would upload 14 resources/)
   t.match(r.stderr, /stale guard: 0 added, 14 kept, 0 would be archived/)
+  t.match(r.stderr, /server-side guard: the integration held 14 resources; this upload carries 14/)
+  t.notMatch(doc, /--state-dir \.state-/, 'one state directory: the guard is not sidestepped')
   const log = r.stdout
   t.match(
     log,

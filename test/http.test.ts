@@ -96,7 +96,7 @@ t.test('Retry-After and backoff', async (t) => {
   await r1.close()
 })
 
-t.test('Retry-After longer than the limit fails at once; waits are honoured', async (t) => {
+t.test('Retry-After longer than --max-wait fails at once; waits are honoured', async (t) => {
   const server = await startTestServer()
   const waits: number[] = []
   const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
@@ -117,7 +117,7 @@ t.test('Retry-After longer than the limit fails at once; waits are honoured', as
   server.fault({ on: 'list', status: 429, retryAfter: 3600 })
   await t.rejects(client.json('GET', '/integration/integrations/'), {
     code: 'UPLOAD_HTTP',
-    message: /wait 3600 s \(Retry-After\), more than the 5 s limit/,
+    message: /the next wait \(3600 s, the rate window or Retry-After\) would exceed --max-wait 120 s/,
   })
 })
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
@@ -54,10 +54,10 @@ async function setup(t: Tap.Test, opts: Parameters<typeof startTestServer>[0] = 
   return { server, client, stateDir, options }
 }
 
-t.test('clean JSONL upload: the server receives exactly the two files, chunked', async (t) => {
+t.test('clean JSONL upload with --chunked: the server receives exactly the two files, chunked', async (t) => {
   const { server, options } = await setup(t)
   const records = sample()
-  const result = await uploadRecords(Readable.from(records), options())
+  const result = await uploadRecords(Readable.from(records), options({ chunked: true }))
   t.equal(result.status, 200)
   t.equal(result.framing, 'chunked')
   t.equal(result.resources, 15)
@@ -78,10 +78,10 @@ t.test('clean JSONL upload: the server receives exactly the two files, chunked',
   t.equal(u!.bytes, result.bytes)
 })
 
-t.test('spooled JSONL upload is sent with Content-Length', async (t) => {
+t.test('by default a JSONL upload is spooled and sent with Content-Length', async (t) => {
   const { server, options } = await setup(t)
   const records = sample()
-  const result = await uploadRecords(Readable.from(records), options({ spool: true }))
+  const result = await uploadRecords(Readable.from(records), options())
   t.equal(result.framing, 'content-length')
   const [u] = await server.waitForUploads(1)
   t.ok(u!.synced)
@@ -105,7 +105,7 @@ t.test('an error mid-stream aborts the request before the closing boundary', asy
       cb(null, r)
     },
   })
-  const err = await pipeline(Readable.from(records), failing, createUploadSink(options())).then(
+  const err = await pipeline(Readable.from(records), failing, createUploadSink(options({ chunked: true }))).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -130,7 +130,7 @@ t.test('an error at end of stream (validator flush) aborts before the closing bo
       )
     },
   })
-  const err = await pipeline(Readable.from(sample()), failAtEnd, createUploadSink(options())).then(
+  const err = await pipeline(Readable.from(sample()), failAtEnd, createUploadSink(options({ chunked: true }))).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -185,7 +185,7 @@ t.test('clean CSV upload: one part named file, rows per column', async (t) => {
 
 t.test('spooled CSV upload with a configured part name and Content-Length', async (t) => {
   const { server, options } = await setup(t, { csvPart: 'csv_file' })
-  const result = await uploadRecords(Readable.from(sample(2, 2)), options({ format: 'csv', spool: true, parts: { csv: 'csv_file' } }))
+  const result = await uploadRecords(Readable.from(sample(2, 2)), options({ format: 'csv', parts: { csv: 'csv_file' } }))
   const [u] = await server.waitForUploads(1)
   t.ok(u!.synced)
   t.equal(u!.framing, 'content-length')
@@ -212,7 +212,7 @@ t.test('429 with Retry-After and 503 are retried for a spooled body', async (t) 
   const { server, options, client } = await setup(t)
   server.fault({ status: 429, retryAfter: 0 })
   server.fault({ status: 503 })
-  const result = await uploadRecords(Readable.from(sample()), options({ spool: true }))
+  const result = await uploadRecords(Readable.from(sample()), options())
   t.equal(result.attempts, 3)
   const ups = await server.waitForUploads(3)
   t.same(
@@ -231,11 +231,11 @@ t.test('429 with Retry-After and 503 are retried for a spooled body', async (t) 
   t.ok(client.options.maxAttempts >= 3)
 })
 
-t.test('a live stream is not retried: the message suggests --spool', async (t) => {
+t.test('a --chunked live stream is not retried: the message suggests dropping --chunked', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ status: 502 })
-  const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
-  t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 502.*not retried.*--spool/ })
+  const err = await uploadRecords(Readable.from(sample()), options({ chunked: true })).catch((e: unknown) => e)
+  t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 502.*not retried.*drop --chunked/ })
   t.equal((await server.waitForUploads(1)).length, 1)
   t.equal(server.uploads.length, 1, 'exactly one request')
 })
@@ -243,7 +243,7 @@ t.test('a live stream is not retried: the message suggests --spool', async (t) =
 t.test('a connection reset mid-body is retried for a spooled body', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ resetAfterBytes: 200 })
-  const result = await uploadRecords(Readable.from(sample(50, 5)), options({ spool: true }))
+  const result = await uploadRecords(Readable.from(sample(50, 5)), options())
   t.equal(result.attempts, 2)
   const ups = await server.waitForUploads(2)
   t.same(
@@ -258,8 +258,8 @@ t.test('a connection reset mid-body is retried for a spooled body', async (t) =>
 t.test('a connection reset on a live stream fails with UPLOAD_NETWORK and no sync', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ resetAfterBytes: 100 })
-  const err = await uploadRecords(Readable.from(sample(50, 5)), options()).catch((e: unknown) => e)
-  t.match(err, { code: 'UPLOAD_NETWORK', message: /--spool/ })
+  const err = await uploadRecords(Readable.from(sample(50, 5)), options({ chunked: true })).catch((e: unknown) => e)
+  t.match(err, { code: 'UPLOAD_NETWORK', message: /--chunked/ })
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
   t.equal(server.uploads.filter((x) => x.synced).length, 0)
@@ -268,7 +268,7 @@ t.test('a connection reset on a live stream fails with UPLOAD_NETWORK and no syn
 t.test('retries give up after maxAttempts', async (t) => {
   const { server, options } = await setup(t)
   server.fault({ status: 504, times: 10 })
-  const err = await uploadRecords(Readable.from(sample()), options({ spool: true })).catch((e: unknown) => e)
+  const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
   t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 504.*gave up after 5 attempts/ })
   t.equal((await server.waitForUploads(5)).length, 5)
 })
@@ -281,7 +281,7 @@ t.test('a stalled server ends in a timeout, not a hang', async (t) => {
   })
   t.teardown(() => client.close())
   server.fault({ hang: true })
-  const err = await uploadRecords(Readable.from(sample()), options({ client, spool: true })).catch((e: unknown) => e)
+  const err = await uploadRecords(Readable.from(sample()), options({ client })).catch((e: unknown) => e)
   t.match(err, { code: 'UPLOAD_NETWORK', message: /HEADERS_TIMEOUT/ })
 })
 
@@ -297,13 +297,15 @@ t.test('401 and 403 say what to check; not retried', async (t) => {
   const { server, options } = await setup(t)
   const bad = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: 'wrong-key-123456' } }))
   t.teardown(() => bad.close())
-  const err = (await uploadRecords(Readable.from(sample()), options({ client: bad, spool: true })).catch((e: unknown) => e)) as SecodaError
+  // A wrong key fails at the first request, the catalog count: no upload request follows.
+  const err = (await uploadRecords(Readable.from(sample()), options({ client: bad })).catch((e: unknown) => e)) as SecodaError
   t.match(err, { code: 'UPLOAD_AUTH', message: /401.*API key.*region.*rights/ })
   t.notMatch(err.message, /wrong-key-123456/)
+  t.equal(server.uploads.length, 0)
   server.fault({ status: 403 })
-  const err2 = await uploadRecords(Readable.from(sample()), options({ spool: true })).catch((e: unknown) => e)
+  const err2 = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
   t.match(err2, { code: 'UPLOAD_AUTH', message: /403 forbidden/ })
-  t.equal((await server.waitForUploads(2)).length, 2, 'one request each')
+  t.equal((await server.waitForUploads(1)).length, 1, 'one request, not retried')
 })
 
 t.test('a slow-reading server holds the client back (backpressure), and the upload completes', async (t) => {
@@ -319,7 +321,7 @@ t.test('a slow-reading server holds the client back (backpressure), and the uplo
       yield r
     }
   }
-  const done = pipeline(Readable.from(gen()), createUploadSink(options({ stale: false })))
+  const done = pipeline(Readable.from(gen()), createUploadSink(options({ stale: false, chunked: true })))
   await new Promise((r) => setTimeout(r, 1000))
   // Bounded by the buffers on the way (16 records, a 64 KiB chunk, the 256 KiB body
   // buffer, undici's and the kernel's socket buffers), not by the input size.
@@ -332,8 +334,10 @@ t.test('a slow-reading server holds the client back (backpressure), and the uplo
   t.ok(u!.parts[0]!.bytes >= 40_000_000)
 })
 
-t.test('stale guard: refuses to archive more than --max-stale, allows with allowStale, reports counts', async (t) => {
-  const { server, options } = await setup(t)
+t.test('local stale guard: refuses to archive more than --max-stale, allows with allowStale, reports counts', async (t) => {
+  const { server, options: base } = await setup(t)
+  // The local guard alone (the server-side one has its own tests).
+  const options = (o: Partial<UploadOptions> = {}): UploadOptions => base({ serverGuard: false, ...o })
   const first = await uploadRecords(Readable.from(sample(10, 9)), options())
   t.same(first.stale, { added: 100, kept: 0, archived: 0, previous: 0 })
   // 5 tables of 10 (50 of 100 ids) missing: refused, before the closing boundary.
@@ -390,7 +394,7 @@ t.test('an AbortSignal cuts the request before the closing boundary', async (t) 
     ac.abort()
     await new Promise((r) => setTimeout(r, 1000))
   }
-  const err = await uploadRecords(Readable.from(gen()), options({ signal: ac.signal })).catch((e: unknown) => e)
+  const err = await uploadRecords(Readable.from(gen()), options({ signal: ac.signal, chunked: true })).catch((e: unknown) => e)
   t.match(err, { code: 'ABORTED' })
   const [u] = await server.waitForUploads(1)
   t.equal(u!.complete, false)
@@ -412,7 +416,7 @@ t.test('large records against a stalling server: one drain wait at a time, no li
     { length: 2000 },
     (_, i) => ({ entity_type: 'table', databuilder_id: `db.s.w${i}`, database: 'db', schema: 's', description: desc }) as Resource,
   )
-  const result = await uploadRecords(Readable.from(records), options({ stale: false }))
+  const result = await uploadRecords(Readable.from(records), options({ stale: false, chunked: true }))
   t.equal(result.resources, 2000)
   t.same(
     warnings.map((w) => w.name),
@@ -428,23 +432,194 @@ t.test('an input that fails before its first record costs no request', async (t)
       this.destroy(new SecodaError('INPUT_NOT_FOUND', 'cannot open input: no such file: x.jsonl', { file: 'x.jsonl' }))
     },
   })
-  const err = await uploadRecords(failing, options()).catch((e: unknown) => e)
+  const err = await uploadRecords(failing, options({ chunked: true })).catch((e: unknown) => e)
   t.match(err, { code: 'INPUT_NOT_FOUND' })
   await new Promise((r) => setTimeout(r, 100))
   t.equal(server.uploads.length, 0)
 })
 
 t.test(
-  'an empty input is uploaded as two empty files (a deliberate empty sync is refused by the stale guard only when something was there before)',
+  'server-side guard: a fresh-cache upload of a much smaller input into a populated integration is refused before the closing boundary',
   async (t) => {
-    const { server, options } = await setup(t)
-    const result = await uploadRecords(Readable.from([]), options())
-    t.equal(result.resources, 0)
-    const [u] = await server.waitForUploads(1)
-    t.ok(u!.synced)
-    t.same(
-      u!.parts.map((p) => p.bytes),
-      [0, 0],
-    )
+    for (const chunked of [false, true]) {
+      const { server, options } = await setup(t, { integrations: [{ name: 'warehouse', id: 'int-1', resources: 48 }] })
+      const err = await uploadRecords(Readable.from(sample(1, 2)), options({ chunked })).catch((e: unknown) => e)
+      t.match(err, { code: 'UPLOAD_STALE', message: /integration int-1 holds 48 resources and this upload carries 3.*archive about 45/ })
+      await new Promise((r) => setTimeout(r, 100))
+      t.same(
+        server.uploads.filter((u) => u.complete || u.synced),
+        [],
+        `nothing complete (${chunked ? 'chunked' : 'spooled'})`,
+      )
+      if (!chunked) t.equal(server.uploads.length, 0, 'spooled: no request at all')
+      t.equal(server.integrations[0]!.resources, 48)
+      // Within --max-stale (10%): 44 of 48 is 8% fewer.
+      const ok = await uploadRecords(Readable.from(sample(4, 10)), options({ chunked }))
+      t.match(ok.server, { previous: 48, uploading: 44 })
+      const forced = await uploadRecords(
+        Readable.from(sample(1, 0)),
+        options({ chunked, stale: { stateDir: (options().stale as { stateDir: string }).stateDir, allowStale: true } }),
+      )
+      t.match(forced.server, { previous: 44, uploading: 1 })
+    }
   },
 )
+
+t.test('server-side guard: a count that cannot be read refuses the upload, saying why; --allow-stale goes on without it', async (t) => {
+  const { server, options } = await setup(t, { catalog: false })
+  const err = await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e)
+  t.match(err, {
+    code: 'UPLOAD_GUARD_UNAVAILABLE',
+    message: /cannot read how many resources integration int-1 holds \(.*HTTP 404.*--allow-stale/,
+  })
+  t.equal(server.uploads.length, 0)
+  const stateDir = (options().stale as { stateDir: string }).stateDir
+  const forced = await uploadRecords(Readable.from(sample()), options({ stale: { stateDir, allowStale: true } }))
+  t.match(forced.server, { skipped: /--allow-stale.*404/ })
+  server.fault({ on: 'catalog', status: 403 })
+  t.match(await uploadRecords(Readable.from(sample()), options()).catch((e: unknown) => e), {
+    code: 'UPLOAD_GUARD_UNAVAILABLE',
+    message: /403/,
+  })
+})
+
+t.test('no empty syncs: zero resources is UPLOAD_EMPTY before any request; allowEmpty sends it', async (t) => {
+  const { server, options } = await setup(t, { integrations: [{ name: 'warehouse', id: 'int-1', resources: 48 }] })
+  for (const chunked of [false, true]) {
+    const err = await uploadRecords(Readable.from([edge('a.b.c', 'a.b.d')]), options({ chunked })).catch((e: unknown) => e)
+    t.match(err, {
+      code: 'UPLOAD_EMPTY',
+      message: /no resources.*archive every resource integration int-1 holds \(48 now\).*--allow-empty/,
+    })
+  }
+  const csvErr = await uploadRecords(
+    Readable.from([{ entity_type: 'schema', databuilder_id: 'db.s', title: 's' } as Resource]),
+    options({ format: 'csv' }),
+  ).catch((e: unknown) => e)
+  t.match(csvErr, { code: 'UPLOAD_EMPTY', message: /the CSV format dropped all 1/ })
+  await new Promise((r) => setTimeout(r, 100))
+  t.same(
+    server.uploads.filter((u) => u.complete),
+    [],
+  )
+  // Deliberately empty, into an empty integration: sent (and the server refuses the empty file part).
+  const { server: s2, options: o2 } = await setup(t)
+  const sink = createUploadSink(o2({ allowEmpty: true }))
+  const err2 = await pipeline(Readable.from([]), sink).catch((e: unknown) => e)
+  t.match(err2, { code: 'UPLOAD_HTTP', message: /HTTP 400.*The submitted file is empty/ })
+  t.same(sink.progress, { closingBoundarySent: true, attempts: 1 }, 'the complete body went out and was refused')
+  t.equal(s2.uploads[0]!.complete, true)
+})
+
+t.test(
+  'no lineage: the lineage part is left out by default; emptyLineagePart sends it (and Python form handling refuses it)',
+  async (t) => {
+    const { server, options } = await setup(t)
+    const records = sample(2, 2).filter((r) => !('from_identifier' in r))
+    const r1 = await uploadRecords(Readable.from(records), options())
+    t.equal(r1.lineagePart, false)
+    const r2 = await uploadRecords(Readable.from(records), options({ chunked: true }))
+    t.equal(r2.lineagePart, false)
+    const ups = await server.waitForUploads(2)
+    t.same(
+      ups.map((u) => [u.synced, u.parts.map((p) => p.name)]),
+      [
+        [true, ['resources_file']],
+        [true, ['resources_file']],
+      ],
+    )
+    const err = await uploadRecords(Readable.from(records), options({ emptyLineagePart: true })).catch((e: unknown) => e)
+    t.match(err, { code: 'UPLOAD_HTTP', message: /400.*lineages_file: The submitted file is empty/ })
+  },
+)
+
+t.test('spool files: exclusive, unpredictable names, mode 0600, removed after success and after an error', async (t) => {
+  const { server, options } = await setup(t)
+  const tmp = mkdtempSync(path.join(tmpdir(), 'secoda-spool-test-'))
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
+  server.fault({ stallMs: 300 })
+  const done = uploadRecords(Readable.from(sample(20, 5)), options({ tmpDir: tmp }))
+  await until(() => server.uploads.length > 0)
+  const [spool] = readdirSync(tmp)
+  t.match(spool, /^secoda-upload-\w{6}$/)
+  t.equal(statSync(path.join(tmp, spool!)).mode & 0o777, 0o700)
+  for (const f of readdirSync(path.join(tmp, spool!))) t.equal(statSync(path.join(tmp, spool!, f)).mode & 0o777, 0o600, f)
+  await done
+  t.same(readdirSync(tmp), [], 'removed after success')
+  server.fault({ status: 400 })
+  await uploadRecords(Readable.from(sample()), options({ tmpDir: tmp })).catch(() => undefined)
+  t.same(readdirSync(tmp), [], 'removed after an error')
+  const failing = new Transform({
+    objectMode: true,
+    transform(_r, _e, cb) {
+      cb(new SecodaError('FIELD_REQUIRED', 'x'))
+    },
+  })
+  await pipeline(Readable.from(sample()), failing, createUploadSink(options({ tmpDir: tmp }))).catch(() => undefined)
+  t.same(readdirSync(tmp), [], 'removed after an input error')
+})
+
+t.test('429 without Retry-After waits for the rate window within the wait budget, and says so', async (t) => {
+  const { server, client: _c, options } = await setup(t, { writeLimit: 1, rateWindowMs: 400 })
+  const notices: string[] = []
+  const client = new SecodaClient(resolveApiSettings({ apiUrl: server.url, env: { SECODA_API_KEY: server.apiKey } }), {
+    rateWindowMs: 400,
+    notice: (l) => notices.push(l),
+  })
+  t.teardown(() => client.close())
+  await uploadRecords(Readable.from(sample()), options({ client }))
+  const second = await uploadRecords(Readable.from(sample()), options({ client }))
+  t.equal(second.attempts, 2)
+  t.match(notices, [/HTTP 429.*waiting [\d.]+ s for the rate window \(Secoda allows 30 writes a minute\) before attempt 2/])
+  t.same(
+    server.uploads.map((u) => u.status),
+    [200, 429, 200],
+  )
+  // A window longer than the wait budget: refused at once (the server's window is a minute).
+  const { server: slow, options: o2 } = await setup(t, { writeLimit: 1 })
+  const tight = new SecodaClient(resolveApiSettings({ apiUrl: slow.url, env: { SECODA_API_KEY: slow.apiKey } }), { maxWaitMs: 100 })
+  t.teardown(() => tight.close())
+  await uploadRecords(Readable.from(sample()), o2({ client: tight }))
+  t.match(await uploadRecords(Readable.from(sample()), o2({ client: tight })).catch((e: unknown) => e), {
+    code: 'UPLOAD_HTTP',
+    message: /HTTP 429.*would exceed --max-wait/,
+  })
+  t.equal(slow.uploads.filter((u) => u.synced).length, 1)
+})
+
+t.test('a server without chunked support: --chunked gets 411 and the advice to drop it; the default goes through', async (t) => {
+  const { server, options } = await setup(t, { rejectChunked: true })
+  const sink = createUploadSink(options({ chunked: true }))
+  const err = await pipeline(Readable.from(sample()), sink).catch((e: unknown) => e)
+  t.match(err, { code: 'UPLOAD_HTTP', message: /HTTP 411.*drop --chunked/ })
+  const ok = await uploadRecords(Readable.from(sample()), options())
+  t.equal(ok.framing, 'content-length')
+  t.same(
+    server.uploads.map((u) => [u.framing, u.status]),
+    [
+      ['chunked', 411],
+      ['content-length', 200],
+    ],
+  )
+})
+
+t.test('a complete body refused by the server is told apart from one stopped before its end', async (t) => {
+  const { server, options } = await setup(t)
+  server.fault({ status: 400 })
+  const sink = createUploadSink(options())
+  await pipeline(Readable.from(sample()), sink).catch(() => undefined)
+  t.same(sink.progress, { closingBoundarySent: true, attempts: 1 })
+  server.fault({ status: 503, times: 2 })
+  const sink2 = createUploadSink(options())
+  await pipeline(Readable.from(sample()), sink2)
+  t.same(sink2.progress, { closingBoundarySent: true, attempts: 3 }, 'a 503 on a spooled body is retried')
+  const sink3 = createUploadSink(options({ chunked: true }))
+  const failing = new Transform({
+    objectMode: true,
+    transform(_r, _e, cb) {
+      cb(new SecodaError('FIELD_REQUIRED', 'x'))
+    },
+  })
+  await pipeline(Readable.from(sample()), failing, sink3).catch(() => undefined)
+  t.equal(sink3.progress.closingBoundarySent, false)
+})

@@ -29,6 +29,7 @@ export async function demoUpload(argv: GlobalArgs, dir: string): Promise<void> {
       'csv-part': 'file',
       timeout: 30,
       retries: 0,
+      'max-wait': 0,
     }
     argv.io.stderr.write(`upload ${dir}/ to the bundled test server at ${server.url}\n`)
     await runUpload(args, () => readSecodaFiles([dir], { report }), report, 'jsonl')

@@ -9,7 +9,7 @@ import { runConversion } from '../run/pipeline.js'
 import type { Report, Summary } from '../report.js'
 import type { SecodaRecord } from '../records.js'
 import type { Readable } from 'node:stream'
-import type { UploadResult, UploadSink } from '../upload/sink.js'
+import type { UploadProgress, UploadResult, UploadSink } from '../upload/sink.js'
 import type { GlobalArgs } from './io.js'
 
 /** The upload flags. */
@@ -23,6 +23,12 @@ export interface UploadArgs extends GlobalArgs {
   'api-key-file'?: string
   'api-key'?: string
   spool?: boolean
+  chunked?: boolean
+  'allow-empty'?: boolean
+  'max-wait': number
+  'rate-window-ms'?: number
+  'empty-lineage-part'?: boolean
+  'sort-order-header'?: 'col_sort_order' | 'sort_order'
   'dry-run'?: boolean
   'state-dir'?: string
   'max-stale': string
@@ -61,10 +67,27 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
       group: 'Upload:',
       hidden: true,
     })
-    .option('spool', {
+    .option('chunked', {
       type: 'boolean',
       describe:
-        'Write the upload to temporary files first, then send it with Content-Length (retryable; for proxies that reject chunked bodies)',
+        'Stream the upload live with chunked transfer encoding instead of spooling it to temporary files and sending it with Content-Length (not retryable; only for servers known to accept chunked bodies)',
+      group: 'Upload:',
+    })
+    .option('spool', {
+      type: 'boolean',
+      describe: 'Spool to temporary files and send with Content-Length (the default; kept for old scripts)',
+      group: 'Upload:',
+      hidden: true,
+    })
+    .conflicts('chunked', 'spool')
+    .option('allow-empty', {
+      type: 'boolean',
+      describe: 'Send an upload without resources (a sync that archives everything in the integration); refused otherwise',
+      group: 'Upload:',
+    })
+    .option('empty-lineage-part', {
+      type: 'boolean',
+      describe: 'JSONL: send the lineage part even when there are no lineage edges (left out by default: servers reject empty file parts)',
       group: 'Upload:',
     })
     .option('dry-run', {
@@ -81,10 +104,15 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
     .option('max-stale', {
       type: 'string',
       default: '10%',
-      describe: "Refuse an upload that would archive more than this share of the previous upload's resources (e.g. 10% or 0.1)",
+      describe:
+        "Refuse an upload carrying fewer than (1 - this) x the resources the integration holds on the server, or missing more than this share of the ids this machine's previous upload sent (e.g. 10% or 0.1)",
       group: 'Upload:',
     })
-    .option('allow-stale', { type: 'boolean', describe: 'Upload even when the stale guard objects', group: 'Upload:' })
+    .option('allow-stale', {
+      type: 'boolean',
+      describe: 'Upload even when a stale guard objects (server count and local state), or when the server count cannot be read',
+      group: 'Upload:',
+    })
     .option('resources-part', {
       type: 'string',
       default: 'resources_file',
@@ -107,8 +135,20 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
     .option('retries', {
       type: 'number',
       default: 4,
-      describe: 'Retries of 429/502/503/504 and connection resets (replayable bodies only: --spool)',
+      describe: 'Retries of 429/502/503/504 and connection resets (not for --chunked live bodies)',
       group: 'Upload:',
+    })
+    .option('max-wait', {
+      type: 'number',
+      default: 120,
+      describe: 'Seconds one request may spend waiting between retries in total (a 429 waits for the 60 s rate window)',
+      group: 'Upload:',
+    })
+    .option('rate-window-ms', {
+      type: 'number',
+      describe: "Length of the server's rate window in ms (tests; Secoda's is 60000)",
+      group: 'Upload:',
+      hidden: true,
     })
     .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<
     T & UploadArgs
@@ -148,11 +188,27 @@ export async function runUpload(
   } catch (err) {
     // Accepted by the server but the stale-guard state failed: say what was uploaded.
     if (prepared.sink.result) prepared.printResult()
-    else if (!argv.quiet && !argv['dry-run']) argv.io.stderr.write('nothing was synced: the upload was stopped before its end\n')
+    else if (!argv.quiet && !argv['dry-run']) argv.io.stderr.write(failureOutcome(prepared.sink.progress, err))
     throw err
   } finally {
     await prepared.close()
   }
+}
+
+/**
+ * What a failed upload means for the integration, told truthfully: "nothing was synced"
+ * only when the closing boundary never went out; otherwise what the server said to the
+ * complete body and whether it was retried.
+ */
+export function failureOutcome(progress: UploadProgress, err: unknown): string {
+  if (!progress.closingBoundarySent) return 'nothing was synced: the upload was stopped before its end (no closing boundary was sent)\n'
+  // http.ts's httpStatusOf, read directly: importing http.js here would load undici for every command
+  const st = (err as { status?: unknown } | undefined)?.status
+  const status = typeof st === 'number' ? st : undefined
+  const tries = `${progress.attempts} attempt${progress.attempts === 1 ? '' : 's'}${progress.attempts > 1 ? ' (retried)' : ' (not retried)'}`
+  if (status !== undefined && status < 500)
+    return `Secoda refused the complete upload: HTTP ${status} after ${tries}; a refused upload is not a sync\n`
+  return `the complete upload was sent but ${status !== undefined ? `Secoda answered HTTP ${status}` : 'no answer came'} after ${tries}: whether Secoda started a sync is unknown; check the integration in Secoda before retrying\n`
 }
 
 /** Parse --max-stale: `10%`, `0.1`, or `10` (read as percent when > 1). */
@@ -187,6 +243,8 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
   }
   if (argv.create && argv['integration-name'] === undefined) throw new SecodaError('USAGE', '--create needs --integration-name')
   if (!(argv.retries >= 0) || !(argv.timeout > 0)) throw new SecodaError('USAGE', '--retries must be ≥ 0 and --timeout > 0')
+  const maxWait = argv['max-wait'] ?? 120
+  if (!(maxWait >= 0)) throw new SecodaError('USAGE', `--max-wait must be ≥ 0 seconds: got ${argv['max-wait']}`)
   const maxStale = parseMaxStale(argv['max-stale'])
   // loaded only now: the HTTP client (undici) takes ~0.2 s of CPU to load, which every
   // conversion without --upload would otherwise pay at startup
@@ -207,16 +265,26 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
     headersTimeoutMs: argv.timeout * 1000,
     bodyTimeoutMs: argv.timeout * 1000,
     debug: argv.verbose ? (line) => stderr.write(`debug ${line}\n`) : undefined,
+    notice: argv.quiet ? undefined : (line) => stderr.write(`waiting: ${line}\n`),
+    maxWaitMs: maxWait * 1000,
+    rateWindowMs: argv['rate-window-ms'],
   })
   try {
     let integrationId = argv.integration
+    const { checkCustomIntegration, findOrCreateIntegration } = await import('../upload/integrations.js') // on use, like http.js
     if (integrationId === undefined) {
       const name = argv['integration-name']!
-      const { findOrCreateIntegration } = await import('../upload/integrations.js') // on use, like http.js
       const found = await findOrCreateIntegration(client, name, { create: argv.create, teams: argv.team, dryRun: argv['dry-run'], signal })
       integrationId = found.id
       if (!argv.quiet) stderr.write(`integration "${name}": ${found.id}${found.created ? (argv['dry-run'] ? '' : ' (created)') : ''}\n`)
+    } else if (settings.key) {
+      // Only custom integrations take uploads: a sync into a native one archives its resources.
+      await checkCustomIntegration(client, integrationId, signal)
     }
+    // A dry run without a key, or into an integration it would create, has no count to ask for.
+    const serverGuard = settings.key !== undefined && !integrationId.startsWith('(dry run')
+    if (!serverGuard && !argv.quiet)
+      stderr.write('note: dry run without an API key: the integration type and the server-side stale guard are not checked\n')
     const sink = createUploadSink({
       client,
       integrationId,
@@ -224,7 +292,11 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
       report,
       signal,
       parts: { resources: argv['resources-part'], lineage: argv['lineage-part'], csv: argv['csv-part'] },
-      spool: argv.spool,
+      chunked: argv.chunked,
+      allowEmpty: argv['allow-empty'],
+      emptyLineagePart: argv['empty-lineage-part'],
+      serverGuard,
+      sortOrderHeader: argv['sort-order-header'],
       dryRun: argv['dry-run'],
       stale: { stateDir: argv['state-dir'], maxStale, allowStale: argv['allow-stale'] },
     })
@@ -253,8 +325,12 @@ export function formatUploadResult(r: UploadResult): string {
   let s = r.dryRun
     ? `dry run: would upload ${what} (${r.bytes} bytes) to integration ${r.integrationId} (${r.endpoint}/); nothing was sent\n`
     : `uploaded ${what} (${r.bytes} bytes, ${r.framing}${r.attempts > 1 ? `, ${r.attempts} attempts` : ''}) to integration ${r.integrationId}: HTTP ${r.status}\n`
+  if (r.server && 'previous' in r.server) {
+    s += `server-side guard: the integration held ${r.server.previous} resources; this upload carries ${r.server.uploading}\n`
+  } else if (r.server) s += `server-side guard skipped: ${r.server.skipped}\n`
+  if (r.endpoint === 'import_jsonl_metadata' && r.lineagePart === false) s += 'no lineage edges: the lineage part was left out\n'
   if (r.stale) {
-    s += `stale guard: ${r.stale.added} added, ${r.stale.kept} kept, ${r.stale.archived} ${r.dryRun ? 'would be archived' : 'will be archived by Secoda'}${r.stale.previous === 0 ? ' (first upload recorded for this integration)' : ''}\n`
+    s += `local stale guard: ${r.stale.added} added, ${r.stale.kept} kept, ${r.stale.archived} ${r.dryRun ? 'would be archived' : 'will be archived by Secoda'}${r.stale.previous === 0 ? " (compared with nothing: this machine's state holds no earlier upload to this integration)" : ' (compared with the ids of the previous upload from this state directory)'}\n`
   }
   if (r.response) {
     const text = r.response.replace(/\s+/g, ' ').trim()

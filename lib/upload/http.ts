@@ -168,6 +168,12 @@ export interface ClientOptions {
   random?: () => number
   /** Sleep (tests). Default a timer that the signal cancels. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Total time one request may spend waiting between attempts (--max-wait). Default 120 000 ms. */
+  maxWaitMs?: number
+  /** Secoda's rate window: a 429 without Retry-After waits this long (30 writes a minute). Default 60 000 ms. */
+  rateWindowMs?: number
+  /** Where waits the user should see go (printed without --verbose). Default: the debug sink. */
+  notice?: (line: string) => void
 }
 
 /** A request body that can be sent again: a factory returning a fresh stream each time. */
@@ -197,6 +203,8 @@ export interface SendRequest {
   signal?: AbortSignal
   /** Retry connection resets too (safe for GET, and for bodies Secoda treats as a whole sync). Default true. */
   retryResets?: boolean
+  /** Which statuses are retried: all of 429/502/503/504, or only 429 (a request that must not be repeated blindly). Default 'all'. */
+  retryStatuses?: 'all' | 'rate-limit'
 }
 
 /** A 2xx answer, body read in full. */
@@ -208,6 +216,12 @@ export interface SendResult {
 
 const RETRY_STATUS = new Set([429, 502, 503, 504])
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'UND_ERR_CLOSED'])
+
+/** The HTTP status behind a SecodaError from {@link SecodaClient.send}, if it came from an answer. */
+export function httpStatusOf(e: unknown): number | undefined {
+  const s = (e as { status?: unknown } | undefined)?.status
+  return typeof s === 'number' ? s : undefined
+}
 
 /** Parse Retry-After (delta-seconds or HTTP date) into milliseconds; undefined if absent or malformed. */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -249,11 +263,12 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class SecodaClient {
   readonly baseUrl: string
-  readonly options: Readonly<Required<Omit<ClientOptions, 'debug' | 'dispatcher'>>>
+  readonly options: Readonly<Required<Omit<ClientOptions, 'debug' | 'dispatcher' | 'notice'>>>
   readonly #key: ApiKey | undefined
   readonly #dispatcher: Dispatcher
   readonly #ownDispatcher: boolean
   readonly #debug: (line: string) => void
+  readonly #notice: (line: string) => void
 
   constructor(settings: ApiSettings, options: ClientOptions = {}) {
     this.baseUrl = settings.baseUrl
@@ -267,6 +282,8 @@ export class SecodaClient {
       bodyTimeoutMs: options.bodyTimeoutMs ?? 300_000,
       random: options.random ?? Math.random,
       sleep: options.sleep ?? abortableSleep,
+      maxWaitMs: options.maxWaitMs ?? 120_000,
+      rateWindowMs: options.rateWindowMs ?? 60_000,
     })
     this.#ownDispatcher = options.dispatcher === undefined
     this.#dispatcher =
@@ -278,6 +295,8 @@ export class SecodaClient {
       })
     const debug = options.debug
     this.#debug = debug ? (l) => debug(this.redact(l)) : () => {}
+    const notice = options.notice
+    this.#notice = notice ? (l) => notice(this.redact(l)) : this.#debug
   }
 
   /** Remove the key from a text. */
@@ -306,9 +325,12 @@ export class SecodaClient {
     const body = req.body
     const replayable = body === undefined || typeof body === 'string' || body.replayable
     const maxAttempts = replayable ? this.options.maxAttempts : 1
+    const retryStatus = req.retryStatuses === 'rate-limit' ? new Set([429]) : RETRY_STATUS
+    let waited = 0
     for (let attempt = 1; ; attempt++) {
       const what = `${req.method} ${url.pathname}`
       let retryAfter: number | undefined
+      let rateWindow = false
       let failure: SecodaError
       try {
         const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
@@ -333,8 +355,13 @@ export class SecodaClient {
         this.#debug(`${what} -> ${res.statusCode}`)
         if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: text, attempts: attempt }
         failure = this.#statusError(res.statusCode, text, what)
-        if (!RETRY_STATUS.has(res.statusCode)) throw failure
+        if (!retryStatus.has(res.statusCode)) throw failure
         retryAfter = parseRetryAfter(res.headers['retry-after'])
+        // Secoda documents 30 writes a minute and no Retry-After: wait for the window to pass.
+        if (retryAfter === undefined && res.statusCode === 429) {
+          retryAfter = this.options.rateWindowMs
+          rateWindow = true
+        }
       } catch (e) {
         if (e instanceof SecodaError && e.code !== 'UPLOAD_NETWORK') throw e
         if (req.signal?.aborted) throw req.signal.reason ?? e
@@ -343,26 +370,41 @@ export class SecodaClient {
         if (!(code !== undefined && RESET_CODES.has(code) && req.retryResets !== false)) throw failure
       }
       if (!replayable) {
-        throw new SecodaError(
-          failure.code,
-          `${failure.message}; not retried: the body was a live stream that cannot be sent again (use --spool to make uploads retryable)`,
-          { cause: failure },
+        throw withStatus(
+          new SecodaError(
+            failure.code,
+            `${failure.message}; not retried: the body was a live stream that cannot be sent again (drop --chunked to send a spooled body that can be retried)`,
+            { cause: failure },
+          ),
+          failure,
         )
       }
       if (attempt >= maxAttempts) {
-        throw new SecodaError(failure.code, `${failure.message}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`, {
-          cause: failure,
-        })
-      }
-      if (retryAfter !== undefined && retryAfter > this.options.maxDelayMs) {
-        throw new SecodaError(
-          failure.code,
-          `${failure.message}; the server asks to wait ${Math.ceil(retryAfter / 1000)} s (Retry-After), more than the ${Math.ceil(this.options.maxDelayMs / 1000)} s limit`,
-          { cause: failure },
+        throw withStatus(
+          new SecodaError(failure.code, `${failure.message}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`, {
+            cause: failure,
+          }),
+          failure,
         )
       }
-      const wait = this.backoffMs(attempt, retryAfter)
-      this.#debug(`${what}: ${failure.message}; retrying in ${wait} ms`)
+      const wait =
+        retryAfter !== undefined
+          ? retryAfter + Math.floor(this.options.random() * Math.min(1000, this.options.baseDelayMs))
+          : this.backoffMs(attempt, undefined)
+      if (waited + wait > this.options.maxWaitMs) {
+        throw withStatus(
+          new SecodaError(
+            failure.code,
+            `${failure.message}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: the next wait (${Math.ceil(wait / 1000)} s${retryAfter !== undefined ? ', the rate window or Retry-After' : ''}) would exceed --max-wait ${Math.round(this.options.maxWaitMs / 1000)} s`,
+            { cause: failure },
+          ),
+          failure,
+        )
+      }
+      waited += wait
+      const line = `${what}: ${failure.message}; waiting ${Math.round(wait / 100) / 10} s${rateWindow ? ' for the rate window (Secoda allows 30 writes a minute)' : ''} before attempt ${attempt + 1} of ${maxAttempts}`
+      if (httpStatusOf(failure) === 429) this.#notice(line)
+      else this.#debug(line)
       await this.options.sleep(wait, req.signal)
     }
   }
@@ -398,12 +440,14 @@ export class SecodaClient {
   #statusError(status: number, text: string, what: string): SecodaError {
     const detail = this.redact(summarizeBody(text))
     if (status === 401 || status === 403) {
-      return new SecodaError(
+      const e = new SecodaError(
         'UPLOAD_AUTH',
         `${what}: ${status} ${status === 401 ? 'unauthorized' : 'forbidden'}${detail ? ` (${detail})` : ''}: check the API key (SECODA_API_KEY / --api-key-file), that the API URL or --region matches the workspace (${this.baseUrl}), and that the key's owner has the rights to manage integrations`,
       )
+      return withStatus(e, status)
     }
-    return new SecodaError('UPLOAD_HTTP', `${what}: HTTP ${status}${detail ? `: ${detail}` : ''}`)
+    const hint = status === 411 ? ' (the server refuses chunked bodies: drop --chunked)' : ''
+    return withStatus(new SecodaError('UPLOAD_HTTP', `${what}: HTTP ${status}${detail ? `: ${detail}` : ''}${hint}`), status)
   }
 
   #networkError(e: unknown, code: string | undefined, what: string): SecodaError {
@@ -414,6 +458,13 @@ export class SecodaClient {
         : ''
     return new SecodaError('UPLOAD_NETWORK', `${what}: ${code ?? 'network error'}: ${msg}${hint}`, { cause: e })
   }
+}
+
+/** Carry the HTTP status (a number, or the one of another error) on an error. */
+function withStatus(e: SecodaError, from: number | SecodaError): SecodaError {
+  const status = typeof from === 'number' ? from : httpStatusOf(from)
+  if (status !== undefined) Object.defineProperty(e, 'status', { value: status, enumerable: false })
+  return e
 }
 
 /** A short, single-line form of an error body: `detail` of a JSON body, else the text. */

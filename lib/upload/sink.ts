@@ -1,10 +1,11 @@
-// Secoda records → one multipart upload: an objectMode Writable that streams validated
-// resources into the body of a single import_jsonl_metadata/ request (lineage spooled to a
-// temporary file and sent as the second part), or CSV rows into import_metadata/. The
-// closing multipart boundary is written only from final(), i.e. only after upstream ended
-// without error and the stale guard agreed; destroy(err) aborts the request instead, so a
-// server never receives a complete body for an invalid or truncated input (a complete body
-// would be a sync that archives everything missing from it).
+// Secoda records → one multipart upload: an objectMode Writable that spools validated
+// resources (and lineage) to temporary files and sends them as one import_jsonl_metadata/
+// request with Content-Length, or CSV rows to import_metadata/; with `chunked` it streams
+// them live instead. The closing multipart boundary is sent only from final(), i.e. only
+// after upstream ended without error and the guards agreed (not empty; the server's
+// resource count and the local id state not archiving more than max-stale); destroy(err)
+// aborts instead, so a server never receives a complete body for an invalid, truncated or
+// shrunken input (a complete body is a sync that archives everything missing from it).
 
 import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, type WriteStream } from 'node:fs'
@@ -15,6 +16,7 @@ import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
 import { SecodaError } from '../errors.js'
 import type { ReplayableBody, SecodaClient } from './http.js'
+import { catalogCount } from './integrations.js'
 import { isLineage, serializeRecord, type SecodaRecord } from '../records.js'
 import { StaleGuard, type StaleCounts, type StaleGuardOptions } from './stale-guard.js'
 import type { Report } from '../report.js'
@@ -45,8 +47,22 @@ export interface UploadOptions {
   /** Which endpoint and file format. Default 'jsonl'. */
   format?: 'jsonl' | 'csv'
   parts?: PartNames
-  /** Write the whole body to temporary files first, then send it with Content-Length (retryable). Default false. */
-  spool?: boolean
+  /**
+   * Stream the body live with chunked transfer encoding instead of spooling it to temporary
+   * files and sending it with Content-Length. Not retryable; only for servers known to accept
+   * chunked request bodies (Secoda documents Content-Length bodies only). Default false.
+   */
+  chunked?: boolean
+  /** Send an upload with no resources (a sync that archives everything). Default false: UPLOAD_EMPTY. */
+  allowEmpty?: boolean
+  /**
+   * Ask the server how many resources the integration holds (resource/catalog) and refuse,
+   * before the closing boundary, an upload carrying fewer than (1 − maxStale) × that count.
+   * Default true. Uses `stale.maxStale` / `stale.allowStale` (also when the local guard is off).
+   */
+  serverGuard?: boolean
+  /** Send a 0-byte lineage part when there are no lineage edges (Python form handling rejects empty file parts). Default false: the part is left out. */
+  emptyLineagePart?: boolean
   /** Do everything (encode, count, stale check) but send nothing and store no state. Default false. */
   dryRun?: boolean
   /** Stale guard settings, or false to switch it off. Default on with its defaults. */
@@ -76,12 +92,36 @@ export interface UploadResult {
   attempts: number
   /** Body bytes (sent, or that would have been sent). */
   bytes: number
-  /** Body framing used. */
+  /** Body framing used: `content-length` (spooled, the default) or `chunked` (--chunked). */
   framing: 'content-length' | 'chunked'
   resources: number
   lineage: number
+  /** Whether the lineage part was sent (it is left out when empty, unless emptyLineagePart). */
+  lineagePart?: boolean
   /** Stale-guard counts (undefined when the guard is off). */
   stale?: StaleCounts
+  /** Server-side guard: resources the integration held before, and this upload's count compared with it. */
+  server?: { previous: number; uploading: number } | { skipped: string }
+}
+
+/** How far a failed upload got: whether the server can have received a complete body. */
+export interface UploadProgress {
+  /** True once the closing boundary was handed to the connection (a complete body may have reached the server). */
+  closingBoundarySent: boolean
+  /** Requests made. */
+  attempts: number
+}
+
+/** Spool directories of unfinished uploads, removed at exit whatever ends the process. */
+const liveSpools = new Set<string>()
+let exitHook = false
+function trackSpool(dir: string): void {
+  liveSpools.add(dir)
+  if (exitHook) return
+  exitHook = true
+  process.once('exit', () => {
+    for (const d of liveSpools) rmSync(d, { recursive: true, force: true })
+  })
 }
 
 const CRLF = '\r\n'
@@ -158,11 +198,16 @@ export class UploadSink extends Writable {
   readonly options: Readonly<UploadOptions>
   /** Set once the upload was accepted (or the dry run finished). */
   result: UploadResult | undefined
+  /** How far the upload got (read it after a failure). */
+  readonly progress: UploadProgress = { closingBoundarySent: false, attempts: 0 }
   readonly #mp = new Multipart()
   readonly #format: 'jsonl' | 'csv'
   readonly #names: Required<PartNames>
   readonly #live: boolean
   readonly #guard: StaleGuard | undefined
+  readonly #maxStale: number
+  readonly #allowStale: boolean
+  readonly #serverCount: Promise<{ n: number } | { error: unknown } | { skipped: string }>
   readonly #abort = new AbortController()
   readonly #tmp: string
   #body: PassThrough | undefined
@@ -194,12 +239,27 @@ export class UploadSink extends Writable {
       lineageFilename: p.lineageFilename ?? 'lineage.jsonl',
       csvFilename: p.csvFilename ?? 'columns.csv',
     }
+    const staleOpts = options.stale === false ? {} : (options.stale ?? {})
     this.#guard =
       options.stale === false
         ? undefined
         : new StaleGuard({ ...options.stale, baseUrl: options.client.baseUrl, integrationId: options.integrationId })
-    this.#live = !options.spool && !options.dryRun
+    this.#maxStale = this.#guard?.options.maxStale ?? staleOpts.maxStale ?? 0.1
+    this.#allowStale = staleOpts.allowStale ?? false
+    // Asked at once, so the answer is there by the end of the input; settled, never rejected
+    // (an unhandled rejection would end the process before the sink decides what it means).
+    this.#serverCount =
+      options.serverGuard === false
+        ? Promise.resolve({ skipped: 'switched off' })
+        : catalogCount(options.client, options.integrationId, this.#abort.signal).then(
+            (n) => ({ n }),
+            (error: unknown) => ({ error }),
+          )
+    this.#live = options.chunked === true && !options.dryRun
+    // mkdtemp: a new directory with an unpredictable name, mode 0700; the files in it are
+    // created exclusively ('wx') with mode 0600.
     this.#tmp = mkdtempSync(path.join(options.tmpDir ?? tmpdir(), 'secoda-upload-'))
+    trackSpool(this.#tmp)
     const chunk = options.chunkBytes ?? 64 * 1024
     // One promise for "the live request failed", shared by every backpressure wait (a new
     // reaction per wait would pile up on the response promise for the whole upload).
@@ -217,13 +277,14 @@ export class UploadSink extends Writable {
           ? this.#mp.first(this.#names.csv, this.#names.csvFilename, 'text/csv')
           : this.#mp.first(this.#names.resources, this.#names.resourcesFilename, 'application/x-ndjson')
       void this.#main.raw(first)
+    } else if (options.dryRun) {
+      this.#main = new ChunkWriter(nullSink(), chunk, failed)
     } else {
-      this.#mainFile = createWriteStream(path.join(this.#tmp, 'part1'))
-      this.#main = new ChunkWriter(options.dryRun && !options.spool ? nullSink() : this.#mainFile, chunk, failed)
+      this.#mainFile = this.#watch(spoolFile(path.join(this.#tmp, 'part1')))
+      this.#main = new ChunkWriter(this.#mainFile, chunk, failed)
     }
-    if (this.#mainFile) this.#watch(this.#mainFile)
     if (this.#format === 'jsonl') {
-      this.#lineageFile = this.#watch(createWriteStream(path.join(this.#tmp, 'lineage')))
+      this.#lineageFile = this.#watch(spoolFile(path.join(this.#tmp, 'lineage')))
       this.#lineage = new ChunkWriter(this.#lineageFile, chunk, failed)
     }
     if (options.signal) {
@@ -235,11 +296,12 @@ export class UploadSink extends Writable {
   }
 
   /**
-   * Open the live request. Called with the first record (or at the end of an empty input),
-   * not at construction: an input that cannot even be opened then costs no request.
+   * Open the live request. Called with the first record, not at construction: an input that
+   * cannot even be opened then costs no request.
    */
   #start(): void {
     if (this.#response || !this.#live) return
+    this.progress.attempts = 1
     this.#response = this.options.client.send({
       method: 'POST',
       path: this.#path(),
@@ -341,39 +403,86 @@ export class UploadSink extends Writable {
     )
   }
 
+  /** Resources the body carries: records, less what the CSV writer dropped (non-table entities, empty tables). */
+  #carried(): number {
+    if (!this.#csv) return this.#resources
+    const d = this.#csv.dropped
+    return Math.max(0, this.#resources - d.entities - d.emptyTables - d.nestedColumns)
+  }
+
+  /**
+   * The guards, run with the whole input read and before the closing boundary: an upload
+   * without resources, one carrying fewer than (1 − maxStale) × what the server holds, and
+   * (local state) one missing more than maxStale of the ids the previous upload sent.
+   */
+  async #checkGuards(): Promise<Pick<UploadResult, 'server' | 'stale'>> {
+    const carried = this.#carried()
+    const counted = await this.#serverCount
+    const held = 'n' in counted ? counted.n : undefined
+    const id = this.options.integrationId
+    if (carried === 0 && !this.options.allowEmpty) {
+      throw new SecodaError(
+        'UPLOAD_EMPTY',
+        `the upload carries no resources${this.#csv && this.#resources > 0 ? ` (the CSV format dropped all ${this.#resources})` : ''}: as a sync it would archive every resource integration ${id} holds${held !== undefined ? ` (${held} now)` : ''}; nothing was sent. Check the input; --allow-empty sends an empty sync on purpose`,
+      )
+    }
+    let server: UploadResult['server']
+    if ('error' in counted) {
+      if (!this.#allowStale) throw counted.error
+      server = { skipped: `--allow-stale: ${(counted.error as Error).message}` }
+    } else if ('skipped' in counted) server = undefined
+    else {
+      server = { previous: counted.n, uploading: carried }
+      const floor = (1 - this.#maxStale) * counted.n
+      if (carried < floor && !this.#allowStale) {
+        const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`
+        throw new SecodaError(
+          'UPLOAD_STALE',
+          `integration ${id} holds ${counted.n} resources and this upload carries ${carried}: as a sync it would archive about ${counted.n - carried} (${pct((counted.n - carried) / counted.n)}, more than --max-stale ${pct(this.#maxStale)}); nothing was synced. If the removals are intended, rerun with --allow-stale`,
+        )
+      }
+    }
+    const stale = this.#guard?.check()
+    const out: Pick<UploadResult, 'server' | 'stale'> = {}
+    if (server) out.server = server
+    if (stale) out.stale = stale
+    return out
+  }
+
   async #finish(): Promise<void> {
-    this.#start()
     if (this.#csv) {
       this.#csv.end(this.#csvEmit)
       const tail = this.#takeCsvOut()
       if (tail) await this.#main.add(tail)
     }
     await this.#main.flush()
-    // The stale check needs the complete id list: it runs here, before the closing
-    // boundary, so refusing still leaves the server with an incomplete body.
-    const stale = this.#guard?.check()
+    // The guards need the whole input: they run here, before the closing boundary, so a
+    // refusal still leaves the server with an incomplete body (or no request at all).
+    const guards = await this.#checkGuards()
     if (this.#lineageFile) {
       await this.#lineage!.flush()
       await endFile(this.#lineageFile)
     }
-    const lineagePath = path.join(this.#tmp, 'lineage')
+    const lineagePath =
+      this.#format === 'jsonl' && (this.#edges > 0 || this.options.emptyLineagePart) ? path.join(this.#tmp, 'lineage') : undefined
     let status: number | undefined
     let response: string | undefined
-    let attempts = 0
     let bytes: number
     if (this.#live) {
-      if (this.#format === 'jsonl') {
+      this.#start()
+      if (lineagePath) {
         await this.#main.raw(this.#mp.next(this.#names.lineage, this.#names.lineageFilename, 'application/x-ndjson'))
         for await (const c of createReadStream(lineagePath)) await this.#main.raw(c as Buffer)
       }
+      this.progress.closingBoundarySent = true
       await this.#main.raw(this.#mp.close())
       this.#body!.end()
       bytes = this.#main.bytes
       const res = await this.#response!
-      ;({ status, body: response, attempts } = res)
+      ;({ status, body: response } = res)
     } else {
-      await endFile(this.#mainFile!)
-      const body = this.#fileBody(path.join(this.#tmp, 'part1'), this.#format === 'jsonl' ? lineagePath : undefined)
+      if (this.#mainFile) await endFile(this.#mainFile)
+      const body = this.#fileBody(path.join(this.#tmp, 'part1'), lineagePath)
       bytes = body.length!
       if (!this.options.dryRun) {
         const res = await this.options.client.send({
@@ -383,7 +492,7 @@ export class UploadSink extends Writable {
           body,
           signal: this.#abort.signal,
         })
-        ;({ status, body: response, attempts } = res)
+        ;({ status, body: response } = res)
       }
     }
     this.result = {
@@ -392,43 +501,44 @@ export class UploadSink extends Writable {
       dryRun: this.options.dryRun ?? false,
       status,
       response,
-      attempts,
+      attempts: this.progress.attempts,
       bytes,
       framing: this.#live ? 'chunked' : 'content-length',
       resources: this.#resources,
       lineage: this.#edges,
+      ...guards,
     }
-    if (stale) this.result.stale = stale
+    if (this.#format === 'jsonl') this.result.lineagePart = lineagePath !== undefined
     this.#cleanup()
     // After `result` is set: the server has the upload, so a state-file failure must not be
     // reported as "nothing synced" (destroy() only aborts while result is unset).
     if (!this.options.dryRun) this.#guard?.commit()
   }
 
-  /** A replayable body over spooled part files, with its exact length. */
+  /** A replayable body over spooled part files, with its exact length; records when the closing boundary goes out. */
   #fileBody(part1: string, lineage: string | undefined): ReplayableBody {
     const n = this.#names
     const pieces: Array<Buffer | string> =
       this.#format === 'csv'
-        ? [this.#mp.first(n.csv, n.csvFilename, 'text/csv'), part1, this.#mp.close()]
-        : [
-            this.#mp.first(n.resources, n.resourcesFilename, 'application/x-ndjson'),
-            part1,
-            this.#mp.next(n.lineage, n.lineageFilename, 'application/x-ndjson'),
-            lineage!,
-            this.#mp.close(),
-          ]
-    const dry = this.options.dryRun && !this.options.spool
-    let length = 0
+        ? [this.#mp.first(n.csv, n.csvFilename, 'text/csv'), part1]
+        : [this.#mp.first(n.resources, n.resourcesFilename, 'application/x-ndjson'), part1]
+    if (lineage) pieces.push(this.#mp.next(n.lineage, n.lineageFilename, 'application/x-ndjson'), lineage)
+    const close = this.#mp.close()
+    const dry = this.options.dryRun
+    let length = close.length
     for (const p of pieces) length += typeof p === 'string' ? (dry && p === part1 ? this.#main.bytes : statSync(p).size) : p.length
+    const progress = this.progress
     return {
       replayable: true,
       length,
       async *open() {
+        progress.attempts++
         for (const p of pieces) {
           if (typeof p === 'string') yield* createReadStream(p, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>
           else yield p
         }
+        progress.closingBoundarySent = true
+        yield close
       },
     }
   }
@@ -450,7 +560,13 @@ export class UploadSink extends Writable {
 
   #cleanup(): void {
     rmSync(this.#tmp, { recursive: true, force: true })
+    liveSpools.delete(this.#tmp)
   }
+}
+
+/** A spool file: created exclusively (never an existing file or a planted link), readable by the owner only. */
+function spoolFile(p: string): WriteStream {
+  return createWriteStream(p, { flags: 'wx', mode: 0o600 })
 }
 
 function nullSink(): Writable {

@@ -1,6 +1,7 @@
 // `secoda-convert upload [files..|-] --integration ID`: read Secoda JSONL (mixed or split) or
-// columns CSV, validate it, and stream it into one upload; the request is cut before its
-// closing boundary when anything is wrong, so Secoda never syncs a bad or partial file.
+// columns CSV, validate it, and send it as one upload (spooled, Content-Length; or live with
+// --chunked); the closing boundary is never sent when anything is wrong (invalid input, no
+// resources, a stale guard's refusal), so Secoda never syncs a bad, partial or shrunken file.
 
 import type { Argv, CommandModule } from 'yargs'
 import { readSecodaFiles } from '../../run/read-records.js'
@@ -24,7 +25,7 @@ export function defaultUploadFormat(files: readonly string[]): 'jsonl' | 'csv' {
 
 export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
   command: 'upload [files..]',
-  describe: 'Validate Secoda JSONL or CSV files and upload them to a custom integration (streaming); stdin when no file',
+  describe: 'Validate Secoda JSONL or CSV files and upload them to a custom integration, guarded against wiping it; stdin when no file',
   builder: (y: Argv<GlobalArgs>) =>
     uploadOptions(policyOptions(y))
       .positional('files', {
@@ -55,10 +56,10 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
         '$0 upload columns.csv --integration-name warehouse --create --region eu',
         'CSV to an integration found (or created) by name',
       )
-      .example('$0 upload export.jsonl --integration ID --spool', 'send with Content-Length; retried on 429/5xx')
+      .example('$0 upload export.jsonl --integration ID --chunked', 'stream live (chunked) to a server known to accept it; not retried')
       .example(
         '$0 upload out/ --integration ID --dry-run',
-        'validate and run the stale check without sending',
+        'validate and run both stale guards without sending',
       ) as unknown as Argv<UploadCommandArgs>,
   handler: async (argv) => {
     const report = createReport(argv)
