@@ -406,7 +406,7 @@ export class UploadSink extends Writable {
   /** Resources the body carries: records, less what the CSV writer dropped (non-table entities, empty tables). */
   #carried(): number {
     if (!this.#csv) return this.#resources
-    const d = this.#csv.dropped
+    const d = this.#csv.info.dropped
     return Math.max(0, this.#resources - d.entities - d.emptyTables - d.nestedColumns)
   }
 
