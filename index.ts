@@ -1,144 +1,38 @@
-// secoda-convert's library API: the record model, the stream transforms, and the functions
-// behind each CLI command, for scripts that compose them with pipeline().
+// secoda-convert's library API: the record model, one stream factory per source, the
+// readers, validator and writers, and the functions behind the CLI commands, for scripts
+// that compose the stages with pipeline(). Everything else (stage classes, scanners, CLI
+// plumbing) is behind `secoda-convert/internals`, which follows the source files and may
+// change in any release. The README's "Library" table lists exactly these names.
 
-export * from './lib/records.js'
-export * from './lib/errors.js'
-export { createIdBuilder, defaultIds, type IdBuilder, type IdOptions } from './lib/ids.js'
-export { Report, type ReportOptions, type Summary } from './lib/report.js'
-export { IdIndex, hash64 } from './lib/id-index.js'
-export {
-  openInput,
-  gunzipIfNeeded,
-  peekUntil,
-  displayName,
-  inputSize,
-  isGzip,
-  estimateIdsFromSize,
-  type InputOptions,
-} from './lib/input.js'
-export { Utf8Checker, createUtf8Guard } from './lib/utf8.js'
+// the record model
+export { isLineage, serializeRecord, type LineageEdge, type LineageId, type Resource, type SecodaRecord } from './lib/records.js'
+export { createIdBuilder, type IdBuilder } from './lib/ids.js'
+// errors, diagnostics and the error policy
+export { CODES, SecodaError, isSecodaError, type Diagnostic, type ErrorCode } from './lib/errors.js'
+export { Report, type Summary } from './lib/report.js'
+// input: files or stdin, gzip detected
+export { openInput } from './lib/input.js'
+// sources: bytes → records (or, for the direct columns path, → Secoda CSV bytes)
+export { createDbtManifestStream } from './transforms/dbt/manifest.js'
+export { readDbtCatalog } from './transforms/dbt/catalog.js'
+export { createPgDumpTransform } from './transforms/sql/pg-dump.js'
+export { createMysqlDumpTransform } from './transforms/sql/mysql-dump.js'
+export { createInfoSchemaColumnsReader, readTablesExport } from './transforms/info-schema/columns.js'
+export { createInfoSchemaCsvConverter } from './transforms/info-schema/direct-csv.js'
+// the Secoda-format stages: readers, validator, writers
+export { createJsonlReader } from './transforms/from-jsonl.js'
+export { createSecodaCsvReader } from './transforms/from-secoda-csv.js'
+export { createValidator } from './transforms/validate.js'
+export { createJsonlWriter, createSplitJsonlWriter } from './transforms/to-jsonl.js'
+export { createCsvWriter } from './transforms/to-csv.js'
 export { createAtomicWriteStream } from './lib/atomic-file.js'
-export {
-  asStream,
-  chain,
-  iterateStage,
-  stageInfo,
-  type StageCore,
-  type StageInfo,
-  type StageMode,
-  type StageStream,
-  type Emit,
-} from './lib/stream.js'
-export {
-  runConversion,
-  csvBytesSource,
-  stdoutWriter,
-  abortMarker,
-  BrokenPipeError,
-  CSV_FILE_NAME,
-  type OutputOptions,
-  type RunOptions,
-} from './lib/run/pipeline.js'
-export { readSecodaFiles, readSecodaFile, expandInputs, detectFormat, type ReadOptions, type SecodaFormat } from './lib/run/read-records.js'
+// the stage protocol: a stream-free core → a Transform, two cores → one, a core → an async generator
+export { asStream, chain, iterateStage, stageInfo, type StageCore, type StageInfo } from './lib/stream.js'
+// what the commands run
+export { csvBytesSource, runConversion } from './lib/run/pipeline.js'
+export { readSecodaFiles } from './lib/run/read-records.js'
 export { main } from './lib/cli/main.js'
-export { createJsonlReader, JsonlParser, ABORT_MARKER_KEY, type JsonlReaderOptions, type JsonlInfo } from './transforms/from-jsonl.js'
-export { createSecodaCsvReader, SecodaCsvMapper, type SecodaCsvReaderOptions } from './transforms/from-secoda-csv.js'
-export { createValidator, Validator, type ValidatorOptions } from './transforms/validate.js'
-export { createJsonlWriter, createSplitJsonlWriter, SPLIT_FILES, type JsonlKind, type JsonlWriterOptions } from './transforms/to-jsonl.js'
-export {
-  createCsvWriter,
-  CsvWriter,
-  csvHeader,
-  isViewType,
-  type CsvWriterOptions,
-  type SortOrderHeader,
-  type CsvDropped,
-} from './transforms/to-csv.js'
-export {
-  SqlSplitter,
-  splitSql,
-  type SqlSplitterOptions,
-  type SqlStatement,
-  type SqlDialect,
-  type StatementKind,
-} from './lib/scan/sql-splitter.js'
-export { PgDumpConverter, createPgDumpTransform, pgDumpRecords, loadPgParser, type PgDumpOptions } from './transforms/sql/pg-dump.js'
-export {
-  MysqlDumpConverter,
-  createMysqlDumpTransform,
-  mysqlDumpRecords,
-  tokenizeMysql,
-  type MysqlDumpOptions,
-} from './transforms/sql/mysql-dump.js'
-export { SqlCatalog, sqlDefinition, type RelationState, type ColumnState, type RelationKind } from './transforms/sql/catalog.js'
-export {
-  DbtManifestConverter,
-  createDbtManifestStream,
-  convertDbtManifest,
-  DBT_MANIFEST_MAX_VERSION,
-  type DbtManifestOptions,
-} from './transforms/dbt/manifest.js'
-export {
-  DbtCatalog,
-  DbtCatalogReader,
-  readDbtCatalog,
-  compactCatalogEntry,
-  type CatalogTable,
-  type DbtCatalogOptions,
-} from './transforms/dbt/catalog.js'
-export {
-  JsonSectionScanner,
-  jsonErrorPosition,
-  findJsonError,
-  type SectionMode,
-  type ScanPosition,
-  type JsonSectionHandler,
-  type JsonSectionScannerOptions,
-  type EntryFields,
-  type LazyMembers,
-} from './lib/scan/json-sections.js'
-export { InfoSchemaCsv, createInfoSchemaCsvConverter, type InfoSchemaCsvOptions } from './transforms/info-schema/direct-csv.js'
-export {
-  InfoSchemaColumns,
-  createInfoSchemaColumnsReader,
-  readTablesExport,
-  type InfoSchemaOptions,
-  type ExportFormat,
-} from './transforms/info-schema/columns.js'
-export { formatColumnType, nativeTableType, type TableInfo, type TablesInfo } from './transforms/info-schema/rules.js'
-export { CsvScanner, parseCsv, type CsvRow, type CsvScannerOptions } from './lib/scan/csv.js'
-export { quoteCsvField } from './lib/csv-quote.js'
-export { MysqlBatchScanner, unescapeMysqlBatch, type MysqlBatchOptions } from './lib/scan/mysql-batch.js'
-export { createUploadSink, uploadRecords, UploadSink, type UploadOptions, type UploadResult, type PartNames } from './lib/upload/sink.js'
-export {
-  SecodaClient,
-  ApiKey,
-  resolveApiSettings,
-  isLoopbackHost,
-  parseRetryAfter,
-  REGION_URLS,
-  type ApiSettings,
-  type ApiSettingsInput,
-  type ClientOptions,
-  type Region,
-  type ReplayableBody,
-  type LiveBody,
-  type SendRequest,
-  type SendResult,
-} from './lib/upload/http.js'
-export {
-  findOrCreateIntegration,
-  listIntegrations,
-  type Integration,
-  type FindIntegrationOptions,
-  type FoundIntegration,
-} from './lib/upload/integrations.js'
-export {
-  StaleGuard,
-  IdHashSet,
-  compareSorted,
-  defaultStateDir,
-  type StaleCounts,
-  type StaleGuardOptions,
-} from './lib/upload/stale-guard.js'
-export { runUpload, prepareUpload, uploadOptions, conversionUploadOptions, type UploadArgs } from './lib/cli/upload-options.js'
+// the uploader
+export { createUploadSink, uploadRecords, type UploadOptions, type UploadResult } from './lib/upload/sink.js'
+export { SecodaClient, resolveApiSettings } from './lib/upload/http.js'
+export { findOrCreateIntegration } from './lib/upload/integrations.js'

@@ -1,6 +1,6 @@
 // Benchmark: dbt manifest.json → resources.jsonl + lineage.jsonl, against JSON.parse.
 //
-//   npx tsc -p . && node dist/bench/dbt-manifest.js [--size-mb 1024] [--baseline-mb 400]
+//   npm run build:bench && node dist-bench/bench/dbt-manifest.js [--size-mb 1024] [--baseline-mb 400]
 //
 // Generates (once, kept in bench/data/, git-ignored) a manifest of --baseline-mb, which
 // JSON.parse can still load, and one of --size-mb (default 1 GiB, which it cannot: V8's
@@ -127,7 +127,7 @@ async function childConvert(file: string, write: boolean): Promise<ChildResult> 
  * its summary line.
  */
 function childCli(file: string): ChildResult {
-  const bin = path.join(repo, 'dist', 'bin', 'secoda-convert.js')
+  const bin = path.join(here, '..', 'bin', 'secoda-convert.js')
   const hook =
     'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH "+JSON.stringify({rss:u.maxRSS,cpu:(u.userCPUTime+u.systemCPUTime)/1e6})+"\\n")})'
   const t0 = process.hrtime.bigint()

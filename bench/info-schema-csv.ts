@@ -13,7 +13,7 @@
 //             character_maximum_length, numeric_precision/scale; no comments. Modelled on the
 //             rows a PostgreSQL 15 server writes (bench/results-info-schema-csv.md).
 //
-// Run:   npx tsc -p . && node dist/bench/info-schema-csv.js
+// Run:   npm run build:bench && node dist-bench/bench/info-schema-csv.js
 // Env:   BENCH_LAYOUT=both|mysql|postgres (default both: one table per layout),
 //        BENCH_MB=370 (size of each generated export), BENCH_ONLY=ours,python (variants to run;
 //        `parsers` for the parsers-alone table), BENCH_REPS=2 (rounds; each variant's best round
@@ -49,7 +49,7 @@ import { InfoSchemaColumns } from '../transforms/info-schema/columns.js'
 import type { Resource } from '../lib/records.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const repo = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..')
+const repo = path.resolve(here, here.includes(`${path.sep}dist-bench${path.sep}`) ? '../..' : '..')
 const dataDir = path.join(repo, 'bench', 'data')
 
 /** Export layouts the benchmark generates (see the header comment). */

@@ -2,7 +2,7 @@
 // statements each can read, and parse time per statement. It backs the choice of
 // libpg-query recorded in docs/sql.md.
 //
-// Run:  npx tsc -p . && node dist/bench/pg-parsers.js [dump.sql ...]
+// Run:  npm run build:bench && node dist-bench/bench/pg-parsers.js [dump.sql ...]
 // libpg-query is a dependency; the alternatives are measured when installed next to it
 // (`npm install --no-save pgsql-ast-parser@12 node-sql-parser@5`), else reported as absent.
 // Default inputs: the repository's pg-dump fixtures and ../shared/samples/postgres.

@@ -1,9 +1,9 @@
 // Benchmark: data-heavy SQL dumps → Secoda records, against raw read throughput of the same
 // file in the same run (issue 4 target: conversion ≥ 40% of raw read; RSS flat).
 //
-// Run:  npx tsc -p . && node dist/bench/sql-dump.js            (≈1 GB pg_dump COPY + ≈1 GB mysqldump INSERT)
-//       SIZE_MB=200 node dist/bench/sql-dump.js                (smaller inputs)
-//       KINDS=pg node dist/bench/sql-dump.js                   (one kind: pg | mysql)
+// Run:  npm run build:bench && node dist-bench/bench/sql-dump.js            (≈1 GB pg_dump COPY + ≈1 GB mysqldump INSERT)
+//       SIZE_MB=200 node dist-bench/bench/sql-dump.js                (smaller inputs)
+//       KINDS=pg node dist-bench/bench/sql-dump.js                   (one kind: pg | mysql)
 // Inputs are generated once under bench/data/ (git-ignored) and reused.
 
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'

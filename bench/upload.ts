@@ -4,8 +4,8 @@
 // RSS sampled along the way, plus uploads to a server that reads slowly (client memory must
 // not grow with the input).
 //
-// Run:   npx tsc -p . && node --expose-gc dist/bench/upload.js [sizeMB=200] [slowMBps=20] [rounds=3] [narrow|wide]
-//        node --expose-gc dist/bench/upload.js 1024 20 2     # the 1 GB run
+// Run:   npm run build:bench && node --expose-gc dist-bench/bench/upload.js [sizeMB=200] [slowMBps=20] [rounds=3] [narrow|wide]
+//        node --expose-gc dist-bench/bench/upload.js 1024 20 2     # the 1 GB run
 // (--expose-gc lets each run start from a collected heap, so runs do not inherit RSS.)
 // Input is generated under bench/data/ (git-ignored). The server runs in a child process
 // (store: 'count', so it counts instead of writing to disk) so that client and

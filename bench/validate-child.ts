@@ -1,5 +1,5 @@
 // One measured run for bench/validate.ts, in its own process so peak RSS is its own:
-//   node dist/bench/validate-child.js ours|split2 FILE
+//   node dist-bench/bench/validate-child.js ours|split2 FILE
 // Prints {wall, cpu, maxRssMB, extra} as JSON.
 
 import { createReadStream } from 'node:fs'

@@ -6,7 +6,7 @@
 // ratio to the Python baseline, peak RSS against the budget (100 MB + 64 bytes per id), and
 // peak RSS for a ~100 MB input next to the ~800 MB one (memory must stay flat).
 //
-// Run: npm run build && node dist/bench/validate.js [--records 3000000] [--rounds 2]
+// Run: npm run build:bench && node dist-bench/bench/validate.js [--records 3000000] [--rounds 2]
 // Input files are generated under bench/data/ (git-ignored) on first use.
 
 import { existsSync, statSync, writeFileSync, mkdirSync } from 'node:fs'

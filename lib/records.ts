@@ -87,6 +87,7 @@ export interface TablesFromQueryId {
   type: 'tables_from_query'
   sql: string
 }
+/** One end of a lineage edge: a Secoda resource by id, an external table or column, or SQL. */
 export type LineageId = InternalResourceId | ExternalTableId | ExternalColumnId | TablesFromQueryId
 
 /** A lineage.jsonl line. */

@@ -56,9 +56,15 @@ export async function collect<T = unknown>(stream: AsyncIterable<T>): Promise<T[
   return out
 }
 
-/** Compare with a golden file; UPDATE_GOLDEN=1 rewrites it instead. */
+/**
+ * The expected text of a golden file, to compare `actual` with. UPDATE_GOLDEN=1 (re)writes
+ * it from `actual` instead. A missing golden file is an error otherwise: a test that wrote
+ * its own expectation would pass whatever the code produced.
+ */
 export function golden(path: string, actual: string): string {
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, actual)
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(path, actual)
+  else if (!existsSync(path))
+    throw new Error(`golden file ${path} is missing: run the test with UPDATE_GOLDEN=1 to create it, then review it`)
   return readFileSync(path, 'utf8')
 }
 

@@ -20,7 +20,7 @@ function walk(dir: string): string[] {
   return out
 }
 
-const sources = [...walk('lib'), ...walk('transforms'), ...walk('bin'), 'index.ts']
+const sources = [...walk('lib'), ...walk('transforms'), ...walk('bin'), 'index.ts', 'internals.ts']
 
 /** The layer a source file belongs to (README "Layout"). */
 export function layerOf(file: string): string {
@@ -30,7 +30,7 @@ export function layerOf(file: string): string {
     return parts[1]! // run, upload, testing, cli
   }
   if (parts[0] === 'transforms') return parts.length === 2 ? 'stages' : `family:${parts[1]}`
-  return 'entry' // index.ts, bin/
+  return 'entry' // index.ts, internals.ts, bin/
 }
 
 /** What each layer may import (besides itself). */
@@ -160,4 +160,6 @@ t.test('the rule itself: a few known placements', async (t) => {
   t.notOk(allowed('stages', 'family:dbt'))
   t.notOk(allowed('upload', 'cli'))
   t.ok(allowed('family:sql', 'stages'))
+  t.equal(layerOf('internals.ts'), 'entry')
+  t.notOk(allowed('cli', 'entry'))
 })

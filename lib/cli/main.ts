@@ -15,7 +15,7 @@ import { testServerCommand } from './commands/test-server.js'
 
 /** Every command, in the order --help lists them. */
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own argument type
-export const commands: CommandModule<GlobalArgs, any>[] = [
+const commands: CommandModule<GlobalArgs, any>[] = [
   validateCommand,
   convertCommand,
   dbtCommand,
