@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (from Debian packages) and start a PostgreSQL and a MariaDB server on loopback for
-# the real-server tests of the pg-dump / mysql-dump / columns sources (issue 4).
+# the real-server tests of the pg-dump / mysql-dump / columns sources (docs/sql.md, "Tests
+# against real servers").
 #
 # Idempotent: packages already installed are not reinstalled, running servers are left as
 # they are. Needs root (CI and the dev machines run as root).

@@ -1,10 +1,10 @@
 // Benchmark: information_schema.columns CSV export → Secoda columns CSV, ours against Python's
-// csv module doing the same mapping, measured in the same run (issue 4 target: ≥ 2×), plus
+// csv module doing the same mapping, measured in the same run (target ≥ 2×, docs/columns.md), plus
 // the CSV parsers we considered (csv-parse, papaparse, uDSV) with the same mapping and writer.
 // Two Python baselines, same mapping, same output bytes: `python` (csv.reader with header
 // indexes → csv.writer: the fastest plain script) and `python-dict` (csv.DictReader → a dict
-// per row → csv.DictWriter: how most scripts map columns by name; the issue's reference
-// figure, 22.8 MB/s, lies in its range here). Ratios are printed against both.
+// per row → csv.DictWriter: how most scripts map columns by name; the 22.8 MB/s reference
+// figure of docs/columns.md "Benchmark" lies in its range here). Ratios are printed against both.
 // Two export layouts, each with its own Python baseline, because the shape decides the speed:
 //   mysql     MySQL 8 `SELECT * FROM information_schema.columns`: 22 columns, column_type
 //             holds the full type, ~1 in 3 columns commented.
@@ -412,7 +412,7 @@ const PYTHON_POSTGRES = csvReaderScript(
 
 /**
  * The same mapping written the way most Python scripts map CSV by header name: csv.DictReader
- * → a dict per output row → csv.DictWriter, for either layout. A second baseline: the issue's
+ * → a dict per output row → csv.DictWriter, for either layout. A second baseline: the outside
  * reference figure (Python 22.8 MB/s on a 371 MB export) is in this script's range here, not
  * in the csv.reader one's (see bench/results-info-schema-csv.md). Output identical to both.
  */

@@ -5,7 +5,8 @@
 // Run:  npm run build:bench && node dist-bench/bench/pg-parsers.js [dump.sql ...]
 // libpg-query is a dependency; the alternatives are measured when installed next to it
 // (`npm install --no-save pgsql-ast-parser@12 node-sql-parser@5`), else reported as absent.
-// Default inputs: the repository's pg-dump fixtures and ../shared/samples/postgres.
+// Default inputs: the repository's pg-dump fixtures, plus the PostgreSQL dumps of a samples
+// folder beside the clone (samples/postgres under a sibling `shared/`), when one is there.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'

@@ -1,5 +1,5 @@
 // Benchmark: data-heavy SQL dumps → Secoda records, against raw read throughput of the same
-// file in the same run (issue 4 target: conversion ≥ 40% of raw read; RSS flat).
+// file in the same run (target, docs/sql.md "Benchmark": conversion ≥ 40% of raw read; RSS flat).
 //
 // Run:  npm run build:bench && node dist-bench/bench/sql-dump.js            (≈1 GB pg_dump COPY + ≈1 GB mysqldump INSERT)
 //       SIZE_MB=200 node dist-bench/bench/sql-dump.js                (smaller inputs)

@@ -1,6 +1,6 @@
-// Benchmark for issue 2: validate a generated resources.jsonl (3 million tables and columns,
+// Benchmark: validate a generated resources.jsonl (3 million tables and columns,
 // ~800 MB) with every reference check, against baselines run in the same benchmark:
-//   - Python: json.loads per line plus a set of ids (the issue's baseline);
+//   - Python: json.loads per line plus a set of ids (the baseline of README "Benchmarks");
 //   - Node:   split2 + JSON.parse + a Set of ids (for reference).
 // Prints MB/s by wall clock and by CPU time (user+sys; steadier on a shared machine), the
 // ratio to the Python baseline, peak RSS against the budget (100 MB + 64 bytes per id), and

@@ -86,7 +86,7 @@ export const CODES = {
     exit: 1,
   },
   VALIDATION_FAILED: { summary: 'The run stopped because the input had errors (see the diagnostics before it)', exit: 1 },
-  // SQL dumps: pg_dump / mysqldump (issue 4, lib/scan/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
+  // SQL dumps: pg_dump / mysqldump (docs/sql.md; lib/scan/sql-splitter.ts, pg-dump.ts, mysql-dump.ts)
   SQL_UNTERMINATED: {
     summary: 'A dump ends inside a quoted string, dollar quote, comment or COPY data block (the position is where it began)',
     exit: 1,
@@ -96,7 +96,7 @@ export const CODES = {
     summary: 'The dump names no database (no CREATE DATABASE, \\connect or USE) and no --database/--schema was given',
     exit: 2,
   },
-  // upload (issue 5): configuration, HTTP, integration lookup, stale guard
+  // upload (docs/upload.md): configuration, HTTP, integration lookup, stale guard
   UPLOAD_CONFIG: {
     summary: 'Upload settings are missing or unsafe: no API key, bad --api-url/--region, plain http:// to a non-loopback host',
     exit: 2,

@@ -1,7 +1,7 @@
 // The one databuilder_id builder every source uses, so that the same physical table gets
 // the same id whichever source (dbt, pg_dump, mysqldump, information_schema) produced it.
 // Default: lower(database).lower(schema).lower(table)[.lower(column)], database left out
-// when the source has none. See ../shared/docs/secoda-formats.md, "databuilder_id conventions".
+// when the source has none. README "databuilder ids" states the rule for users.
 
 /** Options of the id builder. */
 export interface IdOptions {

@@ -1,6 +1,6 @@
 // The canonical Secoda record model: resources (resources.jsonl) and lineage edges
 // (lineage.jsonl), their field lists in output order, and the one JSONL serializer.
-// Spec: ../shared/docs/secoda-formats.md
+// Spec: Secoda's custom-integration documentation (https://docs.secoda.co); the rules checked are in README "Validation".
 
 /** The seven Secoda entity types, in the order they usually appear. */
 export const ENTITY_TYPES = ['database', 'schema', 'table', 'column', 'dashboard_group', 'dashboard', 'chart'] as const

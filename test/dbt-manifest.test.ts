@@ -10,7 +10,8 @@ import { DbtManifestConverter, convertDbtManifest, createDbtManifestStream } fro
 import { Validator } from '../transforms/validate.js'
 import { chunkings, chunksReadable, collect, fixture, golden, root } from './helpers.js'
 
-// CI has the samples at ../shared next to the clone; helpers' worktrees sit one level deeper.
+// Optional real third-party manifests, never copied into the repository: a `shared/samples/`
+// folder beside the clone (CI), or one level further up (a git worktree in a subfolder).
 const samples =
   [resolve(root, '..', 'shared', 'samples', 'dbt'), resolve(root, '..', '..', 'shared', 'samples', 'dbt')].find((d) => existsSync(d)) ??
   resolve(root, '..', 'shared', 'samples', 'dbt')
@@ -356,7 +357,7 @@ t.test('ids honour the id builder (prefix, case): manifest spelling for document
   )
 })
 
-// Real third-party manifests (../shared/samples/dbt), checked against an independent
+// Real third-party manifests (the optional samples folder, dbt/), checked against an independent
 // reading of each file with JSON.parse: tables, columns and lineage edges.
 t.test('real sample manifests convert and validate cleanly', { skip: existsSync(samples) ? false : 'samples absent' }, async (t) => {
   for (const file of readdirSync(samples)

@@ -18,7 +18,8 @@ import { rng } from './helpers.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.join(root, 'fixtures', 'info-schema')
-// CI has ../shared beside the clone; a worktree under /work/wt has it one level further up.
+// Optional real third-party exports, never copied into the repository: a `shared/samples/`
+// folder beside the clone (CI), or one level further up (a git worktree in a subfolder).
 const samples =
   [path.resolve(root, '..', 'shared'), path.resolve(root, '..', '..', 'shared')]
     .map((d) => path.join(d, 'samples', 'information-schema'))
@@ -280,27 +281,31 @@ t.test('stream factory', async (t) => {
   )
 })
 
-t.test('shared sample (skipped when ../shared is absent)', { skip: samples === '' && 'no shared samples' }, async (t) => {
-  for (const f of readdirSync(samples).filter((x) => x.endsWith('.csv'))) {
-    const report = new Report({ maxErrors: 1 })
-    const records = convert(readFileSync(path.join(samples, f)), { file: f, report, schema: 'agents_research' })
-    t.equal(report.errors, 0, `${f}: no errors`)
-    const tables = records.filter((r) => r.entity_type === 'table')
-    const columns = records.filter((r) => r.entity_type === 'column')
-    const lines = readFileSync(path.join(samples, f), 'utf8').trim().split('\n').length
-    t.equal(columns.length, lines - 1, `${f}: one column per row`)
-    t.ok(tables.length > 1, `${f}: ${tables.length} tables`)
-    t.equal(new Set(records.map((r) => r.databuilder_id)).size, records.length, 'ids unique')
-    for (const c of columns) {
-      t.ok(
-        tables.some((x) => x.databuilder_id === c.parent_databuilder_id),
-        `${c.databuilder_id} has its table`,
-      )
-      t.ok(Number.isInteger(c.sort_order) && c.sort_order! > 0)
+t.test(
+  'real third-party sample (skipped when the samples folder is absent)',
+  { skip: samples === '' && 'no shared samples' },
+  async (t) => {
+    for (const f of readdirSync(samples).filter((x) => x.endsWith('.csv'))) {
+      const report = new Report({ maxErrors: 1 })
+      const records = convert(readFileSync(path.join(samples, f)), { file: f, report, schema: 'agents_research' })
+      t.equal(report.errors, 0, `${f}: no errors`)
+      const tables = records.filter((r) => r.entity_type === 'table')
+      const columns = records.filter((r) => r.entity_type === 'column')
+      const lines = readFileSync(path.join(samples, f), 'utf8').trim().split('\n').length
+      t.equal(columns.length, lines - 1, `${f}: one column per row`)
+      t.ok(tables.length > 1, `${f}: ${tables.length} tables`)
+      t.equal(new Set(records.map((r) => r.databuilder_id)).size, records.length, 'ids unique')
+      for (const c of columns) {
+        t.ok(
+          tables.some((x) => x.databuilder_id === c.parent_databuilder_id),
+          `${c.databuilder_id} has its table`,
+        )
+        t.ok(Number.isInteger(c.sort_order) && c.sort_order! > 0)
+      }
+      t.ok(columns.some((c) => c.is_pk === true))
     }
-    t.ok(columns.some((c) => c.is_pk === true))
-  }
-})
+  },
+)
 
 t.test('mysql --batch text: detected from the header, chunking-invariant; format can be forced', async (t) => {
   const text = Buffer.from(

@@ -2,7 +2,7 @@
 // "Library" table naming exactly these exports, no CLI builders among them, and the
 // `./internals` entry carrying the stage modules' own exports.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import ts from 'typescript'
 import { root } from './helpers.js'
@@ -77,4 +77,29 @@ t.test('secoda-convert/internals carries the stage modules, not the CLI', async 
   t.notOk('main' in internals)
   t.notOk('uploadOptions' in internals)
   t.ok(Object.keys(internals).length > Object.keys(runtime).length)
+})
+
+t.test('every import from secoda-convert in the README and docs/ names an export of that entry', async (t) => {
+  const entries: Record<string, Record<string, unknown>> = {
+    'secoda-convert': runtime,
+    'secoda-convert/internals': await import('../internals.js'),
+    'secoda-convert/testing': await import('../lib/testing/server.js'),
+  }
+  const types = new Set(declared.filter((e) => !e.value).map((e) => e.name))
+  const files = ['README.md', ...readdirSync(join(root, 'docs')).map((f) => `docs/${f}`)]
+  let imports = 0
+  for (const file of files) {
+    const text = readFileSync(join(root, file), 'utf8')
+    for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(secoda-convert[^']*)'/g)) {
+      const entry = entries[m[2]!]
+      t.ok(entry, `${file}: ${m[2]} is an entry point`)
+      for (const raw of m[1]!.split(',')) {
+        const name = raw.replace(/^\s*type\s+/, '').trim()
+        if (name === '' || types.has(name)) continue
+        imports++
+        t.ok(entry !== undefined && name in entry, `${file}: ${name} from ${m[2]}`)
+      }
+    }
+  }
+  t.ok(imports >= 10, `${imports} imported names checked`)
 })

@@ -4,7 +4,7 @@
 // bytes) are passed over without allocating, and each wanted entry (one dbt node) is handed
 // over as one string for `JSON.parse`. Memory is bounded by the largest wanted entry.
 // Why not stream-json: its token stream runs at 10–15 MB/s where JSON.parse runs at ~50 MB/s
-// (issue 3); scanning bytes and parsing slices beats parsing everything.
+// (README "Dependencies"); scanning bytes and parsing slices beats parsing everything.
 
 import { isAscii } from 'node:buffer'
 import { SecodaError } from '../errors.js'

@@ -1,7 +1,8 @@
 // SQL dump bytes → statements. A streaming splitter for pg_dump / psql scripts and
 // mysqldump / MariaDB dumps that works on any chunking: it keeps only the bytes of the
 // statement being read (schema-sized), and skips COPY data and INSERT statements by
-// scanning bytes with indexOf, without decoding them (issue 4: "close to read speed").
+// scanning bytes with indexOf, without decoding them (target: close to read speed; docs/sql.md,
+// "Benchmark").
 
 import { SecodaError } from '../errors.js'
 

@@ -2,7 +2,8 @@
 // environment, refuses unsafe settings, and sends requests over undici with timeouts,
 // always-consumed response bodies, and retries (429/502/503/504, connection resets) with
 // exponential backoff, jitter and Retry-After — only for bodies that can be replayed.
-// The API key is held in an object that never prints it. Spec: ../shared/docs/secoda-formats.md
+// The API key is held in an object that never prints it. Spec: Secoda's API reference
+// (https://docs.secoda.co); what is assumed of it: docs/upload.md, "How an upload works".
 
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'

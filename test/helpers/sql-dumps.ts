@@ -10,7 +10,9 @@ import { chunks } from './chunking.js'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const samplesDir = path.resolve(repoRoot, '..', 'shared', 'samples')
-// the worktree layout (/work/wt/<name>) puts shared/ two levels up; CI puts it beside the clone
+// Optional real third-party dumps, never copied into the repository: a `shared/samples/`
+// folder beside the clone (CI), or one level further up (a git worktree in a subfolder).
+// Tests that use them are skipped when neither exists.
 const altSamples = path.resolve(repoRoot, '..', '..', 'shared', 'samples')
 
 /** Sample files of one kind, or [] when the samples folder is absent. */

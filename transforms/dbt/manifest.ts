@@ -4,7 +4,7 @@
 // Why one pass and this order: the byte scanner (json-sections.ts) hands over one node at a
 // time, and a node is dropped once converted. Models and snapshots — the nodes with SQL, so
 // nearly all of the bytes that produce output — are emitted as they arrive. A source often
-// names the relation a seed builds, and the two must become ONE table (issue 3), so seeds are
+// names the relation a seed builds, and the two must become ONE table (docs/dbt.md), so seeds are
 // held, converted and without SQL, until the `sources` section has been read, and each
 // source is emitted as it arrives, merged with the seeds it matches (in dbt's key order
 // `sources` follows `nodes`; in another order sources are held until `nodes` is done). What
