@@ -1,6 +1,6 @@
 // Error and diagnostic codes: the one error type (SecodaError) and the closed list of codes
 // that every stage, command and test uses. The README's error table is checked against
-// CODES by test/errors.test.ts, so a code cannot be added without documenting it.
+// CODES by test/readme.test.ts, so a code cannot be added without documenting it.
 
 /** What a code means and how the CLI exits when it ends a run. */
 export interface CodeInfo {

@@ -17,7 +17,7 @@
 // the line), so they report what they would have reported on the whole input and write the
 // same bytes. The mapping rules themselves (roles, types, ordinals, names) are those of
 // rules.ts, which the record path's reader uses too. Equal bytes and the same diagnostics on
-// both paths are what test/info-schema-csv.test.ts checks.
+// both paths are what test/columns-direct-csv.test.ts checks.
 
 import { isUtf8 } from 'node:buffer'
 import { Transform, type TransformCallback } from 'node:stream'

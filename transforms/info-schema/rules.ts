@@ -3,7 +3,7 @@
 // (transforms/info-schema/direct-csv.ts: bytes → Secoda CSV bytes): which header columns play
 // which role, how a column type is written, what a valid ordinal is, how names resolve to a
 // Secoda database and schema, what the table resource holds. A change to the mapping is
-// made here, once; test/info-schema-csv.test.ts holds the two paths to the same output.
+// made here, once; test/columns-direct-csv.test.ts holds the two paths to the same output.
 // See docs/columns.md, "What is read" and "Names".
 
 import { SecodaError, type Position } from '../../lib/errors.js'
