@@ -9,7 +9,7 @@
 // JSONL on disk), each in its own child process so peak RSS is the run's own, and prints
 // MB/s and the ratio. On the large file it converts, checks the result against what the
 // generator wrote, prints MB/s and peak RSS, and shows that JSON.parse fails on it.
-// Issue 3's targets: ratio ≥ 1.5, peak RSS ≤ 200 MB.
+// Targets (README "Benchmarks"): ratio ≥ 1.5, peak RSS ≤ 200 MB.
 
 import { spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync, createReadStream } from 'node:fs'

@@ -1,6 +1,9 @@
 // The CLI: yargs with strict flags, one module per command in ./commands/. main() returns
 // the exit status instead of exiting, so tests run it in-process.
 
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import yargs, { type CommandModule } from 'yargs'
 import { type CliIO, type GlobalArgs, processIO } from './io.js'
 import { convertCommand } from './commands/convert.js'
@@ -31,6 +34,26 @@ const EPILOG = `Data goes to stdout, diagnostics and the summary to stderr.
 Exit status: 0 valid, 1 invalid input, 2 usage or I/O error.
 Error codes: see the README's table.`
 
+/**
+ * This package's version, from its own package.json, found upwards from this file (dist/lib/cli/
+ * when built, lib/cli/ in the sources). yargs' own lookup starts from the running script, which
+ * for an installed package is a bin symlink: it found no version there and printed "unknown".
+ */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'secoda-convert' && pkg.version !== undefined) return pkg.version
+    } catch {
+      // no package.json here: look further up
+    }
+    const up = dirname(dir)
+    if (up === dir) return 'unknown'
+    dir = up
+  }
+}
+
 /** Thrown from yargs' fail hook so that no handler runs after a usage error. */
 class UsageStop extends Error {}
 
@@ -60,7 +83,7 @@ export async function main(args: string[], io: CliIO = processIO()): Promise<num
       throw new UsageStop()
     })
     .help()
-    .version()
+    .version(packageVersion())
   try {
     await parser.parseAsync(args, { io, run, main }, (_err: unknown, _argv: unknown, output: string) => {
       printed = output
