@@ -14,6 +14,7 @@ export * from './lib/utf8.js'
 // two modules export a firstInvalidUtf8: the explicit export says which one this is
 export { firstInvalidUtf8 } from './lib/utf8.js'
 export * from './lib/atomic-file.js'
+export * from './lib/stream.js'
 export * from './lib/scan/csv.js'
 export * from './lib/scan/json-sections.js'
 export * from './lib/scan/mysql-batch.js'
