@@ -103,3 +103,14 @@ t.test('every import from secoda-convert in the README and docs/ names an export
   }
   t.ok(imports >= 10, `${imports} imported names checked`)
 })
+
+t.test('secoda-convert/internals re-exports every module but the CLI and the test server', async (t) => {
+  const walk = (d: string): string[] =>
+    readdirSync(join(root, d), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(`${d}/${e.name}`) : e.name.endsWith('.ts') ? [`${d}/${e.name}`] : [],
+    )
+  const modules = [...walk('lib'), ...walk('transforms')].filter((f) => !f.startsWith('lib/cli/') && !f.startsWith('lib/testing/'))
+  const text = readFileSync(join(root, 'internals.ts'), 'utf8')
+  const listed = [...text.matchAll(/^export \* from '\.\/(.+)\.js'$/gm)].map((m) => `${m[1]}.ts`)
+  t.same(listed.slice().sort(), modules.sort())
+})
