@@ -322,6 +322,9 @@ t.test('a slow-reading server holds the client back (backpressure), and the uplo
     }
   }
   const done = pipeline(Readable.from(gen()), createUploadSink(options({ stale: false, chunked: true })))
+  // Wait until the server has read up to its stall point (the request opens after the
+  // catalog count, which a loaded machine may delay), then give the producer time to run ahead.
+  await until(() => (server.uploads[0]?.bytes ?? 0) >= 1_000_000, 60_000)
   await new Promise((r) => setTimeout(r, 1000))
   // Bounded by the buffers on the way (16 records, a 64 KiB chunk, the 256 KiB body
   // buffer, undici's and the kernel's socket buffers), not by the input size.

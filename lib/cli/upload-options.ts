@@ -284,7 +284,11 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
     // A dry run without a key, or into an integration it would create, has no count to ask for.
     const serverGuard = settings.key !== undefined && !integrationId.startsWith('(dry run')
     if (!serverGuard && !argv.quiet)
-      stderr.write('note: dry run without an API key: the integration type and the server-side stale guard are not checked\n')
+      stderr.write(
+        settings.key === undefined
+          ? 'note: dry run without an API key: the integration type and the server-side stale guard are not checked\n'
+          : 'note: dry run for an integration that would be created: it holds nothing, so the server-side stale guard has nothing to check\n',
+      )
     const sink = createUploadSink({
       client,
       integrationId,
