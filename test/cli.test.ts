@@ -38,7 +38,9 @@ t.test('validate --json prints summary and diagnostics on stdout', async (t) => 
   const j = JSON.parse(r.stdout)
   t.match(j, {
     valid: false,
-    summary: { errors: 1, resources: { column: 1 } },
+    errors: 1,
+    errorsByCode: { PARENT_MISSING: 1 },
+    resources: { column: 1 },
     diagnostics: [{ code: 'PARENT_MISSING', line: 1, file: '<stdin>' }],
   })
   t.equal(r.stderr, '')
