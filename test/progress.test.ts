@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fixture, runCli } from './helpers.js'
 import { progressLine, progressMode, startProgress } from '../lib/cli/progress.js'
 
+const ESC = '\u001b'
 const dir = mkdtempSync(join(tmpdir(), 'sc-progress-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -68,7 +69,7 @@ t.test('at most ~10 redraws a second on a terminal, and the line is erased at th
   const draws = term.text.split('reading').length - 1
   t.ok(draws >= 1, `drew (${draws} times)`)
   t.ok(draws <= elapsed / 100 + 3, `${draws} draws in ${elapsed} ms: at most ~10 a second`)
-  t.match(term.text, /\x1b\[2K$/, 'the last thing written erases the line')
+  t.ok(term.text.endsWith(`${ESC}[2K`), 'the last thing written erases the line')
   p.stop()
 })
 
@@ -80,7 +81,7 @@ t.test('a conversion on a terminal: progress while it runs, erased before the su
   t.match(r.stderr, /converting .*% .* of .*, ETA .* records out/)
   const summaryAt = r.stderr.indexOf('secoda-convert:')
   t.ok(summaryAt > 0)
-  t.match(r.stderr.slice(0, summaryAt), /\x1b\[2K$/, 'the line is erased right before the summary')
+  t.ok(r.stderr.slice(0, summaryAt).endsWith(`${ESC}[2K`), 'the line is erased right before the summary')
   t.notMatch(r.stderr.slice(summaryAt), /records out/, 'no progress after the summary')
 })
 
@@ -105,5 +106,5 @@ t.test('off when stderr is not a terminal, with --quiet or --no-progress; --prog
   t.notMatch(off.stderr, /records out/)
   const forced = await runCli(['validate', file, '--progress'])
   t.match(forced.stderr, /^validating 100% (\d+) B of \1 B, ETA 0s \| 1 records out\n/m, 'a plain line, no escape codes')
-  t.notMatch(forced.stderr, /\x1b\[/)
+  t.notOk(forced.stderr.includes(ESC), 'no escape codes')
 })
