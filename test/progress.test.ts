@@ -53,7 +53,7 @@ t.test('at most ~10 redraws a second on a terminal, and the line is erased at th
   const term = fakeTerminal(true)
   let bytes = 0
   const started = Date.now()
-  const p = startProgress({
+  const p = await startProgress({
     stream: term,
     mode: 'tty',
     phase: 'reading',

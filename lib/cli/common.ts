@@ -269,7 +269,7 @@ export async function beginInput(argv: GlobalArgs, inputs: readonly (string | un
   const total = files.some((f) => f === '-' || f === '') ? undefined : await totalSize(files)
   const run = argv.run
   run.bytes ??= 0
-  run.progress = startProgress({
+  run.progress = await startProgress({
     stream: argv.io.stderr,
     mode,
     phase,

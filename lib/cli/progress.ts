@@ -3,7 +3,6 @@
 // and the phase. Redrawn at most 10 times a second on a terminal and cleared before the
 // summary; with --progress on a non-terminal (CI logs), one plain line every few seconds.
 
-import cliProgress from 'cli-progress'
 import { formatBytes } from './summary.js'
 
 /** How progress shows: redrawn in place, as periodic plain lines, or not at all. */
@@ -74,8 +73,10 @@ export function progressLine(
 }
 
 /** Start drawing progress (or nothing, in mode 'off'). */
-export function startProgress(options: ProgressOptions): Progress {
+export async function startProgress(options: ProgressOptions): Promise<Progress> {
   if (options.mode === 'off') return OFF
+  // loaded on use: runs without progress (pipes, CI) do not pay for loading it
+  const { default: cliProgress } = await import('cli-progress')
   const { source, total, phase } = options
   const known = total !== undefined && total > 0
   const bar = new cliProgress.SingleBar(
