@@ -114,8 +114,12 @@ export class Report extends EventEmitter {
     this.counters[counter] = (this.counters[counter] ?? 0) + by
   }
 
+  /** Told each record counted (the CLI's --report collects what its page shows from it). */
+  onRecord: ((r: SecodaRecord, columnEdge: boolean) => void) | undefined
+
   /** Count a record that passed through (for the summary); `columnEdge`: a column-level edge. */
   countRecord(r: SecodaRecord, columnEdge = false): void {
+    this.onRecord?.(r, columnEdge)
     if (isLineage(r)) {
       this.lineage++
       if (columnEdge) this.columnLineage++

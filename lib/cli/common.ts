@@ -14,6 +14,7 @@ import type { SecodaRecord } from '../records.js'
 import type { CliIO, GlobalArgs } from './io.js'
 import { buildSummary, formatSummary } from './summary.js'
 import { progressMode, startProgress } from './progress.js'
+import { ReportCollector, renderReport } from './html-report.js'
 import { expandInputs } from '../run/read-records.js'
 import { inputSize } from '../input.js'
 import { ENTITY_TYPES } from '../records.js'
@@ -100,6 +101,11 @@ export function summaryOptions<T>(y: Argv<T>): Argv<T> {
       describe: 'Print the run summary as one JSON object on stdout instead of text on stderr (docs/summary.md)',
     })
     .option('summary-json', { type: 'string', describe: 'Also write the run summary as JSON into this file', group: GENERAL_GROUP })
+    .option('report', {
+      type: 'string',
+      describe: 'Also write an HTML report here: summary, diagnostics, tables and columns, lineage around a table (docs/summary.md)',
+      group: GENERAL_GROUP,
+    })
     .option('progress', {
       type: 'boolean',
       describe:
@@ -175,6 +181,11 @@ export interface SourceContext {
 export function createReport(argv: GlobalArgs, options: { print?: boolean } = {}): Report {
   const report = new Report({ maxErrors: argv['max-errors'] })
   argv.run.report = report
+  if (argv.report !== undefined) {
+    const collector = new ReportCollector()
+    argv.run.collector = collector
+    report.onRecord = (r, columnEdge) => collector.add(r, columnEdge)
+  }
   const stderr = argv.io.stderr
   if (options.print !== false && !argv.json) {
     report.on('diagnostic', (d: Diagnostic) => {
@@ -302,6 +313,16 @@ export async function endRun(argv: GlobalArgs, code: number): Promise<number> {
   if (run.failure instanceof BrokenPipeError) return 0
   if (argv.json) argv.io.stdout.write(JSON.stringify(summary, null, 2) + '\n')
   else if (!argv.quiet && code <= 1) argv.io.stderr.write(formatSummary(summary))
+  if (argv.report !== undefined) {
+    const html = renderReport((run.collector ?? new ReportCollector()).toData(summary))
+    try {
+      await writeFile(argv.report, html)
+    } catch (err) {
+      const e = new SecodaError('OUTPUT_WRITE', `cannot write the report: ${(err as Error).message}`, { file: argv.report, cause: err })
+      argv.io.stderr.write(`${argv.report}: error ${e.code} ${e.message}\n`)
+      return Math.max(summary.exitCode, e.exitCode)
+    }
+  }
   const file = argv['summary-json']
   if (file !== undefined) {
     try {

@@ -25,6 +25,8 @@ export interface GlobalArgs {
   json?: boolean
   /** The run summary as JSON into this file. */
   'summary-json'?: string
+  /** Write the HTML report here. */
+  report?: string
   /** --progress (forced, plain lines off a terminal) / --no-progress. */
   progress?: boolean
   'max-errors': number

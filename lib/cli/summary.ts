@@ -61,6 +61,8 @@ export interface RunState {
   upload?: UploadResult
   /** True once an upload was set up (an upload command, or --upload). */
   uploading?: boolean
+  /** What --report's page shows, collected as records pass. */
+  collector?: import('./html-report.js').ReportCollector
   /** The progress display, stopped before the summary prints. */
   progress?: { clearLine(): void; stop(): void }
 }
