@@ -172,7 +172,7 @@ t.test('upload --json on success and failure', async (t) => {
     command: 'upload',
     valid: true,
     lineage: { total: 3, column: 2 },
-    upload: { synced: true, integrationId: 'int-1', status: 200, framing: 'chunked', retries: 0, attempts: 1, stale: { added: 4 } },
+    upload: { synced: true, integrationId: 'int-1', status: 200, framing: 'content-length', retries: 0, attempts: 1, stale: { added: 4 } },
   })
   const bad = await json(t, ['upload', file('bad.jsonl', JSON.stringify(column('t', 'c')) + '\n'), '--integration', 'int-1', ...state], {
     env,
