@@ -15,6 +15,8 @@ export interface InputOptions {
   stdin?: NodeJS.ReadableStream
   /** Read size for files (default 256 KiB: large reads are markedly faster for big inputs). */
   highWaterMark?: number
+  /** Told the size of each chunk read from the file or stdin (before gzip decompression). */
+  onRead?: (bytes: number) => void
 }
 
 /** What to call an input in messages: '<stdin>' for '-'. */
@@ -134,6 +136,8 @@ export function openInput(file: string, options: InputOptions = {}): Readable {
   mapped.once('close', () => {
     if (!raw.destroyed) raw.destroy()
   })
+  const onRead = options.onRead
+  if (onRead !== undefined) raw.on('data', (c: Buffer) => onRead(c.length))
   raw.pipe(mapped)
   const out = gunzipIfNeeded(mapped, name)
   if (options.signal !== undefined) {

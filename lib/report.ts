@@ -22,9 +22,20 @@ export interface ReportOptions {
 /** The counts a summary prints. */
 export interface Summary {
   resources: Record<EntityType, number>
+  /** Lineage edges, all of them. */
   lineage: number
+  /**
+   * Of {@link lineage}, the column-level edges: both ends are columns (an external_column id,
+   * or the id of a column resource that came before the edge in the input). The rest are
+   * table-level.
+   */
+  columnLineage: number
   errors: number
   warnings: number
+  /** Errors per code (reported ones: a run's fatal error is added by the CLI's run summary). */
+  errorsByCode: Record<string, number>
+  /** Warnings per code, including the ones only counted. */
+  warningsByCode: Record<string, number>
   /** Extra per-source counters, e.g. `dbt.skipped.test`. */
   counters: Record<string, number>
   /** Notes sources attach for the summary, e.g. `dbt.schema_version`. */
@@ -46,9 +57,11 @@ export class Report extends EventEmitter {
   warnings = 0
   readonly resources: Record<EntityType, number>
   lineage = 0
+  columnLineage = 0
   readonly counters: Record<string, number> = {}
   readonly notes: Record<string, string> = {}
   private readonly perCode = new Map<ErrorCode, number>()
+  private readonly errorCodes = new Map<ErrorCode, number>()
 
   constructor(options: ReportOptions = {}) {
     super()
@@ -71,6 +84,7 @@ export class Report extends EventEmitter {
     this.perCode.set(d.code, n)
     if (d.severity === 'error') {
       this.errors++
+      this.errorCodes.set(d.code, (this.errorCodes.get(d.code) ?? 0) + 1)
       this.keepAndEmit(d)
       if (this.errors >= this.options.maxErrors) throw this.failure()
       return
@@ -100,10 +114,16 @@ export class Report extends EventEmitter {
     this.counters[counter] = (this.counters[counter] ?? 0) + by
   }
 
-  /** Count a record that passed through (for the summary). */
-  countRecord(r: SecodaRecord): void {
-    if (isLineage(r)) this.lineage++
-    else if (r.entity_type in this.resources) this.resources[r.entity_type]++
+  /** Told each record counted (the CLI's --report collects what its page shows from it). */
+  onRecord: ((r: SecodaRecord, columnEdge: boolean) => void) | undefined
+
+  /** Count a record that passed through (for the summary); `columnEdge`: a column-level edge. */
+  countRecord(r: SecodaRecord, columnEdge = false): void {
+    this.onRecord?.(r, columnEdge)
+    if (isLineage(r)) {
+      this.lineage++
+      if (columnEdge) this.columnLineage++
+    } else if (r.entity_type in this.resources) this.resources[r.entity_type]++
   }
 
   /** The error a failed run ends with. */
@@ -126,8 +146,13 @@ export class Report extends EventEmitter {
     return {
       resources: { ...this.resources },
       lineage: this.lineage,
+      columnLineage: this.columnLineage,
       errors: this.errors,
       warnings: this.warnings,
+      errorsByCode: Object.fromEntries(this.errorCodes),
+      warningsByCode: Object.fromEntries(
+        [...this.perCode].filter(([c, n]) => n > (this.errorCodes.get(c) ?? 0)).map(([c, n]) => [c, n - (this.errorCodes.get(c) ?? 0)]),
+      ),
       counters: { ...this.counters },
       notes: { ...this.notes },
     }

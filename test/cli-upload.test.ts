@@ -93,7 +93,11 @@ t.test('upload the bundled CSV sample by name with --create and --spool, JSON re
   t.match(made, { type: 'custom', teams: ['analytics'] })
   t.match(r.stderr, new RegExp(`integration "fresh": ${made.id} \\(created\\)`))
   const result = JSON.parse(r.stdout)
-  t.match(result, { integrationId: made.id, endpoint: 'import_metadata', framing: 'content-length', status: 200 })
+  t.match(result, {
+    command: 'upload',
+    valid: true,
+    upload: { synced: true, integrationId: made.id, endpoint: 'import_metadata', framing: 'content-length', status: 200, retries: 0 },
+  })
   const [u] = await server.waitForUploads(1)
   t.same(
     u!.parts.map((p) => p.name),

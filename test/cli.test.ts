@@ -38,7 +38,9 @@ t.test('validate --json prints summary and diagnostics on stdout', async (t) => 
   const j = JSON.parse(r.stdout)
   t.match(j, {
     valid: false,
-    summary: { errors: 1, resources: { column: 1 } },
+    errors: 1,
+    errorsByCode: { PARENT_MISSING: 1 },
+    resources: { column: 1 },
     diagnostics: [{ code: 'PARENT_MISSING', line: 1, file: '<stdin>' }],
   })
   t.equal(r.stderr, '')
@@ -161,8 +163,18 @@ t.test('demo (npm start) converts the bundled sample into out/ and validates it'
     readFileSync(fixture('samples', 'warehouse-columns.csv'), 'utf8'),
     'CSV → JSONL → CSV round trip of the sample',
   )
-  t.match(r.stderr, /3 tables, 9 columns, 0 lineage edges; 0 errors, 0 warnings/)
-  t.match(r.stderr, /validate .*\n.*18 tables, 51 columns, 2 dashboards, 14 lineage edges; 0 errors/, 'everything written validates')
+  t.match(
+    r.stderr,
+    /\$ (secoda-convert|node \S+) convert \S*warehouse-columns.csv --out-dir \S+\n {3}3 tables, 9 columns, no problems found\n/,
+  )
+  t.match(r.stderr, / {3}→ \S+resources.jsonl \([\d.]+ kB\)\n/, 'where the files are')
+  t.match(
+    r.stderr,
+    /validate .*\n.*18 tables, 51 columns, 2 dashboards, 14 lineage edges, no problems found/,
+    'everything written validates',
+  )
+  t.notMatch(r.stderr, /dbt\.skipped|dbt\.schema_version/, 'no internal counters')
+  t.match(r.stderr, /Next, try:\n {3}(secoda-convert|node \S+) validate \S+ --json/, 'the next command to try')
   t.match(
     r.stderr,
     /server received: upload #1 .*: 200 complete, synced; resources_file=resources.jsonl \d+ bytes, lineages_file=lineage.jsonl \d+ bytes/,

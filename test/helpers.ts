@@ -71,10 +71,12 @@ export function golden(path: string, actual: string): string {
 /** Run the CLI in-process. */
 export async function runCli(
   args: string[],
-  options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+  options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; tty?: { stdin?: boolean; stdout?: boolean; stderr?: boolean } } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdin = new PassThrough()
-  stdin.end(options.stdin ?? '')
+  // a terminal on stdin: nothing arrives until someone types (the CLI must not wait for it)
+  if (options.tty?.stdin) Object.assign(stdin, { isTTY: true })
+  else stdin.end(options.stdin ?? '')
   let stdout = ''
   let stderr = ''
   const out = new Writable({
@@ -89,6 +91,8 @@ export async function runCli(
       cb()
     },
   })
+  if (options.tty?.stdout) Object.assign(out, { isTTY: true, columns: 100 })
+  if (options.tty?.stderr) Object.assign(err, { isTTY: true, columns: 100 })
   const code = await main(args, { stdin, stdout: out, stderr: err, env: options.env ?? {} })
   return { code, stdout, stderr }
 }

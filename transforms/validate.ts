@@ -171,6 +171,8 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
   private readonly files = new Map<string, number>()
   private readonly fileNames: string[] = ['']
   private readonly h: Hash64 = { hi: 0, lo: 0 }
+  /** Set by checkEdge: the edge just checked joins two columns (for the summary's count). */
+  private columnEdge = false
   /** The last reference target found in the index, and its type (see reference()). */
   private lastParent: string | undefined
   private lastParentType = 0
@@ -227,7 +229,8 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
     const line = sourceLine(r)
     if (isLineage(r) || (r as Partial<LineageEdge>).to_identifier !== undefined) this.checkEdge(r as LineageEdge, file, line)
     else this.checkResource(r as Resource, file, line)
-    this.report.countRecord(r)
+    this.report.countRecord(r, this.columnEdge)
+    this.columnEdge = false
   }
 
   private pos(file: string | undefined, line: number | undefined, path?: string, databuilderId?: string): Position {
@@ -438,6 +441,7 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
     const ends = ['from_identifier', 'to_identifier'] as const
     let internal = 0
     let external = 0
+    let columnEnds = 0
     let valid = true
     for (const end of ends) {
       const id = e[end] as unknown as Record<string, unknown> | undefined
@@ -471,8 +475,11 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
       }
       if (type === 'internal_resource') {
         internal++
-        if (str('databuilder_id', true) && this.options.references)
+        if (str('databuilder_id', true) && this.options.references) {
           this.reference(id.databuilder_id as string, ANY_TYPE, 1, this.fileIndex(file), file, line, undefined)
+          // reference() leaves a target it found in lastParent (ids not seen yet stay unknown)
+          if (this.lastParent === id.databuilder_id && this.lastParentType === COLUMN) columnEnds++
+        }
       } else if (type === 'tables_from_query') {
         str('sql', true)
         if (end === 'to_identifier') {
@@ -482,13 +489,14 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
       } else {
         external++
         str('table', true)
-        if (type === 'external_column') str('column', true)
+        if (type === 'external_column' && str('column', true)) columnEnds++
         const missing = ['cluster', 'database', 'schema'].filter((f) => !str(f, false))
         if (missing.length > 0)
           report.warn('LINEAGE_EXTERNAL_PARTIAL', `${end} (${type}) has no ${missing.join(', ')}: Secoda may not find the table`, at())
       }
     }
     if (!valid) return
+    this.columnEdge = columnEnds === 2
     if (internal === 0) {
       if (external === 2 && e.from_identifier.type === 'external_table' && e.to_identifier.type === 'external_table')
         report.warn('LINEAGE_EXTERNAL_ONLY', 'edge joins two external tables and no resource of this integration', this.pos(file, line))

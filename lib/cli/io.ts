@@ -1,5 +1,7 @@
 // The process streams a CLI run uses, passed explicitly so tests can run main() in-process.
 
+import type { RunState } from './summary.js'
+
 /** Streams and environment of one CLI run. */
 export interface CliIO {
   stdin: NodeJS.ReadableStream
@@ -19,10 +21,20 @@ export function processIO(signal?: AbortSignal): CliIO {
 export interface GlobalArgs {
   verbose?: boolean
   quiet?: boolean
+  /** The run summary as JSON on stdout (commands whose stdout carries no data). */
+  json?: boolean
+  /** The run summary as JSON into this file. */
+  'summary-json'?: string
+  /** Write the HTML report here. */
+  report?: string
+  /** --progress (forced, plain lines off a terminal) / --no-progress. */
+  progress?: boolean
   'max-errors': number
   io: CliIO
-  /** Where a command's handler leaves its exit status. */
-  run: { exitCode: number }
+  /** Where a command's handler leaves its exit status, and what the run summary is built from. */
+  run: RunState
+  /** The command line as given (for messages that quote a flag's text). */
+  rawArgs?: readonly string[]
   /** The CLI itself, for commands that run other commands (demo). */
   main: (args: string[], io: CliIO) => Promise<number>
 }

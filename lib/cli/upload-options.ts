@@ -38,7 +38,6 @@ export interface UploadArgs extends GlobalArgs {
   'csv-part': string
   timeout: number
   retries: number
-  json?: boolean
 }
 
 /** Add the upload flags to a command. */
@@ -149,10 +148,7 @@ export function uploadOptions<T>(y: Argv<T>): Argv<T & UploadArgs> {
       describe: "Length of the server's rate window in ms (tests; Secoda's is 60000)",
       group: 'Upload:',
       hidden: true,
-    })
-    .option('json', { type: 'boolean', describe: 'Print the upload result as JSON on stdout', group: 'Upload:' }) as unknown as Argv<
-    T & UploadArgs
-  >
+    }) as unknown as Argv<T & UploadArgs>
 }
 
 /** Records to upload: a stream, or an async iterable. */
@@ -178,6 +174,7 @@ export async function runUpload(
   report: Report,
   format: 'jsonl' | 'csv',
 ): Promise<Summary> {
+  argv.run.uploading = true
   const prepared = await prepareUpload(argv, format, report)
   try {
     // A factory is called only now: inputs are opened once the target is known to exist.
@@ -191,6 +188,7 @@ export async function runUpload(
     else if (!argv.quiet && !argv['dry-run']) argv.io.stderr.write(failureOutcome(prepared.sink.progress, err))
     throw err
   } finally {
+    if (prepared.sink.result) argv.run.upload = prepared.sink.result
     await prepared.close()
   }
 }
@@ -237,7 +235,7 @@ export interface PreparedUpload {
  * `--upload` flag of conversion commands: put `sink` into runConversion's `sink` option.
  */
 export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', report?: Report): Promise<PreparedUpload> {
-  const { stderr, stdout, env, signal } = argv.io
+  const { stderr, env, signal } = argv.io
   if (argv.integration === undefined && argv['integration-name'] === undefined) {
     throw new SecodaError('USAGE', 'say where to upload: --integration ID or --integration-name NAME')
   }
@@ -312,8 +310,7 @@ export async function prepareUpload(argv: UploadArgs, format: 'jsonl' | 'csv', r
       printResult() {
         const r = sink.result
         if (!r) return
-        if (argv.json) stdout.write(JSON.stringify(r, null, 2) + '\n')
-        if (!argv.quiet) stderr.write(formatUploadResult(r))
+        if (!argv.quiet && !argv.json) stderr.write(formatUploadResult(r))
       },
       close: () => client.close(),
     }

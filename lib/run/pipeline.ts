@@ -152,7 +152,10 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
     // (temporary files removed, upload aborted) before telling the caller
     if (dest !== undefined && !dest.closed) await new Promise((resolve) => dest!.once('close', resolve))
     const e = toSecodaError(err)
-    if (toStdout && to === 'jsonl' && !(err instanceof BrokenPipeError)) {
+    // the marker tells a reader down a pipe that the run failed; on a terminal, the run's
+    // error message says it all
+    const tty = (stdout as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true
+    if (toStdout && to === 'jsonl' && !tty && !(err instanceof BrokenPipeError)) {
       try {
         stdout.write(abortMarker(e))
       } catch {

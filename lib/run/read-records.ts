@@ -28,6 +28,8 @@ export interface ReadOptions {
   maxLineLength?: number
   /** The stream read for '-' (default process.stdin). */
   stdin?: NodeJS.ReadableStream
+  /** Told the size of each chunk read (see openInput). */
+  onRead?: (bytes: number) => void
 }
 
 /**
@@ -87,7 +89,7 @@ export async function detectFormat(stream: Readable): Promise<SecodaFormat> {
 /** One file (or '-') → a Readable of its records, format detected unless given. */
 export async function openSecodaFile(file: string, options: ReadOptions): Promise<Readable> {
   const name = displayName(file)
-  const bytes = openInput(file, { signal: options.signal, stdin: options.stdin })
+  const bytes = openInput(file, { signal: options.signal, stdin: options.stdin, onRead: options.onRead })
   // one listener for the stream's whole life: errors while peeking and while reading
   let failed: Error | undefined
   let reader: Readable | undefined

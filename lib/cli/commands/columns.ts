@@ -61,7 +61,7 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
         'an export without table_schema',
       ) as unknown as Argv<ColumnsArgs>,
   handler: async (argv) => {
-    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+    argv.run.exitCode = await runSourceCommand(argv, argv.tables === undefined ? [argv.file] : [argv.file, argv.tables], async (ctx) => {
       const base: InfoSchemaOptions = {
         ids: ctx.ids,
         report: ctx.report,
@@ -73,7 +73,7 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
       const tables =
         argv.tables === undefined
           ? undefined
-          : await readTablesExport(openInput(argv.tables, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+          : await readTablesExport(openInput(argv.tables, ctx.input), {
               ...base,
               file: displayName(argv.tables),
             })
@@ -81,7 +81,7 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
         // straight from export bytes to CSV bytes, checked as the record path checks them
         return csvBytesSource(
           pipeline(
-            openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }),
+            openInput(argv.file, ctx.input),
             createInfoSchemaCsvConverter({
               ...base,
               report: ctx.report,
@@ -98,7 +98,7 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
       // pipeline() returns the reader and destroys it with the first error of either stream,
       // so runConversion sees input errors as the source's errors.
       return pipeline(
-        openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }),
+        openInput(argv.file, ctx.input),
         createInfoSchemaColumnsReader({ ...base, file: displayName(argv.file), tables }),
         () => {},
       )

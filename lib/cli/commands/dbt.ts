@@ -34,10 +34,10 @@ export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
   handler: async (argv) => {
     // yargs hands a positional '-' over as ''.
     const manifest = argv.manifest === '' ? '-' : argv.manifest
-    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+    argv.run.exitCode = await runSourceCommand(argv, argv.catalog === undefined ? [manifest] : [manifest, argv.catalog], async (ctx) => {
       if (manifest === '-' && argv.catalog === '-')
         throw new SecodaError('USAGE', 'the manifest and --catalog cannot both be read from stdin')
-      const inputOptions = { ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}), stdin: ctx.io.stdin }
+      const inputOptions = ctx.input
       // The catalog is read whole first (it is the small one): the manifest's nodes join on it as they stream.
       const catalog =
         argv.catalog === undefined

@@ -27,10 +27,10 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
         'MySQL database shop as schema shop of Secoda database warehouse',
       ) as unknown as Argv<MysqlDumpArgs>,
   handler: async (argv) => {
-    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+    argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use, like every source with a heavy module graph (start-up of other commands)
       const { mysqlDumpRecords } = await import('../../../transforms/sql/mysql-dump.js')
-      return mysqlDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+      return mysqlDumpRecords(openInput(argv.file, ctx.input), {
         database: argv.database,
         schema: argv.schema,
         ids: ctx.ids,

@@ -28,10 +28,10 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
         'straight from pg_dump (the name comes from the dump)',
       ) as unknown as Argv<PgDumpArgs>,
   handler: async (argv) => {
-    argv.run.exitCode = await runSourceCommand(argv, async (ctx) => {
+    argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use: the parser (WASM) would slow every other command's start-up
       const { pgDumpRecords } = await import('../../../transforms/sql/pg-dump.js')
-      return pgDumpRecords(openInput(argv.file, { signal: ctx.signal, stdin: ctx.io.stdin }), {
+      return pgDumpRecords(openInput(argv.file, ctx.input), {
         database: argv.database,
         ids: ctx.ids,
         report: ctx.report,

@@ -5,7 +5,19 @@
 
 import type { Argv, CommandModule } from 'yargs'
 import { readSecodaFiles } from '../../run/read-records.js'
-import { type GlobalArgs, createReport, formatSummary, idsFrom, policyOptions, reportFailure } from '../common.js'
+import {
+  type GlobalArgs,
+  createReport,
+  endRun,
+  helpGroups,
+  numberChecks,
+  idsFrom,
+  inputOptions,
+  policyOptions,
+  reportFailure,
+  summaryOptions,
+  beginInput,
+} from '../common.js'
 import { type UploadArgs, runUpload, uploadOptions } from '../upload-options.js'
 
 interface UploadCommandArgs extends UploadArgs {
@@ -27,7 +39,7 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
   command: 'upload [files..]',
   describe: 'Validate Secoda JSONL or CSV files and upload them to a custom integration, guarded against wiping it; stdin when no file',
   builder: (y: Argv<GlobalArgs>) =>
-    uploadOptions(policyOptions(y))
+    uploadOptions(numberChecks(summaryOptions(policyOptions(helpGroups(y))), { 'max-line-length': { min: 1, example: 1048576 } }))
       .positional('files', {
         type: 'string',
         array: true,
@@ -50,7 +62,11 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
       })
       .option('id-prefix', { type: 'string', describe: 'CSV input: prefix every databuilder_id with this' })
       .option('keep-case', { type: 'boolean', describe: 'CSV input: keep the case of names in databuilder_ids' })
-      .option('max-line-length', { type: 'number', default: 64 * 1024 * 1024, describe: 'Longest accepted JSONL line, in bytes' })
+      .option('max-line-length', {
+        type: 'number',
+        default: 64 * 1024 * 1024,
+        describe: 'Longest accepted JSONL line, in bytes (a whole number ≥ 1)',
+      })
       .example('SECODA_API_KEY=... $0 upload out/ --integration 1f2e...', 'upload out/resources.jsonl + out/lineage.jsonl')
       .example(
         '$0 upload columns.csv --integration-name warehouse --create --region eu',
@@ -66,6 +82,7 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
     const io = argv.io
     const format = argv.to ?? defaultUploadFormat(argv.files)
     try {
+      await beginInput(argv, argv.files, 'uploading')
       const records = () =>
         readSecodaFiles(argv.files, {
           report,
@@ -74,14 +91,12 @@ export const uploadCommand: CommandModule<GlobalArgs, UploadCommandArgs> = {
           format: argv.format,
           maxLineLength: argv['max-line-length'],
           stdin: io.stdin,
+          onRead: inputOptions(argv).onRead,
         })
-      const summary = await runUpload(argv, records, report, format)
-      if (!argv.quiet) io.stderr.write(formatSummary(summary))
-      argv.run.exitCode = 0
+      await runUpload(argv, records, report, format)
+      argv.run.exitCode = await endRun(argv, 0)
     } catch (err) {
-      const code = reportFailure(argv, err)
-      if (!argv.quiet && code === 1) io.stderr.write(formatSummary(report.summary()))
-      argv.run.exitCode = code
+      argv.run.exitCode = await endRun(argv, reportFailure(argv, err))
     }
   },
 }

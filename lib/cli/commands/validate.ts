@@ -4,13 +4,22 @@ import type { Argv, CommandModule } from 'yargs'
 import { Writable } from 'node:stream'
 import { runConversion } from '../../run/pipeline.js'
 import { estimateIds, readSecodaFiles } from '../../run/read-records.js'
-import type { Summary } from '../../report.js'
-import { type GlobalArgs, createReport, formatSummary, idsFrom, policyOptions, reportFailure } from '../common.js'
-import { toSecodaError } from '../../run/pipeline.js'
+import {
+  type GlobalArgs,
+  createReport,
+  endRun,
+  helpGroups,
+  numberChecks,
+  idsFrom,
+  inputOptions,
+  policyOptions,
+  reportFailure,
+  summaryOptions,
+  beginInput,
+} from '../common.js'
 
 interface ValidateArgs extends GlobalArgs {
   files: string[]
-  json?: boolean
   csv?: boolean
   format: 'auto' | 'jsonl' | 'csv'
   'max-line-length': number
@@ -31,30 +40,33 @@ export const validateCommand: CommandModule<GlobalArgs, ValidateArgs> = {
   command: 'validate [files..]',
   describe: 'Check Secoda JSONL (mixed or split) or columns CSV files; stdin when no file',
   builder: (y: Argv<GlobalArgs>) =>
-    policyOptions(y)
+    numberChecks(summaryOptions(policyOptions(helpGroups(y))), { 'max-line-length': { min: 1, example: 1048576 } })
       .positional('files', {
         type: 'string',
         array: true,
         default: [] as string[],
         describe: 'Files, directories holding resources.jsonl/lineage.jsonl, or - for stdin',
       })
-      .option('json', { type: 'boolean', describe: 'Print the summary and diagnostics as JSON on stdout' })
       .option('csv', { type: 'boolean', describe: 'Also check what the CSV format needs (no periods in names)' })
       .option('format', {
         choices: ['auto', 'jsonl', 'csv'] as const,
         default: 'auto' as const,
         describe: 'Input format (auto: detected from the content)',
       })
-      .option('max-line-length', { type: 'number', default: 64 * 1024 * 1024, describe: 'Longest accepted JSONL line, in bytes' })
+      .option('max-line-length', {
+        type: 'number',
+        default: 64 * 1024 * 1024,
+        describe: 'Longest accepted JSONL line, in bytes (a whole number ≥ 1)',
+      })
       .example('$0 validate out/', 'check out/resources.jsonl and out/lineage.jsonl together')
       .example('$0 validate columns.csv --csv', 'check a Secoda columns CSV')
       .example('secoda-convert dbt target/manifest.json | $0 validate', 'check a conversion on the fly') as unknown as Argv<ValidateArgs>,
   handler: async (argv) => {
-    const report = createReport(argv, { print: !argv.json })
+    const report = createReport(argv)
     const io = argv.io
-    let summary: Summary
     let code = 0
     try {
+      await beginInput(argv, argv.files, 'validating')
       const records = readSecodaFiles(argv.files, {
         report,
         ids: idsFrom(argv),
@@ -62,9 +74,10 @@ export const validateCommand: CommandModule<GlobalArgs, ValidateArgs> = {
         format: argv.format,
         maxLineLength: argv['max-line-length'],
         stdin: io.stdin,
+        onRead: inputOptions(argv).onRead,
       })
       const expectedIds = await estimateIds(argv.files)
-      summary = await runConversion(records, {
+      await runConversion(records, {
         report,
         sink: discard(),
         signal: io.signal,
@@ -72,18 +85,8 @@ export const validateCommand: CommandModule<GlobalArgs, ValidateArgs> = {
         validate: { expectedIds },
       })
     } catch (err) {
-      summary = report.summary()
-      if (argv.json) {
-        const e = toSecodaError(err)
-        code = e.exitCode
-        if (e.code !== 'VALIDATION_FAILED') report.diagnostics.push(e.toDiagnostic())
-      } else code = reportFailure(argv, err)
+      code = reportFailure(argv, err)
     }
-    if (argv.json) {
-      io.stdout.write(JSON.stringify({ valid: code === 0, summary, diagnostics: report.diagnostics }, null, 2) + '\n')
-    } else if (!argv.quiet && code !== 2) {
-      io.stderr.write(formatSummary(summary))
-    }
-    argv.run.exitCode = code
+    argv.run.exitCode = await endRun(argv, code)
   },
 }
