@@ -53,8 +53,25 @@ interface HeldModel {
   uid: string
   relId: string
   sql: string
-  columns: string[]
+  columns: ModelColumn[]
   source: RecordSource
+  /** With inheritDescriptions: emits the model's table, held until its descriptions are known. */
+  emitTable: (() => void) | undefined
+}
+
+/** A model column that may inherit the description of its one upstream column. */
+interface Heir {
+  column: ModelColumn
+  rel: string
+  key: string
+}
+
+/** A model's table waiting for the relations its columns inherit descriptions from. */
+interface Waiter {
+  heirs: Heir[]
+  emitTable: () => void
+  pending: number
+  done: boolean
 }
 
 /** Counter names (listed in docs/dbt.md, "Column lineage"). */
@@ -88,6 +105,8 @@ export class DbtColumnLineage {
   private final = false
   /** Descriptions of emitted columns, for inheritance: relId + '\0' + lower(column). */
   private readonly descriptions = new Map<string, string>()
+  /** Relation id → the model tables waiting for it to be emitted (inheritDescriptions). */
+  private readonly waiting = new Map<string, Waiter[]>()
 
   constructor(
     options: ColumnLineageOptions,
@@ -105,11 +124,6 @@ export class DbtColumnLineage {
     }
   }
 
-  /** Whether descriptions are inherited (the converter then asks {@link inherit} before emitting a model's columns). */
-  get inheritDescriptions(): boolean {
-    return this.settings.inheritDescriptions
-  }
-
   /** The manifest's metadata.adapter_type: the SQL dialect. */
   setAdapter(adapterType: string | undefined): void {
     this.dialect = dialectOf(adapterType)
@@ -125,15 +139,24 @@ export class DbtColumnLineage {
     }
   }
 
+  /** With keepCase: lower-cased relation id → the id emitted (a catalog may spell names in another case). */
+  private readonly emittedByLower = new Map<string, string>()
+
   /** A relation the converter emitted (any node kind), with its columns as emitted. */
   relationEmitted(db: string | undefined, schema: string, name: string, relId: string, columns: readonly ModelColumn[]): void {
     const names = columns.map((c) => c.name)
     const known = this.emittedColumns.get(relId)
     const all = known === undefined ? names : known.concat(names)
     this.emittedColumns.set(relId, all)
+    if (this.ids.options.keepCase) this.emittedByLower.set(relId.toLowerCase(), relId)
     this.index(db, schema, name, { id: relId, columns: all })
     if (this.settings.inheritDescriptions) {
       for (const c of columns) if (c.description !== undefined) this.descriptions.set(relId + '\0' + c.name.toLowerCase(), c.description)
+      const waiters = this.waiting.get(relId)
+      if (waiters !== undefined) {
+        this.waiting.delete(relId)
+        for (const w of waiters) if (--w.pending === 0) this.release(w)
+      }
     }
   }
 
@@ -166,24 +189,30 @@ export class DbtColumnLineage {
   }
 
   /**
-   * A model (or snapshot) with compiled SQL, before its columns are emitted. With
-   * inheritDescriptions, the descriptions its columns inherit are filled in `columns`
-   * (when the upstream is known by now; otherwise they stay without).
+   * A model (or snapshot) with compiled SQL; `emitTable` emits its table and columns. Without
+   * inheritDescriptions it is called at once. With it, the model's undocumented columns that
+   * pass one upstream column through take that column's description first, so the table
+   * waits until those upstream relations are emitted (at the latest, the end of the manifest).
    */
-  model(uid: string, relId: string, sql: string, columns: ModelColumn[], source: RecordSource): void {
+  model(uid: string, relId: string, sql: string, columns: ModelColumn[], source: RecordSource, emitTable: () => void): void {
     this.report.bump(LINEAGE_COUNTERS.models)
+    const inherit = this.settings.inheritDescriptions
     const l = this.resolve(sql)
     if (l === undefined) {
       this.report.bump(LINEAGE_COUNTERS.deferred)
-      this.held.push({ uid, relId, sql, columns: columns.map((c) => c.name), source })
+      this.held.push({ uid, relId, sql, columns, source, emitTable: inherit ? emitTable : undefined })
+      if (!inherit) emitTable()
       return
     }
-    this.edges(uid, relId, l, columns, source)
+    const heirs = this.edges(uid, relId, l, columns, source)
+    if (inherit) this.settle(heirs, emitTable)
+    else emitTable()
   }
 
-  /** Emit the edges of one resolved model and report its unresolved columns. */
-  private edges(uid: string, relId: string, l: QueryLineage | LineageFailure, columns: ModelColumn[], source: RecordSource): void {
-    if (columns.length === 0) return
+  /** Emit the edges of one resolved model, report its unresolved columns; the columns that may inherit a description. */
+  private edges(uid: string, relId: string, l: QueryLineage | LineageFailure, columns: ModelColumn[], source: RecordSource): Heir[] {
+    const heirs: Heir[] = []
+    if (columns.length === 0) return heirs
     if (l instanceof LineageFailure) {
       this.report.bump(LINEAGE_COUNTERS.failed)
       this.report.bump(LINEAGE_COUNTERS.unresolved, columns.length)
@@ -192,7 +221,7 @@ export class DbtColumnLineage {
         `${uid}: no column lineage for its ${columns.length} column${columns.length === 1 ? '' : 's'}: ${l.message}`,
         { ...source, path: `nodes.${uid}` },
       )
-      return
+      return heirs
     }
     const outputs = new Map<string, OutputColumn>()
     for (const o of l.columns) if (!outputs.has(o.name.toLowerCase())) outputs.set(o.name.toLowerCase(), o)
@@ -216,13 +245,9 @@ export class DbtColumnLineage {
         if (this.emittedColumns.has(s.table)) this.edge(s.table, s.column, to, source)
         else this.heldEdges.push(`${s.table}\t${s.column}\t${to}\t${source.file ?? ''}\t${source.line ?? ''}`)
       }
-      if (this.settings.inheritDescriptions && c.description === undefined && o.direct && o.sources.size === 1) {
+      if (c.description === undefined && o.direct && o.sources.size === 1 && reason === undefined) {
         const [s] = o.sources.values()
-        const d = s !== undefined && s.table !== relId ? this.descriptions.get(s.table + '\0' + s.column.toLowerCase()) : undefined
-        if (d !== undefined) {
-          c.description = d
-          this.report.bump(LINEAGE_COUNTERS.inherited)
-        }
+        if (s !== undefined && s.table !== relId) heirs.push({ column: c, rel: s.table, key: s.table + '\0' + s.column.toLowerCase() })
       }
     }
     if (unresolved > 0) {
@@ -233,10 +258,42 @@ export class DbtColumnLineage {
         { ...source, path: `nodes.${uid}` },
       )
     }
+    return heirs
+  }
+
+  /** Emit a model's table now if the relations it inherits from are emitted, else when they are. */
+  private settle(heirs: Heir[], emitTable: () => void): void {
+    const pending = new Set<string>()
+    for (const h of heirs) if (!this.emittedColumns.has(h.rel)) pending.add(h.rel)
+    const w: Waiter = { heirs, emitTable, pending: pending.size, done: false }
+    if (pending.size === 0) {
+      this.release(w)
+      return
+    }
+    for (const rel of pending) {
+      const list = this.waiting.get(rel)
+      if (list === undefined) this.waiting.set(rel, [w])
+      else list.push(w)
+    }
+  }
+
+  /** Inherit what can be inherited now, emit the table. */
+  private release(w: Waiter): void {
+    if (w.done) return
+    w.done = true
+    for (const h of w.heirs) {
+      const d = this.descriptions.get(h.key)
+      if (d !== undefined && h.column.description === undefined) {
+        h.column.description = d
+        this.report.bump(LINEAGE_COUNTERS.inherited)
+      }
+    }
+    w.emitTable()
   }
 
   /** One edge, the source column spelled as its relation emitted it. */
-  private edge(fromRel: string, fromCol: string, to: string, source: RecordSource): boolean {
+  private edge(relId: string, fromCol: string, to: string, source: RecordSource): boolean {
+    const fromRel = this.emittedColumns.has(relId) ? relId : (this.emittedByLower.get(relId.toLowerCase()) ?? relId)
     const cols = this.emittedColumns.get(fromRel)
     const l = fromCol.toLowerCase()
     const spelled = cols?.find((c) => c.toLowerCase() === l)
@@ -247,19 +304,18 @@ export class DbtColumnLineage {
     return true
   }
 
-  /** End of the manifest: resolve the held models, emit the held edges. */
+  /** End of the manifest: resolve the held models, emit the held edges and tables. */
   end(): void {
     this.final = true
     for (const h of this.held) {
-      this.edges(
-        h.uid,
-        h.relId,
-        this.resolve(h.sql) as QueryLineage | LineageFailure,
-        h.columns.map((name) => ({ name })),
-        h.source,
-      )
+      const heirs = this.edges(h.uid, h.relId, this.resolve(h.sql) as QueryLineage | LineageFailure, h.columns, h.source)
+      if (h.emitTable !== undefined) this.settle(heirs, h.emitTable)
     }
     this.held.length = 0
+    // Tables still waiting read relations never emitted, or each other in a cycle: emit them
+    // with the descriptions known (each one emitted may complete another's).
+    for (const list of [...this.waiting.values()]) for (const w of list) this.release(w)
+    this.waiting.clear()
     let dropped = 0
     const examples: string[] = []
     for (const line of this.heldEdges) {
@@ -275,7 +331,7 @@ export class DbtColumnLineage {
       this.report.bump('dbt.lineage.edges_dropped', dropped)
       this.report.warn(
         'DBT_LINEAGE_UNRESOLVED',
-        `${dropped} column edge${dropped === 1 ? '' : 's'} from relations the catalog has but the manifest does not emit (or columns it does not have): dropped (${examples.join(', ')})`,
+        `${dropped} column edge${dropped === 1 ? '' : 's'} from relations the catalog has but the manifest does not emit (or from columns they do not have): dropped (${examples.join(', ')})`,
         {},
       )
     }

@@ -548,8 +548,9 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
     if (deps.length > 0) this.dependents.push({ to: relId, deps: deps.join('\n') })
     // Compiled SQL only (raw SQL is Jinja); before the columns are emitted: they may inherit descriptions.
     const compiled = this.columnLineage !== undefined ? (member('compiled_code') ?? member('compiled_sql')) : undefined
-    if (compiled !== undefined) this.columnLineage?.model(uid, relId, compiled, part.columns, this.position(pos.line))
-    if ((kind === 'seed' || kind === 'source') && this.done.size < 2) {
+    if (compiled !== undefined && this.columnLineage !== undefined) {
+      this.columnLineage.model(uid, relId, compiled, part.columns, this.position(pos.line), () => this.emitMerged([part]))
+    } else if ((kind === 'seed' || kind === 'source') && this.done.size < 2) {
       // Once the other section is done (in dbt's order: a source, after all nodes), nothing
       // else can arrive to merge with but another source naming the same relation (rare):
       // emit now, merged with what is held, so sources are never held in dbt's order.

@@ -288,7 +288,8 @@ class Resolver {
       }
       case 'Values': {
         const rows = list(p['rows'])
-        const n = list(rows[0]).length
+        const first = rows[0]
+        const n = Array.isArray(first) ? first.length : list(obj(first)?.['content']).length
         return { outputs: Array.from({ length: n }, (_, i) => emptyOutput(`column${i + 1}`)) }
       }
       default:
@@ -526,10 +527,10 @@ class Resolver {
     if (parts.length === 1 && NOT_COLUMNS.has(first)) return
     refs.direct = false
     // where it would come from if the relation's columns were known
-    const unknown = allSources(scope).find(
-      (s) => s.unknown !== undefined && (parts.length === 1 || s.alias === lower(parts[parts.length - 2] ?? '')),
-    )
-    refs.unresolved ??= unknown !== undefined ? `reads ${unknown.unknown}` : `${parts.join('.')} is a column of no relation it reads`
+    const candidates = allSources(scope).filter((s) => parts.length === 1 || s.alias === lower(parts[parts.length - 2] ?? ''))
+    const unknown = candidates.find((s) => s.unknown !== undefined)?.unknown
+    const gap = candidates.find((s) => s.starGap !== undefined)?.starGap
+    refs.unresolved ??= unknown !== undefined ? `reads ${unknown}` : (gap ?? `${parts.join('.')} is a column of no relation it reads`)
   }
 }
 
