@@ -2,6 +2,7 @@
 // tables, columns, exposure dashboards and lineage (transforms/dbt/manifest.ts).
 
 import { pipeline } from 'node:stream'
+import { setFlagsFromString } from 'node:v8'
 import type { Argv, CommandModule } from 'yargs'
 import { SecodaError } from '../../errors.js'
 import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
@@ -72,7 +73,15 @@ export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
       const timeLimit = argv['lineage-time-limit'] ?? 2000
       if (!(timeLimit > 0))
         throw new SecodaError('USAGE', `--lineage-time-limit must be a positive number of milliseconds, got ${String(timeLimit)}`)
-      if (argv['column-lineage'] === true) await loadSqlParser()
+      if (argv['column-lineage'] === true) {
+        // The SQL parser is a 3.5 MB WebAssembly module. V8's optimizing tier recompiles its
+        // hot functions at a cost of ~60 MB of RSS and more CPU than it saves on a project
+        // of hundreds of models; the baseline compiler alone is faster here (docs/dbt.md,
+        // "Column lineage"). Process-wide, so set by the CLI, which owns the process.
+        if (!/--(?:no-)?liftoff/.test(`${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}`))
+          setFlagsFromString('--liftoff-only')
+        await loadSqlParser()
+      }
       const expectedIds = await estimateIdsFromSize([manifest], MANIFEST_BYTES_PER_ID)
       if (expectedIds !== undefined) ctx.expectedIds = expectedIds
       const converter = createDbtManifestStream({
