@@ -35,12 +35,18 @@ export function findSqlglotPython(): string | undefined {
   return undefined
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed dbt artifacts, read loosely
 type Json = Record<string, any>
+
+/** sqlglot's nested schema: [database →] schema → table → column → type. */
+export interface Schema {
+  [name: string]: Schema | string
+}
 
 /** What sqlglot is given: the catalog's relations as its schema, the models' compiled SQL. */
 export interface SqlglotRequest {
   dialect: string
-  schema: Record<string, any>
+  schema: Schema
   models: { id: string; sql: string }[]
   /** unique_id → the model's relation id (lower-case database.schema.alias). */
   relOf: Map<string, string>
@@ -50,7 +56,7 @@ const l = (s: string | null | undefined): string => (s ?? '').toLowerCase()
 
 /** Build the request from a parsed manifest and catalog. */
 export function sqlglotRequest(manifest: Json, catalog: Json): SqlglotRequest {
-  const schema: Record<string, any> = {}
+  const schema: Schema = {}
   let withDb = false
   for (const sec of ['nodes', 'sources']) {
     for (const e of Object.values<Json>(catalog[sec] ?? {})) {
@@ -62,8 +68,8 @@ export function sqlglotRequest(manifest: Json, catalog: Json): SqlglotRequest {
     for (const e of Object.values<Json>(catalog[sec] ?? {})) {
       const m = e['metadata']
       let level = schema
-      if (withDb) level = level[l(m['database'])] ??= {}
-      level = level[l(m['schema'])] ??= {}
+      if (withDb) level = (level[l(m['database'])] ??= {}) as Schema
+      level = (level[l(m['schema'])] ??= {}) as Schema
       const cols: Record<string, string> = {}
       for (const c of Object.values<Json>(e['columns'] ?? {})) cols[l(c['name'])] = String(c['type'] ?? 'text')
       level[l(m['name'])] = cols

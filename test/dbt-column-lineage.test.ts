@@ -1,6 +1,6 @@
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { createIdBuilder } from '../lib/ids.js'
 import { type LineageEdge, type Resource, type SecodaRecord, isLineage } from '../lib/records.js'
 import { Report } from '../lib/report.js'
@@ -9,7 +9,7 @@ import type { ColumnLineageOptions } from '../transforms/dbt/column-lineage.js'
 import { DbtManifestConverter } from '../transforms/dbt/manifest.js'
 import { type KnownRelation, loadSqlParser, resolveQueryLineage } from '../transforms/dbt/sql-lineage.js'
 import { Validator } from '../transforms/validate.js'
-import { chunkings, fixture, golden } from './helpers.js'
+import { chunkings, fixture, golden, root } from './helpers.js'
 
 const DIALECTS = ['postgres', 'snowflake', 'bigquery', 'redshift', 'duckdb', 'spark']
 
@@ -302,3 +302,36 @@ t.test('resolver: scoping rules', async (t) => {
   )
   t.throws(() => resolveQueryLineage('select 1; select 2', { dialect: 'postgresql', lookup, timeLimitMs: 1000 }), /2 statements/)
 })
+
+// CI has the samples at ../shared next to the clone; helpers' worktrees sit one level deeper.
+const samples = [resolve(root, '..', 'shared', 'samples', 'dbt'), resolve(root, '..', '..', 'shared', 'samples', 'dbt')].find((d) =>
+  existsSync(d),
+)
+
+t.test(
+  'every dbt sample converts with column lineage and inherited descriptions, and validates',
+  { skip: samples === undefined ? 'no samples' : false },
+  async (t) => {
+    for (const name of readdirSync(samples!).filter((f) => f.includes('manifest'))) {
+      const report = new Report({ maxErrors: 1 })
+      const catFile = name.startsWith('fivetran_hubspot') ? join(samples!, 'fivetran_hubspot-catalog-v1-dbt1.11.11.json') : undefined
+      const catalog = catFile !== undefined ? loadCatalog(catFile, report) : undefined
+      const records: SecodaRecord[] = []
+      const c = new DbtManifestConverter(
+        { report, file: name, columnLineage: { inheritDescriptions: true }, ...(catalog !== undefined ? { catalog } : {}) },
+        (r) => records.push(r),
+      )
+      c.push(readFileSync(join(samples!, name)))
+      c.end()
+      t.same(validate(records).diagnostics, [], `${name}: valid`)
+      t.equal(report.errors, 0, `${name}: no errors`)
+      if (name.startsWith('fivetran_hubspot')) {
+        t.ok((report.counters['lineage.column_edges'] ?? 0) > 1500, `${name}: ${report.counters['lineage.column_edges']} column edges`)
+        t.ok(
+          (report.counters['dbt.columns_unresolved'] ?? 0) < 20,
+          `${name}: ${report.counters['dbt.columns_unresolved']} columns unresolved`,
+        )
+      }
+    }
+  },
+)
