@@ -182,9 +182,10 @@ export class DbtColumnLineage {
       })
       return misses.length > 0 && !this.final ? undefined : l
     } catch (e) {
-      if (!(e instanceof LineageFailure)) throw e
       if (misses.length > 0 && !this.final) return undefined
-      return e
+      // Syntax the resolver does not expect (a shape of sqlparser-rs's tree it has not met)
+      // costs that model's lineage, reported, never the run.
+      return e instanceof LineageFailure ? e : new LineageFailure(`SQL not analysed: ${(e as Error).message}`)
     }
   }
 
