@@ -86,6 +86,19 @@ export {
   type CatalogTable,
   type DbtCatalogOptions,
 } from './transforms/dbt/catalog.js'
+export { LINEAGE_COUNTERS, type ColumnLineageOptions } from './transforms/dbt/column-lineage.js'
+export {
+  loadSqlParser,
+  resolveQueryLineage,
+  dialectOf,
+  LineageFailure,
+  type QueryLineage,
+  type QueryLineageOptions,
+  type OutputColumn,
+  type ColumnSource,
+  type KnownRelation,
+  type RelationLookup,
+} from './transforms/dbt/sql-lineage.js'
 export {
   JsonSectionScanner,
   jsonErrorPosition,

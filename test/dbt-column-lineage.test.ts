@@ -9,7 +9,7 @@ import type { ColumnLineageOptions } from '../transforms/dbt/column-lineage.js'
 import { DbtManifestConverter } from '../transforms/dbt/manifest.js'
 import { type KnownRelation, loadSqlParser, resolveQueryLineage } from '../transforms/dbt/sql-lineage.js'
 import { Validator } from '../transforms/validate.js'
-import { chunkings, fixture, golden, root } from './helpers.js'
+import { chunkings, fixture, golden, root, runCli } from './helpers.js'
 
 const DIALECTS = ['postgres', 'snowflake', 'bigquery', 'redshift', 'duckdb', 'spark']
 
@@ -335,3 +335,24 @@ t.test(
     }
   },
 )
+
+t.test('CLI: --column-lineage writes column edges; flag mistakes are usage errors', async (t) => {
+  const dir = fixture('dbt', 'lineage-redshift')
+  const manifest = join(dir, 'manifest.json')
+  const catalog = join(dir, 'catalog.json')
+  const on = await runCli(['dbt', manifest, '--catalog', catalog, '--column-lineage'])
+  t.equal(on.code, 0, on.stderr)
+  t.match(
+    on.stdout,
+    /"databuilder_id":"dev\.raw\.orders\.total"\},"to_identifier":\{"type":"internal_resource","databuilder_id":"dev\.public\.orders_by_region\.total"\}/,
+  )
+  t.match(on.stderr, /lineage\.column_edges: 9/)
+  const off = await runCli(['dbt', manifest, '--catalog', catalog])
+  t.notMatch(off.stdout, /orders_by_region\.total"\}/, 'off by default')
+  const inherit = await runCli(['dbt', manifest, '--inherit-descriptions'])
+  t.equal(inherit.code, 2)
+  t.match(inherit.stderr, /USAGE.*--inherit-descriptions needs --column-lineage/)
+  const limit = await runCli(['dbt', manifest, '--column-lineage', '--lineage-time-limit', '0'])
+  t.equal(limit.code, 2)
+  t.match(limit.stderr, /USAGE.*--lineage-time-limit must be a positive number/)
+})
