@@ -34,11 +34,15 @@ if (samples !== undefined) {
 function ours(manifest: string, catalogFile: string): { edges: Set<string>; columns: Set<string> } {
   const report = new Report({ maxErrors: 1 })
   const r = new DbtCatalogReader({ report, file: catalogFile })
-  r.push(readFileSync(catalogFile))
+  r.push(readFileSync(catalogFile), () => {})
+  r.end(() => {})
   const records: SecodaRecord[] = []
-  const c = new DbtManifestConverter({ report, catalog: r.end(), columnLineage: {} }, (x) => records.push(x))
-  c.push(readFileSync(manifest))
-  c.end()
+  const emit = (r: SecodaRecord): void => {
+    records.push(r)
+  }
+  const c = new DbtManifestConverter({ report, catalog: r.catalog, columnLineage: {} })
+  c.push(readFileSync(manifest), emit)
+  for (const e of c.end(emit)) records.push(e)
   const columns = new Set(records.filter((x): x is Resource => !isLineage(x) && x.entity_type === 'column').map((x) => x.databuilder_id))
   const id = (e: LineageEdge, k: 'from_identifier' | 'to_identifier'): string => (e[k] as { databuilder_id: string }).databuilder_id
   const edges = new Set(

@@ -17,8 +17,9 @@ await loadSqlParser()
 
 function loadCatalog(file: string, report: Report): DbtCatalog {
   const r = new DbtCatalogReader({ report, file })
-  r.push(readFileSync(file))
-  return r.end()
+  r.push(readFileSync(file), () => {})
+  r.end(() => {})
+  return r.catalog
 }
 
 interface Run {
@@ -39,18 +40,18 @@ function run(dir: string, o: RunOptions = {}): Run {
   const cat = join(dir, 'catalog.json')
   const catalog = o.catalog !== false && existsSync(cat) ? loadCatalog(cat, report) : undefined
   const records: SecodaRecord[] = []
-  const c = new DbtManifestConverter(
-    {
-      report,
-      file: 'manifest.json',
-      ids: createIdBuilder({ keepCase: o.keepCase ?? false }),
-      columnLineage: o.lineage ?? {},
-      ...(catalog !== undefined ? { catalog } : {}),
-    },
-    (r) => records.push(r),
-  )
-  for (const chunk of o.chunks ?? [o.manifest ?? readFileSync(join(dir, 'manifest.json'))]) c.push(chunk)
-  c.end()
+  const emit = (r: SecodaRecord): void => {
+    records.push(r)
+  }
+  const c = new DbtManifestConverter({
+    report,
+    file: 'manifest.json',
+    ids: createIdBuilder({ keepCase: o.keepCase ?? false }),
+    columnLineage: o.lineage ?? {},
+    ...(catalog !== undefined ? { catalog } : {}),
+  })
+  for (const chunk of o.chunks ?? [o.manifest ?? readFileSync(join(dir, 'manifest.json'))]) c.push(chunk, emit)
+  for (const e of c.end(emit)) records.push(e)
   return { records, report }
 }
 
@@ -112,9 +113,12 @@ t.test('off by default: no column edges without columnLineage', async (t) => {
   const dir = fixture('dbt', 'lineage-postgres')
   const report = new Report({ maxErrors: 1 })
   const records: SecodaRecord[] = []
-  const c = new DbtManifestConverter({ report, catalog: loadCatalog(join(dir, 'catalog.json'), report) }, (r) => records.push(r))
-  c.push(readFileSync(join(dir, 'manifest.json')))
-  c.end()
+  const emit = (r: SecodaRecord): void => {
+    records.push(r)
+  }
+  const c = new DbtManifestConverter({ report, catalog: loadCatalog(join(dir, 'catalog.json'), report) })
+  c.push(readFileSync(join(dir, 'manifest.json')), emit)
+  for (const e of c.end(emit)) records.push(e)
   t.equal(columnEdges(records), '\n')
   t.equal(report.counters['lineage.column_edges'], undefined)
 })
@@ -317,12 +321,17 @@ t.test(
       const catFile = name.startsWith('fivetran_hubspot') ? join(samples!, 'fivetran_hubspot-catalog-v1-dbt1.11.11.json') : undefined
       const catalog = catFile !== undefined ? loadCatalog(catFile, report) : undefined
       const records: SecodaRecord[] = []
-      const c = new DbtManifestConverter(
-        { report, file: name, columnLineage: { inheritDescriptions: true }, ...(catalog !== undefined ? { catalog } : {}) },
-        (r) => records.push(r),
-      )
-      c.push(readFileSync(join(samples!, name)))
-      c.end()
+      const emit = (r: SecodaRecord): void => {
+        records.push(r)
+      }
+      const c = new DbtManifestConverter({
+        report,
+        file: name,
+        columnLineage: { inheritDescriptions: true },
+        ...(catalog !== undefined ? { catalog } : {}),
+      })
+      c.push(readFileSync(join(samples!, name)), emit)
+      for (const e of c.end(emit)) records.push(e)
       t.same(validate(records).diagnostics, [], `${name}: valid`)
       t.equal(report.errors, 0, `${name}: no errors`)
       if (name.startsWith('fivetran_hubspot')) {
