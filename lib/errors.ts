@@ -76,6 +76,11 @@ export const CODES = {
     exit: 1,
   },
   DBT_CATALOG_UNMATCHED: { summary: 'Nodes in only one of manifest and catalog (warning, once per direction, with the total)', exit: 1 },
+  DBT_LINEAGE_UNRESOLVED: {
+    summary:
+      'With --column-lineage: model columns whose lineage could not be resolved (warning, one per model, naming the columns and why)',
+    exit: 1,
+  },
   // information_schema exports (transforms/info-schema/columns.ts)
   COLUMNS_LAYOUT: {
     summary: 'A CSV header is not an information_schema.columns/tables layout (the message names the columns expected)',

@@ -39,6 +39,7 @@ t.test('nodes and sources are indexed by unique_id, compacted, whatever the chun
   t.same(whole.tables.get('model.shop.customers'), {
     type: 'BASE TABLE',
     comment: 'Warehouse comment (dbt description wins).',
+    relation: ['ANALYTICS', 'PUBLIC', 'CUSTOMERS'],
     names: ['CUSTOMER_ID', 'FIRST_NAME', 'CREATED_AT'],
     types: ['NUMBER', 'TEXT', 'TIMESTAMP_NTZ'],
     indexes: [1, 2, 3],

@@ -13,6 +13,8 @@ export interface CatalogTable {
   type?: string
   /** Table comment. */
   comment?: string
+  /** database, schema and name as the catalog gives them (column lineage finds relations by name). */
+  relation?: [string | undefined, string, string]
   /** Column names as in the warehouse (may differ in case from the manifest). */
   names: string[]
   types: (string | undefined)[]
@@ -68,6 +70,9 @@ export function compactCatalogEntry(entry: Record<string, unknown>): CatalogTabl
   if (type !== undefined) t.type = type
   const comment = str(meta['comment'])
   if (comment !== undefined && comment !== '') t.comment = comment
+  const schema = str(meta['schema'])
+  const name = str(meta['name'])
+  if (schema !== undefined && name !== undefined) t.relation = [str(meta['database']), schema, name]
   const cols = obj(entry['columns']) ?? {}
   for (const [key, c] of Object.entries(cols)) {
     const col = obj(c) ?? {}

@@ -22,6 +22,7 @@ import { internalId, withSource, type LineageEdge, type Resource, type SecodaRec
 import type { Report } from '../../lib/report.js'
 import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../../lib/stream.js'
 import type { CatalogTable, DbtCatalog } from './catalog.js'
+import { type ColumnLineageOptions, DbtColumnLineage } from './column-lineage.js'
 import {
   JsonSectionScanner,
   jsonErrorPosition,
@@ -41,6 +42,11 @@ export interface DbtManifestOptions {
   catalog?: DbtCatalog
   /** File name for diagnostics and record positions. */
   file?: string
+  /**
+   * Column → column lineage from each model's compiled SQL (docs/dbt.md, "Column lineage");
+   * `await loadSqlParser()` first.
+   */
+  columnLineage?: ColumnLineageOptions
 }
 
 /** {@link DbtManifestOptions} with every default filled in. */
@@ -310,6 +316,7 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
   private manifestOnly = 0
   /** The first few of them, named in the warning. */
   private readonly manifestOnlyExamples: string[] = []
+  private readonly columnLineage: DbtColumnLineage | undefined
 
   constructor(options: DbtManifestOptions) {
     this.options = dbtManifestSettings(options)
@@ -317,6 +324,10 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
     this.ids = this.options.ids
     this.catalog = this.options.catalog
     this.file = this.options.file
+    this.columnLineage =
+      options.columnLineage === undefined
+        ? undefined
+        : new DbtColumnLineage(options.columnLineage, this.report, this.ids, this.catalog, (r) => this.out(r))
     this.scanner = new JsonSectionScanner(
       {
         section: (name, pos) => this.section(name, pos),
@@ -373,6 +384,7 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
       )
     }
     this.flushPending()
+    this.columnLineage?.end()
     if (this.catalog !== undefined) {
       if (this.manifestOnly > 0) {
         this.report.bump('dbt.catalog.missing', this.manifestOnly)
@@ -436,6 +448,7 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
       )
     }
     const version = match === null ? undefined : Number(match[2])
+    this.columnLineage?.setAdapter(str(meta['adapter_type']))
     const dbtVersion = str(meta['dbt_version'])
     if (dbtVersion !== undefined) this.report.notes['dbt.version'] = dbtVersion
     if (version === undefined || version < 1 || version > DBT_MANIFEST_MAX_VERSION) {
@@ -533,7 +546,11 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
     // release, but a hand-edited or third-party manifest may disagree.
     if (key !== uid) this.relOf.set(key, relId)
     if (deps.length > 0) this.dependents.push({ to: relId, deps: deps.join('\n') })
-    if ((kind === 'seed' || kind === 'source') && this.done.size < 2) {
+    // Compiled SQL only (raw SQL is Jinja); before the columns are emitted: they may inherit descriptions.
+    const compiled = this.columnLineage !== undefined ? (member('compiled_code') ?? member('compiled_sql')) : undefined
+    if (compiled !== undefined && this.columnLineage !== undefined) {
+      this.columnLineage.model(uid, relId, compiled, part.columns, this.position(pos.line), () => this.emitMerged([part]))
+    } else if ((kind === 'seed' || kind === 'source') && this.done.size < 2) {
       // Once the other section is done (in dbt's order: a source, after all nodes), nothing
       // else can arrive to merge with but another source naming the same relation (rare):
       // emit now, merged with what is held, so sources are never held in dbt's order.
@@ -635,6 +652,7 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
       this.out(this.src(table, builder.line))
     } else this.report.bump('dbt.merged', parts.length)
     const hashes: string[] = []
+    const emittedCols: ColumnPart[] | undefined = this.columnLineage !== undefined ? [] : undefined
     for (const c of cols) {
       const h = nameHash(c.name)
       if (done !== undefined && hasHash(done, h)) continue
@@ -651,8 +669,10 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
         is_pk: c.isPk ? true : undefined,
       }
       this.out(this.src(r, first.line))
+      emittedCols?.push(c)
     }
     this.emitted.set(relId, (done ?? '') + hashes.join(''))
+    if (emittedCols !== undefined) this.columnLineage?.relationEmitted(first.database, first.schema, first.title, relId, emittedCols)
   }
 
   /** Relation ids a unique_id stands for: itself, or through ephemeral models what they read. */
