@@ -89,7 +89,7 @@ t.test(
     )
     const forced = await run(['upload', small, '--integration-name', 'shop', '--allow-stale', '--json'])
     t.equal(forced.code, 0, forced.stderr)
-    t.match(JSON.parse(forced.stdout), { server: { previous: 48, uploading: 5 }, framing: 'content-length' })
+    t.match(JSON.parse(forced.stdout).upload, { server: { previous: 48, uploading: 5 }, framing: 'content-length' })
     t.equal(server.integrations[0]!.resources, 5)
     const same = await run(['upload', small, '--integration-name', 'shop'])
     t.equal(same.code, 0, 'the same input again passes: fresh cache, server count 5')
@@ -162,7 +162,7 @@ t.test('"None" paging links, and a create answered 502 after creating', async (t
   const made = await run(['upload', input, '--integration-name', 'new', '--create', '--json'])
   t.equal(made.code, 0, made.stderr)
   t.equal(server.integrations.filter((i) => i.name === 'new').length, 1, 'created once')
-  t.equal(JSON.parse(made.stdout).integrationId, server.integrations.find((i) => i.name === 'new')!.id)
+  t.equal(JSON.parse(made.stdout).upload.integrationId, server.integrations.find((i) => i.name === 'new')!.id)
 })
 
 t.test('--sort-order-header applies to an uploaded CSV', async (t) => {
