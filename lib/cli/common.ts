@@ -14,7 +14,7 @@ import type { SecodaRecord } from '../records.js'
 import type { CliIO, GlobalArgs } from './io.js'
 import { buildSummary, formatSummary } from './summary.js'
 import { progressMode, startProgress } from './progress.js'
-import { ReportCollector, renderReport } from './html-report.js'
+import { ReportCollector } from './html-report.js'
 import { expandInputs } from '../run/read-records.js'
 import { inputSize } from '../input.js'
 import { ENTITY_TYPES } from '../records.js'
@@ -314,7 +314,7 @@ export async function endRun(argv: GlobalArgs, code: number): Promise<number> {
   if (argv.json) argv.io.stdout.write(JSON.stringify(summary, null, 2) + '\n')
   else if (!argv.quiet && code <= 1) argv.io.stderr.write(formatSummary(summary))
   if (argv.report !== undefined) {
-    const html = renderReport((run.collector ?? new ReportCollector()).toData(summary))
+    const html = (run.collector ?? new ReportCollector()).render(summary)
     try {
       await writeFile(argv.report, html)
     } catch (err) {

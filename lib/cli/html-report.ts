@@ -84,6 +84,11 @@ export class ReportCollector {
   }
 
   /** The page's data: tables, columns, and edges between node numbers. */
+  /** The page for this run: {@link toData} rendered by {@link renderReport}. */
+  render(summary: RunSummary): string {
+    return renderReport(this.toData(summary))
+  }
+
   toData(summary: RunSummary): ReportData {
     const c = this.columns
     // columns that came before their table

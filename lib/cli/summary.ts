@@ -62,7 +62,7 @@ export interface RunState {
   /** True once an upload was set up (an upload command, or --upload). */
   uploading?: boolean
   /** What --report's page shows, collected as records pass. */
-  collector?: import('./html-report.js').ReportCollector
+  collector?: { render(summary: RunSummary): string }
   /** The progress display, stopped before the summary prints. */
   progress?: { clearLine(): void; stop(): void }
 }
