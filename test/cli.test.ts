@@ -170,7 +170,7 @@ t.test('demo (npm start) converts the bundled sample into out/ and validates it'
   t.match(r.stderr, / {3}→ \S+resources.jsonl \([\d.]+ kB\)\n/, 'where the files are')
   t.match(
     r.stderr,
-    /validate .*\n.*18 tables, 51 columns, 2 dashboards, 14 lineage edges, no problems found/,
+    /validate .*\n.*18 tables, 51 columns, 2 dashboards, 21 lineage edges, no problems found/,
     'everything written validates',
   )
   t.notMatch(r.stderr, /dbt\.skipped|dbt\.schema_version/, 'no internal counters')

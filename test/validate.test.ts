@@ -289,3 +289,20 @@ t.test('an entity_type naming an Object.prototype property is not a type', async
   t.same(codes(r), ['FIELD_ENUM@1', 'FIELD_ENUM@2', 'FIELD_ENUM@3'])
   t.match(r.diagnostics[0], { path: 'entity_type', message: /got "toString"/ })
 })
+
+t.test('column-level lineage: column ids resolve like any other id; a column that is not there is LINEAGE_MISSING', async (t) => {
+  const r = check([
+    edge(internal('db.s.orders.id'), internal('db.s.order_view.order_id')),
+    table('db.s.orders'),
+    column('db.s.orders.id', 'db.s.orders'),
+    table('db.s.order_view', { native_type: 'view' }),
+    column('db.s.order_view.order_id', 'db.s.order_view'),
+    edge(internal('db.s.orders.gone'), internal('db.s.order_view.order_id')),
+    edge(internal('db.s.orders.id'), internal('db.s.order_view.missing')),
+    edge({ type: 'external_column', database: 'x', schema: 's', table: 't', column: 'c' }, internal('db.s.order_view.order_id')),
+  ])
+  t.same(codes(r), ['w:LINEAGE_EXTERNAL_PARTIAL@8', 'LINEAGE_MISSING@6', 'LINEAGE_MISSING@7'])
+  t.match(r.diagnostics[1], { message: /"db\.s\.orders\.gone"/, line: 6 })
+  t.match(r.diagnostics[2], { message: /"db\.s\.order_view\.missing"/, line: 7 })
+  t.equal(r.lineage, 4)
+})

@@ -50,17 +50,24 @@ export interface RelSummary {
   reads: string[]
 }
 
-/** Relations keyed `schema.table` (original case), with columns in sort order and view reads. */
+/**
+ * Relations keyed `schema.table` (original case), with columns in sort order and view reads
+ * (table edges); column edges apart, as `schema.view.column ← schema.table.column` (external
+ * columns in brackets).
+ */
 export function summarise(records: SecodaRecord[]): {
   relations: Map<string, RelSummary>
   schemas: Map<string, Resource>
   databases: Resource[]
+  columnEdges: string[]
 } {
   const byId = new Map<string, { key: string; rel: RelSummary }>()
   const relations = new Map<string, RelSummary>()
   const schemas = new Map<string, Resource>()
   const databases: Resource[] = []
   const cols: Resource[] = []
+  const colKey = new Map<string, string>()
+  const columnEdges: string[] = []
   const edges: LineageEdge[] = []
   for (const r of records) {
     if (isLineage(r)) {
@@ -77,19 +84,31 @@ export function summarise(records: SecodaRecord[]): {
     else if (r.entity_type === 'database') databases.push(r)
   }
   for (const c of cols.sort((a, b) => a.sort_order! - b.sort_order!)) {
-    byId
-      .get(c.parent_databuilder_id!)!
-      .rel.columns.push({ name: c.title!, type: c.type ?? null, description: c.description ?? null, pk: c.is_pk === true })
+    const parent = byId.get(c.parent_databuilder_id!)!
+    parent.rel.columns.push({ name: c.title!, type: c.type ?? null, description: c.description ?? null, pk: c.is_pk === true })
+    colKey.set(c.databuilder_id, `${parent.key}.${c.title}`)
   }
   for (const e of edges) {
-    const to = byId.get((e.to_identifier as { databuilder_id: string }).databuilder_id)!
+    const toId = (e.to_identifier as { databuilder_id: string }).databuilder_id
+    if (colKey.has(toId)) {
+      const f = e.from_identifier
+      const from =
+        f.type === 'internal_resource'
+          ? colKey.get(f.databuilder_id)!
+          : f.type === 'external_column'
+            ? `[${f.schema}.${f.table}.${f.column}]`
+            : '?'
+      columnEdges.push(`${colKey.get(toId)} ← ${from}`)
+      continue
+    }
+    const to = byId.get(toId)!
     const f = e.from_identifier
     const from =
       f.type === 'internal_resource' ? byId.get(f.databuilder_id)!.key : f.type === 'external_table' ? `${f.schema}.${f.table}` : '?'
     to.rel.reads.push(from)
   }
   for (const r of relations.values()) r.reads.sort()
-  return { relations, schemas, databases }
+  return { relations, schemas, databases, columnEdges }
 }
 
 /** Fixture cases under fixtures/<source>/: folders with input.sql and expected.jsonl. */

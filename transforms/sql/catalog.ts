@@ -6,6 +6,8 @@
 
 import type { IdBuilder } from '../../lib/ids.js'
 import { internalId, withSource, type LineageEdge, type LineageId, type Resource, type SecodaRecord } from '../../lib/records.js'
+import type { Report } from '../../lib/report.js'
+import type { KnownColumn, RelationRef, ViewColumns, ViewResolver } from './view-columns.js'
 
 /** A column as a dump declares it. */
 export interface ColumnState {
@@ -24,12 +26,8 @@ export interface ColumnState {
 /** A relation's kind, written as `native_type`. */
 export type RelationKind = 'table' | 'partitioned table' | 'foreign table' | 'view' | 'materialized view'
 
-/** A reference to a relation by name (database may be unknown for external reads). */
-export interface RelationRef {
-  database: string
-  schema: string
-  name: string
-}
+/** A reference to a relation by name (defined beside the column-lineage model, which needs it too). */
+export type { RelationRef }
 
 /** A table or view as a dump declares it. */
 export interface RelationState extends RelationRef {
@@ -44,6 +42,8 @@ export interface RelationState extends RelationRef {
   parents: RelationRef[]
   /** Line of the CREATE statement. */
   line: number
+  /** A view's column resolver (column types, column lineage), called at the end of input. */
+  resolver?: ViewResolver
 }
 
 /** Options of {@link SqlCatalog}. */
@@ -51,6 +51,8 @@ export interface SqlCatalogOptions {
   ids: IdBuilder
   /** File name attached to the records' source positions. */
   file?: string
+  /** Where the column-lineage counters go (docs/sql.md, "Column lineage"). */
+  report?: Report
 }
 
 const key = (d: string, s: string, n?: string): string => (n === undefined ? `${d}\u0000${s}` : `${d}\u0000${s}\u0000${n}`)
@@ -62,10 +64,15 @@ export class SqlCatalog {
   private readonly databases = new Map<string, { name: string; description?: string; line: number }>()
   private readonly schemas = new Map<string, { database: string; name: string; description?: string; line: number }>()
   private readonly relations = new Map<string, RelationState>()
+  private readonly report: Report | undefined
+  /** Resolved views; null while one is being resolved (a loop reads it without types). */
+  private readonly resolved = new Map<RelationState, ViewColumns | null>()
+  private readonly known = new WeakMap<RelationState, KnownColumn[]>()
 
   constructor(options: SqlCatalogOptions) {
     this.ids = options.ids
     this.file = options.file
+    this.report = options.report
   }
 
   /** Number of relations held. */
@@ -199,6 +206,8 @@ export class SqlCatalog {
       if (s.description !== undefined) r.description = s.description
       yield withSource(r, src(s.line))
     }
+    let typed = 0
+    let untyped = 0
     for (const rel of this.relations.values()) {
       const id = ids.table(rel.database, rel.schema, rel.name)
       const t: Resource = {
@@ -214,6 +223,7 @@ export class SqlCatalog {
       if (rel.definition !== undefined) t.definition = rel.definition
       yield withSource(t, src(rel.line))
       let pos = 0
+      const view = this.viewColumns(rel)
       for (const c of this.resolvedColumns(rel)) {
         const col: Resource = {
           entity_type: 'column',
@@ -222,8 +232,15 @@ export class SqlCatalog {
           title: c.name,
           sort_order: ++pos,
         }
-        if (c.description !== undefined) col.description = c.description
-        if (c.type !== undefined) col.type = c.type
+        const derived = view?.columns[pos - 1]
+        const description = c.description ?? derived?.description
+        const type = c.type ?? derived?.type
+        if (description !== undefined) col.description = description
+        if (type !== undefined) col.type = type
+        if (view) {
+          if (type !== undefined) typed++
+          else untyped++
+        }
         col.is_pk = c.pk
         yield withSource(col, src(rel.line))
       }
@@ -241,6 +258,90 @@ export class SqlCatalog {
         const e: LineageEdge = { from_identifier: from, to_identifier: to }
         yield withSource(e, src(rel.line))
       }
+    }
+    if (typed > 0) this.report?.bump('view_columns.typed', typed)
+    if (untyped > 0) this.report?.bump('view_columns.untyped', untyped)
+    const counts = { edges: 0, unknown: 0, other: 0 }
+    for (const rel of this.relations.values()) yield* this.columnEdges(rel, counts)
+    if (counts.edges > 0) this.report?.bump('lineage.column_edges', counts.edges)
+    if (counts.unknown > 0) this.report?.bump('lineage.column_sources_unknown', counts.unknown)
+    if (counts.other > 0) this.report?.bump('lineage.column_reads_outside_select', counts.other)
+  }
+
+  /**
+   * Resolve a view's columns now and let go of its resolver (and the parse tree it holds);
+   * the records at the end use the result.
+   */
+  resolveView(rel: RelationState): void {
+    const v = this.viewColumns(rel)
+    if (v) rel.resolver = () => v
+  }
+
+  /**
+   * A view's resolved columns (memoised); undefined for a table or with column lineage off.
+   * A view read while it is being resolved (a dependency loop) is read without types.
+   */
+  private viewColumns(rel: RelationState): ViewColumns | undefined {
+    if (!rel.resolver) return undefined
+    const done = this.resolved.get(rel)
+    if (done !== undefined) return done ?? undefined
+    this.resolved.set(rel, null)
+    const v = rel.resolver((ref) => this.knownColumns(ref))
+    this.resolved.set(rel, v)
+    return v
+  }
+
+  /**
+   * A relation's columns with their types (a view's as resolved), as the resolvers see them;
+   * kept per relation object (a replaced relation is a new object).
+   */
+  private knownColumns(ref: RelationRef): KnownColumn[] | undefined {
+    const rel = this.get(ref.database, ref.schema, ref.name)
+    if (!rel) return undefined
+    let cols = this.known.get(rel)
+    if (cols === undefined) {
+      const view = this.viewColumns(rel)
+      cols = this.resolvedColumns(rel).map((c, i) => {
+        const d = view?.columns[i]
+        return { name: c.name, type: c.type ?? d?.type, description: c.description ?? d?.description }
+      })
+      // a view in a dependency loop is read untyped while it resolves: not kept
+      if (!rel.resolver || this.resolved.get(rel)) this.known.set(rel, cols)
+    }
+    return cols
+  }
+
+  /** A view's column edges: from each column its SELECT list reads to the view's column. */
+  private *columnEdges(rel: RelationState, counts: { edges: number; unknown: number; other: number }): Generator<LineageEdge> {
+    const view = this.viewColumns(rel)
+    if (!view) return
+    const ids = this.ids
+    const id = ids.table(rel.database, rel.schema, rel.name)
+    const cols = this.resolvedColumns(rel)
+    const selected = new Set<string>()
+    for (let i = 0; i < cols.length; i++) {
+      const to = internalId(ids.columnOf(id, cols[i]!.name))
+      for (const s of view.columns[i]?.sources ?? []) {
+        const k = key(s.database, s.schema, s.name)
+        selected.add(key(k, s.column))
+        const src = this.relations.get(k)
+        let from: LineageId
+        if (src) {
+          // a name the resolver could not tie to a declared column: no edge rather than a dangling id
+          if (!this.knownColumns(src)!.some((c) => c.name === s.column)) {
+            counts.unknown++
+            continue
+          }
+          from = internalId(ids.columnOf(ids.table(s.database, s.schema, s.name), s.column))
+        } else {
+          from = { type: 'external_column', database: s.database, schema: s.schema, table: s.name, column: s.column }
+        }
+        counts.edges++
+        yield withSource({ from_identifier: from, to_identifier: to }, { file: this.file, line: rel.line })
+      }
+    }
+    for (const s of view.otherReads) {
+      if (!selected.has(key(key(s.database, s.schema, s.name), s.column))) counts.other++
     }
   }
 }

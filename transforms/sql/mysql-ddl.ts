@@ -6,6 +6,7 @@
 
 import type { SqlStatement } from '../../lib/scan/sql-splitter.js'
 import { type ColumnState, type RelationKind, type RelationRef, type RelationState, sqlDefinition } from './catalog.js'
+import type { ViewResolver } from './view-columns.js'
 
 /**
  * Statements worth reading (by their first 300 characters): CREATE TABLE/VIEW/DATABASE/SCHEMA
@@ -28,6 +29,11 @@ export interface MysqlDdlTarget {
   ref(s: SqlStatement, name: { schema?: string; name: string }): RelationRef
   /** A table or view, complete. */
   addRelation(rel: RelationState): void
+  /**
+   * A view's column resolver (column types, column lineage) from its SELECT, `tokens` from
+   * `start`; undefined with column lineage off or for a SELECT the resolver does not follow.
+   */
+  viewResolver(tokens: readonly Token[], start: number, s: SqlStatement): ViewResolver | undefined
   /** `ALTER TABLE ... ADD PRIMARY KEY (keys)`. */
   setPrimaryKey(ref: RelationRef, keys: string[]): void
   /** Count something (mysql_dump.tables, mysql_dump.views, mysql_dump.skipped.*). */
@@ -588,11 +594,21 @@ export class MysqlDdlReader {
     aliases.forEach((a, i) => {
       names[i] = a
     })
-    // no column types: mysqldump's stand-in tables carry placeholder types (MySQL 5.7 writes
-    // every column as tinyint), so a dump never states a view column's real type
+    // no column types from the dump: mysqldump's stand-in tables carry placeholder types (MySQL
+    // 5.7 writes every column as tinyint); the resolver derives pass-through columns' types
     const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))
     const reads = mysqlReads(body).map((r) => this.target.ref(s, r))
-    this.target.addRelation({ ...ref, kind: 'view', columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
+    const resolver = this.target.viewResolver(tokens, c.i, s)
+    this.target.addRelation({
+      ...ref,
+      kind: 'view',
+      columns,
+      reads,
+      parents: [],
+      definition: sqlDefinition(s.text + ';'),
+      line: s.line,
+      resolver,
+    })
     this.target.bump('mysql_dump.views')
   }
 

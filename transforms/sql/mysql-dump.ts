@@ -22,7 +22,9 @@ import {
   stageInfo,
 } from '../../lib/stream.js'
 import { SqlCatalog, firstWords, type RelationRef, type RelationState } from './catalog.js'
-import { MysqlDdlReader, type MysqlDdlTarget, isMysqlDdl, tokenizeMysql } from './mysql-ddl.js'
+import { MysqlDdlReader, type MysqlDdlTarget, type Token, isMysqlDdl, tokenizeMysql } from './mysql-ddl.js'
+import { mysqlViewResolver } from './mysql-view-columns.js'
+import type { ViewResolver } from './view-columns.js'
 
 export { mysqlReads, tokenizeMysql, type Token, type TokenKind } from './mysql-ddl.js'
 
@@ -38,6 +40,8 @@ export interface MysqlDumpOptions {
   ids?: IdBuilder
   /** File name for diagnostics and record positions. */
   file?: string
+  /** View column types and comments passed through, and column-to-column lineage (docs/sql.md, "Column lineage"); default true. */
+  columnLineage?: boolean
 }
 
 /** {@link MysqlDumpOptions} with every default filled in. */
@@ -49,6 +53,7 @@ export type MysqlDumpSettings = Readonly<{
   schema: string | undefined
   ids: IdBuilder
   file: string | undefined
+  columnLineage: boolean
 }>
 
 /** The source's options, normalised once: a frozen copy, defaults filled in. */
@@ -59,6 +64,7 @@ export function mysqlDumpSettings(options: MysqlDumpOptions): MysqlDumpSettings 
     schema: options.schema,
     ids: options.ids ?? createIdBuilder(),
     file: options.file,
+    columnLineage: options.columnLineage ?? true,
   })
 }
 
@@ -89,7 +95,7 @@ export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, M
     this.options = mysqlDumpSettings(options)
     this.report = this.options.report
     this.splitter = new SqlSplitter({ dialect: 'mysql', file: this.options.file })
-    this.catalog = new SqlCatalog({ ids: this.options.ids, file: this.options.file })
+    this.catalog = new SqlCatalog({ ids: this.options.ids, file: this.options.file, report: this.report })
   }
 
   /** Feed bytes. Records are only produced by {@link end}. */
@@ -179,6 +185,15 @@ export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, M
   /** @internal */
   addRelation(rel: RelationState): void {
     this.catalog.addRelation(rel)
+  }
+
+  /** @internal */
+  viewResolver(tokens: readonly Token[], start: number, s: SqlStatement): ViewResolver | undefined {
+    if (!this.options.columnLineage) return undefined
+    // table names are resolved now, against the database in force at this statement
+    const resolver = mysqlViewResolver(tokens, start, (q) => this.ref(s, q))
+    if (!resolver) this.report.bump('mysql_dump.views_not_resolved')
+    return resolver
   }
 
   /** @internal */

@@ -20,7 +20,17 @@ import {
   iterateStage,
   stageInfo,
 } from '../../lib/stream.js'
-import { SqlCatalog, firstWords, sqlDefinition, type ColumnState, type RelationKind, type RelationRef } from './catalog.js'
+import {
+  SqlCatalog,
+  firstWords,
+  sqlDefinition,
+  type ColumnState,
+  type RelationKind,
+  type RelationRef,
+  type RelationState,
+} from './catalog.js'
+import { pgViewResolver } from './pg-view-columns.js'
+import type { ViewResolver } from './view-columns.js'
 
 /** Options of the pg_dump source. */
 export interface PgDumpOptions {
@@ -32,6 +42,8 @@ export interface PgDumpOptions {
   ids?: IdBuilder
   /** File name for diagnostics and record positions. */
   file?: string
+  /** View column types and column-to-column lineage (docs/sql.md, "Column lineage"); default true. */
+  columnLineage?: boolean
 }
 
 /** {@link PgDumpOptions} with every default filled in. */
@@ -41,11 +53,18 @@ export type PgDumpSettings = Readonly<{
   database: string | undefined
   ids: IdBuilder
   file: string | undefined
+  columnLineage: boolean
 }>
 
 /** The source's options, normalised once: a frozen copy, defaults filled in. */
 export function pgDumpSettings(options: PgDumpOptions): PgDumpSettings {
-  return Object.freeze({ report: options.report, database: options.database, ids: options.ids ?? createIdBuilder(), file: options.file })
+  return Object.freeze({
+    report: options.report,
+    database: options.database,
+    ids: options.ids ?? createIdBuilder(),
+    file: options.file,
+    columnLineage: options.columnLineage ?? true,
+  })
 }
 
 /** Counters of the source: bytes in, SQL statements read, records out. */
@@ -97,7 +116,7 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
     this.opts = pgDumpSettings(options)
     this.report = this.opts.report
     this.splitter = new SqlSplitter({ dialect: 'postgres', file: this.opts.file })
-    this.catalog = new SqlCatalog({ ids: this.opts.ids, file: this.opts.file })
+    this.catalog = new SqlCatalog({ ids: this.opts.ids, file: this.opts.file, report: this.report })
     this.currentDb = this.opts.database
   }
 
@@ -285,8 +304,23 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
       names[i] = a
     })
     const columns: ColumnState[] = names.map((name) => ({ name, pk: false }))
-    const reads = this.viewReads(query, ref.database)
-    this.catalog.addRelation({ ...ref, kind, columns, reads, parents: [], definition: sqlDefinition(s.text + ';'), line: s.line })
+    const relations = new Map<object, RelationRef>()
+    const reads = this.viewReads(query, ref.database, relations)
+    const resolver = this.columnResolver(query, relations)
+    const rel: RelationState = {
+      ...ref,
+      kind,
+      columns,
+      reads,
+      parents: [],
+      definition: sqlDefinition(s.text + ';'),
+      line: s.line,
+      resolver,
+    }
+    this.catalog.addRelation(rel)
+    // resolved now, so the parse tree is not held to the end (pg_dump writes what a view reads
+    // before the view; a pg_dump 16+ placeholder view already has its final column types)
+    this.catalog.resolveView(rel)
     this.report.bump('pg_dump.views')
   }
 
@@ -306,11 +340,22 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
     if (!r) return
     r.kind = 'view'
     r.definition = sqlDefinition(s.text + ';')
-    r.reads = this.viewReads(actions[0]!, ref.database)
+    const relations = new Map<object, RelationRef>()
+    r.reads = this.viewReads(actions[0]!, ref.database, relations)
+    r.resolver = this.columnResolver(actions[0]!, relations)
+    this.catalog.resolveView(r)
+  }
+
+  /**
+   * The column resolver of a view (undefined with column lineage off). Relation names are
+   * resolved now, against the search_path in force; the columns at the end of input.
+   */
+  private columnResolver(query: Node, relations: Map<object, RelationRef>): ViewResolver | undefined {
+    return this.opts.columnLineage ? pgViewResolver(query, relations) : undefined
   }
 
   /** Relations a query reads (every RangeVar), without its CTE names, resolved now. */
-  private viewReads(query: Node, db: string): RelationRef[] {
+  private viewReads(query: Node, db: string, relations: Map<object, RelationRef>): RelationRef[] {
     const ctes = new Set<string>()
     const rangeVars: RangeVarNode[] = []
     walk(query, (k, v) => {
@@ -319,8 +364,10 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
     })
     const reads: RelationRef[] = []
     for (const rv of rangeVars) {
+      const ref = this.resolve(db, rv.schemaname, rv.relname)
+      relations.set(rv, ref) // for the column resolver, which tells CTE names apart in scope
       if (rv.schemaname === undefined && ctes.has(rv.relname)) continue
-      reads.push(this.resolve(db, rv.schemaname, rv.relname))
+      reads.push(ref)
     }
     return reads
   }

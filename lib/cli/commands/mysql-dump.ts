@@ -8,6 +8,7 @@ interface MysqlDumpArgs extends ConversionArgs {
   file: string
   database?: string
   schema?: string
+  'column-lineage': boolean
 }
 
 export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
@@ -21,6 +22,11 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
         describe: 'Secoda schema = the MySQL database name (default: from CREATE DATABASE / USE / the dump header)',
       })
       .option('database', { type: 'string', describe: 'Secoda database name (default: the same as the schema)' })
+      .option('column-lineage', {
+        type: 'boolean',
+        default: true,
+        describe: 'View column types and column-to-column lineage edges (--no-column-lineage: table edges only, view columns untyped)',
+      })
       .example('$0 mysql-dump shop.sql --out-dir out/', 'mysqldump output → out/resources.jsonl + out/lineage.jsonl')
       .example(
         'mysqldump --no-data shop | $0 mysql-dump - --database warehouse',
@@ -36,6 +42,7 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
         ids: ctx.ids,
         report: ctx.report,
         file: displayName(argv.file),
+        columnLineage: argv['column-lineage'],
       })
     })
   },

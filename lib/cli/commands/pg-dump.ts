@@ -7,6 +7,7 @@ import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceComma
 interface PgDumpArgs extends ConversionArgs {
   file: string
   database?: string
+  'column-lineage': boolean
 }
 
 export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
@@ -18,6 +19,11 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
       .option('database', {
         type: 'string',
         describe: 'Secoda database name (default: from CREATE DATABASE / \\connect in the dump; required when the dump names none)',
+      })
+      .option('column-lineage', {
+        type: 'boolean',
+        default: true,
+        describe: 'View column types and column-to-column lineage edges (--no-column-lineage: table edges only, view columns untyped)',
       })
       .example(
         '$0 pg-dump schema.sql --database shop --out-dir out/',
@@ -36,6 +42,7 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
         ids: ctx.ids,
         report: ctx.report,
         file: displayName(argv.file),
+        columnLineage: argv['column-lineage'],
       })
     })
   },
