@@ -2,8 +2,8 @@
 // pg_dump full of views, against the same conversion with --no-column-lineage in the same
 // run (target: lineage on ≤ 1.3× the time with it off).
 //
-// Run:  npx tsc -p . && node dist/bench/view-lineage.js          (2,000 tables, 2,000 views, schema only: the worst case)
-//       VIEWS=500 ROWS=400000 node dist/bench/view-lineage.js   (500 tables and views, plus 31 MB of COPY data)
+// Run:  npm run build:bench && node dist-bench/bench/view-lineage.js (2,000 tables, 2,000 views, schema only: the worst case)
+//       VIEWS=500 ROWS=400000 node dist-bench/bench/view-lineage.js (500 tables and views, plus 31 MB of COPY data)
 // Wall time and CPU time (process.cpuUsage: steadier than wall time on a shared machine) are
 // both reported; each configuration keeps its best of ROUNDS (default 3) alternating rounds.
 // The dump is generated in memory; each round converts it with lineage off, then on.
