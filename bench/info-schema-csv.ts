@@ -581,8 +581,17 @@ const variants: Record<string, Variant> = {
       await out.add(s)
       s = ''
     }
-    for await (const chunk of createReadStream(src, { highWaterMark: READ_SIZE })) await emit(reader.push(chunk as Buffer))
-    await emit(reader.end())
+    let records: Resource[] = []
+    const take = (r: Resource): void => {
+      records.push(r)
+    }
+    for await (const chunk of createReadStream(src, { highWaterMark: READ_SIZE })) {
+      reader.push(chunk as Buffer, take)
+      await emit(records)
+      records = []
+    }
+    reader.end(take)
+    await emit(records)
     writer.end(text)
     await out.add(s)
     await out.end()

@@ -113,15 +113,14 @@ async function viaRecordsInOneLoop(c: Case, chunks: Buffer[]): Promise<Outcome> 
     const text = (s: string): void => {
       out += s
     }
-    const take = (records: Resource[]): void => {
-      for (const r of records) {
-        const before = report.errors
-        validator.check(r)
-        if (report.errors === before) writer.push(r, text)
-      }
+    // record by record, as the streamed stages pass them on (lib/stream.ts emits each at once)
+    const take = (r: Resource): void => {
+      const before = report.errors
+      validator.check(r)
+      if (report.errors === before) writer.push(r, text)
     }
-    for (const chunk of chunks) take(reader.push(chunk))
-    take(reader.end())
+    for (const chunk of chunks) reader.push(chunk, take)
+    reader.end(take)
     validator.finish()
     report.throwIfFailed()
     writer.end(text)
@@ -143,7 +142,7 @@ async function viaDirect(c: Case, chunks: Buffer[]): Promise<Outcome> {
   } catch (e) {
     err = e
   }
-  return { ...outcome(report, s.text(), err), handoffLine: conv?.converter.handoffLine, directRows: conv?.converter.directRows }
+  return { ...outcome(report, s.text(), err), handoffLine: conv?.info.handoffLine, directRows: conv?.info.directRows }
 }
 
 function randomChunks(buf: Buffer, r: () => number): Buffer[] {

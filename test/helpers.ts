@@ -96,3 +96,18 @@ export async function runCli(
   const code = await main(args, { stdin, stdout: out, stderr: err, env: options.env ?? {} })
   return { code, stdout, stderr }
 }
+
+/** A stage core's push (lib/stream.ts protocol) as a function returning what it emitted. */
+export function pushed<In, Out>(core: { push(chunk: In, emit: (out: Out) => void): void }, chunk: In): Out[] {
+  const out: Out[] = []
+  core.push(chunk, (x) => out.push(x))
+  return out
+}
+
+/** A stage core's end (lib/stream.ts protocol) as a function returning what it emitted. */
+export function ended<Out>(core: { end(emit: (out: Out) => void): Iterable<Out> | undefined }): Out[] {
+  const out: Out[] = []
+  const rest = core.end((x) => out.push(x))
+  if (rest !== undefined) for (const x of rest) out.push(x)
+  return out
+}

@@ -11,6 +11,7 @@ import { parseCsv } from '../lib/scan/csv.js'
 import { createIdBuilder } from '../lib/ids.js'
 import { Report } from '../lib/report.js'
 import type { Resource } from '../lib/records.js'
+import { pushed, ended } from './helpers.js'
 import { Readable } from 'node:stream'
 
 const DB = `secoda_columns_${process.pid}`
@@ -31,7 +32,7 @@ function requireServer(t: Test, name: string, probe: () => boolean): boolean {
 
 function convert(bytes: Buffer, opts: InfoSchemaOptions): Resource[] {
   const r = new InfoSchemaColumns(opts)
-  return [...r.push(bytes), ...r.end()]
+  return [...pushed(r, bytes), ...ended(r)]
 }
 
 // ------------------------------------------------------------------ PostgreSQL

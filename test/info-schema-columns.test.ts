@@ -14,7 +14,7 @@ import { formatColumnType, nativeTableType } from '../transforms/info-schema/rul
 import { serializeRecord, recordSource, type Resource } from '../lib/records.js'
 import { createIdBuilder } from '../lib/ids.js'
 import { Report } from '../lib/report.js'
-import { rng } from './helpers.js'
+import { rng, pushed, ended } from './helpers.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.join(root, 'fixtures', 'info-schema')
@@ -32,10 +32,10 @@ function convert(input: Uint8Array, options: InfoSchemaOptions, sizes: number[] 
   let k = 0
   for (let i = 0; i < input.length; ) {
     const n = sizes[k++ % sizes.length]!
-    out.push(...r.push(input.subarray(i, i + n)))
+    out.push(...pushed(r, input.subarray(i, i + n)))
     i += n
   }
-  out.push(...r.end())
+  out.push(...ended(r))
   return out
 }
 
@@ -115,20 +115,20 @@ t.test('vendor specifics seen through the fixtures', async (t) => {
 t.test('sorted input streams table by table; unsorted input is regrouped', async (t) => {
   const head = 'table_schema,table_name,column_name,ordinal_position\n'
   const sorted = new InfoSchemaColumns({ database: 'db' })
-  const first = sorted.push(head + 's,a,x,1\ns,a,y,2\ns,b,x,1\n')
+  const first = pushed(sorted, head + 's,a,x,1\ns,a,y,2\ns,b,x,1\n')
   t.same(
     first.map((r) => r.databuilder_id),
     ['db.s.a', 'db.s.a.x', 'db.s.a.y'],
     'table a is out as soon as b starts',
   )
   t.same(
-    sorted.end().map((r) => r.databuilder_id),
+    ended(sorted).map((r) => r.databuilder_id),
     ['db.s.b', 'db.s.b.x'],
   )
 
   const report = new Report()
   const r = new InfoSchemaColumns({ database: 'db', report })
-  const out = [...r.push(head + 's,a,y,2\ns,b,x,1\ns,a,x,1\ns,c,z,1\ns,b,w,2\n'), ...r.end()]
+  const out = [...pushed(r, head + 's,a,y,2\ns,b,x,1\ns,a,x,1\ns,c,z,1\ns,b,w,2\n'), ...ended(r)]
   t.same(
     out.map((x) => x.databuilder_id),
     ['db.s.a', 'db.s.a.y', 'db.s.b', 'db.s.b.x', 'db.s.b.w', 'db.s.a.x', 'db.s.c', 'db.s.c.z'],
@@ -136,14 +136,14 @@ t.test('sorted input streams table by table; unsorted input is regrouped', async
   t.equal(report.counters['columns.unsorted_rows'], 3)
   t.equal(new Set(out.map((x) => x.databuilder_id)).size, out.length, 'no table emitted twice')
 
-  const cols = [...new InfoSchemaColumns({ database: 'db' }).push(head + 's,a,y,2\ns,a,x,1\n')]
+  const cols = pushed(new InfoSchemaColumns({ database: 'db' }), head + 's,a,y,2\ns,a,x,1\n')
   t.same(cols, [], 'nothing out before the table is complete')
 })
 
 t.test('names: def catalog, --database override, missing names are errors with a line', async (t) => {
   const ids = (text: string, o: InfoSchemaOptions = {}): string[] => {
     const r = new InfoSchemaColumns(o)
-    return [...r.push(text), ...r.end()].map((x) => x.databuilder_id)
+    return [...pushed(r, text), ...ended(r)].map((x) => x.databuilder_id)
   }
   t.same(
     ids('TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME\ndef,app,t,c\n'),
@@ -175,7 +175,7 @@ t.test('names: def catalog, --database override, missing names are errors with a
 t.test('layout and row errors carry code and line', async (t) => {
   const run = (text: string, o: InfoSchemaOptions = {}): Resource[] => {
     const r = new InfoSchemaColumns({ database: 'd', schema: 's', ...o })
-    return [...r.push(text), ...r.end()]
+    return [...pushed(r, text), ...ended(r)]
   }
   t.throws(() => run('name,type\nx,int\n'), {
     code: 'COLUMNS_LAYOUT',

@@ -8,13 +8,13 @@
 // {@link InfoSchemaColumns} for why and what it costs; docs/columns.md. The mapping rules
 // (header roles, types, ordinals, names) are in rules.ts, shared with the direct path.
 
-import { Transform, type TransformCallback } from 'node:stream'
 import { CsvScanner, type CsvRow } from '../../lib/scan/csv.js'
 import { MysqlBatchScanner } from '../../lib/scan/mysql-batch.js'
 import { SecodaError, type ErrorCode, type Position } from '../../lib/errors.js'
 import { createIdBuilder, type IdBuilder } from '../../lib/ids.js'
 import type { Report } from '../../lib/report.js'
 import { type Resource, withSource } from '../../lib/records.js'
+import { BYTES_TO_RECORDS, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../../lib/stream.js'
 import {
   COLUMN_ROLES,
   EXPECTED_COLUMNS,
@@ -167,9 +167,19 @@ interface OpenTable {
   emitted: boolean
 }
 
+/** Counters of the columns reader (lib/stream.ts `info`). */
+export interface ColumnsInfo extends StageInfo {
+  /** Rows read, the header excluded. */
+  rows: number
+  /** Table resources emitted. */
+  tables: number
+  /** Column resources emitted. */
+  columns: number
+}
+
 /**
- * Stream-free core of the columns reader: {@link InfoSchemaColumns.push} bytes, get records;
- * {@link InfoSchemaColumns.end} returns the rest. Each table is emitted as its table resource
+ * Stream-free core of the columns reader (the lib/stream.ts protocol): {@link InfoSchemaColumns.push}
+ * bytes, records go to `emit`; {@link InfoSchemaColumns.end} emits the rest. Each table is emitted as its table resource
  * followed by its columns in ordinal order.
  *
  * Sorted input streams: the rows of the current table are held until a row of another
@@ -184,12 +194,10 @@ interface OpenTable {
  * paid only by unsorted exports. The counter `columns.unsorted_rows` says how many rows
  * were buffered that way.
  */
-export class InfoSchemaColumns {
-  /** Rows read (header excluded). */
-  rowsRead = 0
-  /** Tables and columns emitted. */
-  tablesOut = 0
-  columnsOut = 0
+export class InfoSchemaColumns implements StageCore<Uint8Array | string, Resource, ColumnsInfo> {
+  readonly mode = BYTES_TO_RECORDS
+  /** Counters: bytes in (text chunks count their UTF-16 length), rows read, tables and columns emitted. */
+  readonly info: ColumnsInfo = stageInfo({ rows: 0, tables: 0, columns: 0 })
   private readonly scanner: RowSource
   private readonly ids: IdBuilder
   private readonly report: Report | undefined
@@ -220,17 +228,15 @@ export class InfoSchemaColumns {
     return this.finished.has(key) || (this.finishedBefore?.has(key) ?? false)
   }
 
-  /** Feed bytes (or text); returns the records completed by them. */
-  push(chunk: Uint8Array | string): Resource[] {
-    const out: Resource[] = []
-    for (const row of this.scanner.push(chunk)) this.row(row, out)
-    return out
+  /** Feed bytes (or text); the records completed by them go to `emit`. */
+  push(chunk: Uint8Array | string, emit: Emit<Resource>): void {
+    this.info.bytesIn += chunk.length
+    for (const row of this.scanner.push(chunk)) this.row(row, emit)
   }
 
-  /** End of input: returns the remaining records. */
-  end(): Resource[] {
-    const out: Resource[] = []
-    for (const row of this.scanner.end()) this.row(row, out)
+  /** End of input: the remaining records go to `emit`. */
+  end(emit: Emit<Resource>): undefined {
+    for (const row of this.scanner.end()) this.row(row, emit)
     if (this.layout === undefined) {
       throw new SecodaError(
         'COLUMNS_LAYOUT',
@@ -239,36 +245,38 @@ export class InfoSchemaColumns {
       )
     }
     if (this.buffered) {
-      for (const t of this.buffered.values()) this.flush(t, out)
+      for (const t of this.buffered.values()) this.flush(t, emit)
       this.buffered.clear()
-    } else if (this.current) this.flush(this.current, out)
+    } else if (this.current) this.flush(this.current, emit)
     this.current = undefined
     // Tables the tables export lists but that have no column rows (e.g. filtered out).
     if (this.opts.tables) {
       for (const [id, info] of this.opts.tables) {
         if (this.isFinished(id)) continue
         this.finished.add(id)
-        out.push(this.tableResource(id, info.database, info.schema, info.name, { line: info.line }))
-        this.tablesOut++
+        emit(this.tableResource(id, info.database, info.schema, info.name, { line: info.line }))
+        this.info.tables++
+        this.info.recordsOut++
       }
     }
-    return out
+    return undefined
   }
 
   private tableResource(id: string, database: string, schema: string, name: string, src: { file?: string; line: number }): Resource {
     return tableRecord(id, database, schema, name, src, this.opts.tables)
   }
 
-  private flush(t: OpenTable, out: Resource[]): void {
+  private flush(t: OpenTable, emit: Emit<Resource>): void {
     if (!t.emitted) {
-      out.push(t.table)
-      this.tablesOut++
+      emit(t.table)
+      this.info.tables++
     }
     // Stable sort: columns without an ordinal keep their input order after the others. Most
     // exports list a table's columns in ordinal order already: then there is nothing to do.
     if (!inOrder(t.columns)) t.columns.sort((a, b) => (a.sort_order ?? Infinity) - (b.sort_order ?? Infinity))
-    for (const c of t.columns) out.push(c)
-    this.columnsOut += t.columns.length
+    for (const c of t.columns) emit(c)
+    this.info.columns += t.columns.length
+    this.info.recordsOut = this.info.tables + this.info.columns
     t.columns = []
     t.emitted = true
     this.finished.add(t.key)
@@ -291,10 +299,10 @@ export class InfoSchemaColumns {
     this.scanner.project(keep)
   }
 
-  private row(row: CsvRow, out: Resource[]): void {
+  private row(row: CsvRow, emit: Emit<Resource>): void {
     const L = this.layout
     if (L === undefined) return this.header(row)
-    this.rowsRead++
+    this.info.rows++
     const f = row.fields
     const file = this.opts.file
     if (f.length !== L.width) {
@@ -312,7 +320,7 @@ export class InfoSchemaColumns {
     let t = this.current
     // Same table as the previous row: compare the raw names, no id building per row.
     if (t === undefined || tableName !== this.lastTable || schemaName !== this.lastSchema || catalog !== this.lastCatalog) {
-      t = this.open(catalog, schemaName, tableName, row, out)
+      t = this.open(catalog, schemaName, tableName, row, emit)
       this.lastCatalog = catalog
       this.lastSchema = schemaName
       this.lastTable = tableName
@@ -353,7 +361,7 @@ export class InfoSchemaColumns {
   }
 
   /** The row starts another table than the previous row: find or open its group. */
-  private open(catalog: string, schemaField: string, tableName: string, row: CsvRow, out: Resource[]): OpenTable {
+  private open(catalog: string, schemaField: string, tableName: string, row: CsvRow, emit: Emit<Resource>): OpenTable {
     const pos = { file: this.opts.file, line: row.line }
     const { database, schema } = resolveNames(catalog, schemaField, this.layout!, this.opts, pos)
     const id = this.ids.table(database, schema, tableName)
@@ -378,7 +386,7 @@ export class InfoSchemaColumns {
       this.current = t
       return t
     }
-    if (this.current) this.flush(this.current, out)
+    if (this.current) this.flush(this.current, emit)
     this.current = { key, id, table: this.tableResource(id, database, schema, tableName, pos), columns: [], emitted: false }
     return this.current
   }
@@ -441,29 +449,8 @@ export async function readTablesExport(source: AsyncIterable<Uint8Array | string
 
 /**
  * A Transform from the bytes of an information_schema.columns export to Secoda records
- * (objectMode on the readable side).
+ * (lib/stream.ts around {@link InfoSchemaColumns}; its counters are `info`).
  */
-export function createInfoSchemaColumnsReader(options: InfoSchemaOptions = {}): Transform & { reader: InfoSchemaColumns } {
-  const reader = new InfoSchemaColumns(options)
-  const t = new Transform({
-    readableObjectMode: true,
-    transform(chunk: Uint8Array | string, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        for (const r of reader.push(chunk)) this.push(r)
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        for (const r of reader.end()) this.push(r)
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-  }) as Transform & { reader: InfoSchemaColumns }
-  t.reader = reader
-  return t
+export function createInfoSchemaColumnsReader(options: InfoSchemaOptions = {}): StageStream<InfoSchemaColumns> {
+  return asStream(new InfoSchemaColumns(options))
 }

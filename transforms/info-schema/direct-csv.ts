@@ -20,12 +20,12 @@
 // both paths are what test/columns-direct-csv.test.ts checks.
 
 import { isUtf8 } from 'node:buffer'
-import { Transform, type TransformCallback } from 'node:stream'
 import { forcesQuotes, quoteCsvField, writeQuotedBytes } from '../../lib/csv-quote.js'
 import { Hash64Prefix, type Hash64 } from '../../lib/id-index.js'
 import { createIdBuilder, isPlainIdPart, type IdBuilder } from '../../lib/ids.js'
 import type { Report } from '../../lib/report.js'
 import { parseCsv } from '../../lib/scan/csv.js'
+import { BYTES_TO_BYTES, type Emit, type StageCore, type StageInfo, type StageStream, asStream, stageInfo } from '../../lib/stream.js'
 import { TextToUtf8, incompleteTail } from '../../lib/utf8.js'
 import { OutBuffer, csvHeader, tableFields } from '../to-csv.js'
 import { type HandOver, IdLog, RecordPath, type RecordPathOptions, WrittenTables } from './hand-over.js'
@@ -115,16 +115,25 @@ interface TableKey {
   name: string
 }
 
-/**
- * The stream-free core: {@link InfoSchemaCsv.push} input bytes, {@link InfoSchemaCsv.end} at
- * the end; output bytes go to the `push` callback given to the constructor. end() throws
- * the run's failure (VALIDATION_FAILED, or the coded error the record path throws).
- */
-export class InfoSchemaCsv {
-  /** Rows written by the direct path. */
-  directRows = 0
+/** Counters of the direct converter (lib/stream.ts `info`). */
+export interface InfoSchemaCsvInfo extends StageInfo {
+  /** Rows written by the direct path (the record path's are not counted here). */
+  directRows: number
   /** Line where the record path took over (0: it did not). */
-  handoffLine = 0
+  handoffLine: number
+}
+
+/**
+ * The stream-free core (lib/stream.ts protocol): {@link InfoSchemaCsv.push} input bytes,
+ * {@link InfoSchemaCsv.end} at the end; output bytes go to `emit`. end() throws the run's
+ * failure (VALIDATION_FAILED, or the coded error the record path throws).
+ */
+export class InfoSchemaCsv implements StageCore<Uint8Array | string, Buffer, InfoSchemaCsvInfo> {
+  readonly mode = BYTES_TO_BYTES
+  /** Counters (bytes in and out, and where the record path took over). */
+  readonly info: InfoSchemaCsvInfo = stageInfo({ directRows: 0, handoffLine: 0 })
+  /** Where output goes: the emit of the current push or end call. */
+  private emit: Emit<Buffer> = () => {}
   private readonly opts: Readonly<InfoSchemaCsvOptions>
   private readonly report: Report
   private readonly ids: IdBuilder
@@ -132,8 +141,9 @@ export class InfoSchemaCsv {
   private readonly out: OutBuffer
   /** The CSV header line, written before the first table. */
   private readonly headerLine: string
-  private mode: 'head' | 'direct' | 'records' = 'head'
-  /** The record path, once the direct path has handed over (mode `records`). */
+  /** Which path reads the input now: the header is read first, then direct, then maybe records. */
+  private path: 'head' | 'direct' | 'records' = 'head'
+  /** The record path, once the direct path has handed over (path `records`). */
   private records: RecordPath | undefined
   private readonly delim: number
   private readonly cls = new Uint8Array(256)
@@ -195,12 +205,15 @@ export class InfoSchemaCsv {
   /** A table's column hashes by their low lane, for tables too wide for a linear search. */
   private readonly wide = new Set<number>()
 
-  constructor(options: InfoSchemaCsvOptions, push: (b: Buffer) => void) {
+  constructor(options: InfoSchemaCsvOptions) {
     this.opts = Object.freeze({ ...options })
     this.report = options.report
     this.ids = options.ids ?? createIdBuilder()
     this.fold = !this.ids.options.keepCase
-    this.out = new OutBuffer(push)
+    this.out = new OutBuffer((b) => {
+      this.info.bytesOut += b.length
+      this.emit(b)
+    })
     // rows end in LF, the CsvWriter's default line end
     this.headerLine = csvHeader(options.sortOrderHeader).join(',') + '\n'
     const d = options.delimiter ?? ','
@@ -213,23 +226,27 @@ export class InfoSchemaCsv {
   }
 
   /** Feed input bytes (text is encoded as UTF-8). */
-  push(chunk: Uint8Array | string): void {
+  push(chunk: Uint8Array | string, emit: Emit<Buffer>): void {
+    this.emit = emit
     const bytes = typeof chunk === 'string' ? this.textIn.push(chunk) : chunk
-    if (this.mode === 'records') return this.records!.push(bytes)
+    this.info.bytesIn += bytes.length
+    if (this.path === 'records') return this.records!.push(bytes)
     this.append(bytes)
-    if (this.mode === 'head' && !this.readHeader(false)) return
-    if (this.mode === 'direct') this.run(false)
+    if (this.path === 'head' && !this.readHeader(false)) return
+    if (this.path === 'direct') this.run(false)
   }
 
   /** End of input: writes the rest; throws the run's failure. */
-  end(): void {
-    if (this.mode === 'head') this.readHeader(true)
-    if (this.mode === 'direct') this.run(true)
+  end(emit: Emit<Buffer>): undefined {
+    this.emit = emit
+    if (this.path === 'head') this.readHeader(true)
+    if (this.path === 'direct') this.run(true)
     // All input read on the direct path: the record path, with nothing left to read, finishes
     // the run (tables the tables export lists without column rows, the end checks, the
     // writer's summary).
-    if (this.mode === 'direct') this.records = new RecordPath(this.opts, this.handOverAt(this.line, false), this.out)
+    if (this.path === 'direct') this.records = new RecordPath(this.opts, this.handOverAt(this.line, false), this.out)
     this.records!.end()
+    return undefined
   }
 
   /** Append input bytes to buf, dropping what lies before the open table's first row. */
@@ -320,7 +337,7 @@ export class InfoSchemaCsv {
     this.layoutMysql = layout.mysql
     this.layoutSchema = layout.schema
     this.markAbsent(0)
-    this.mode = 'direct'
+    this.path = 'direct'
     this.scan = this.tableStart = nl + 1
     this.line = 2
     this.compact(this.scan)
@@ -341,7 +358,7 @@ export class InfoSchemaCsv {
         count: done.size + this.log.size,
         ids: more ? [...done.idLog().batches('table', file), ...this.log.batches('column', file)] : [],
       },
-      writer: { rows: this.directRows, tables: more ? done.entries() : [] },
+      writer: { rows: this.info.directRows, tables: more ? done.entries() : [] },
     }
   }
 
@@ -350,10 +367,10 @@ export class InfoSchemaCsv {
    * it when `resume` is false, constructed from what the direct path did.
    */
   private toRecords(from: number, line: number, resume: boolean): void {
-    this.handoffLine = line
+    this.info.handoffLine = line
     const records = new RecordPath(this.opts, resume ? this.handOverAt(line, true) : undefined, this.out)
     this.records = records
-    this.mode = 'records'
+    this.path = 'records'
     // The reader gets the bytes cut where the input's chunks were cut: a row that ends in CR
     // ends with its chunk on the record path, as it would have on the whole input. (Row errors
     // and an invalid UTF-8 byte may come in another order than on the whole input, where the
@@ -685,7 +702,7 @@ export class InfoSchemaCsv {
     // kept with the table, end each of its rows
     const fields = tableFields(tableRecord(table.id, table.database, table.schema, table.name, { line: 0 }, this.opts.tables))
     const out = this.out
-    if (this.directRows === 0) out.text(this.headerLine)
+    if (this.info.directRows === 0) out.text(this.headerLine)
     const tail = this.done.add(table.id, fields)
     for (let i = 0; i < m; i++) {
       const base = i * SLOTS
@@ -708,7 +725,7 @@ export class InfoSchemaCsv {
     this.log.pushAll(tableHi, tableLo, this.rowLines, m)
     this.report.resources.table++
     this.report.resources.column += m
-    this.directRows += m
+    this.info.directRows += m
     return true
   }
 
@@ -864,29 +881,9 @@ export class InfoSchemaCsv {
 /**
  * A Transform from the bytes of an information_schema.columns export to the bytes of the
  * Secoda columns CSV, validated: it fails at the end (having written what it could) when
- * the input had errors, as the record path's CSV writer does.
+ * the input had errors, as the record path's CSV writer does. (lib/stream.ts around
+ * {@link InfoSchemaCsv}; its counters are `info`.)
  */
-export function createInfoSchemaCsvConverter(options: InfoSchemaCsvOptions): Transform & { converter: InfoSchemaCsv } {
-  let t: Transform & { converter: InfoSchemaCsv }
-  const converter = new InfoSchemaCsv(options, (b) => t.push(b))
-  t = new Transform({
-    transform(chunk: Uint8Array | string, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        converter.push(chunk)
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        converter.end()
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-  }) as Transform & { converter: InfoSchemaCsv }
-  t.converter = converter
-  return t
+export function createInfoSchemaCsvConverter(options: InfoSchemaCsvOptions): StageStream<InfoSchemaCsv> {
+  return asStream(new InfoSchemaCsv(options))
 }

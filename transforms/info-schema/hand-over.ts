@@ -8,9 +8,10 @@
 // wrote (tables, column id hashes), kept off the JS heap.
 
 import { IdIndex, hash64, type Hash64 } from '../../lib/id-index.js'
-import type { EntityType, Resource } from '../../lib/records.js'
+import type { EntityType, Resource, SecodaRecord } from '../../lib/records.js'
 import type { Report } from '../../lib/report.js'
-import { CsvWriter, type OutBuffer, type SortOrderHeader, type WrittenBefore } from '../to-csv.js'
+import { chain, type StageCore } from '../../lib/stream.js'
+import { CsvWriter, type CsvWriterInfo, type OutBuffer, type SortOrderHeader, type WrittenBefore } from '../to-csv.js'
 import { Validator, type CheckedBefore, type CheckedIds, type ValidatorOptions } from '../validate.js'
 import { InfoSchemaColumns, type InfoSchemaOptions, type ReadBefore } from './columns.js'
 
@@ -44,46 +45,36 @@ export interface RecordPathOptions extends InfoSchemaOptions {
  */
 export class RecordPath {
   private readonly reader: InfoSchemaColumns
-  private readonly validator: Validator
-  private readonly writer: CsvWriter
-  private readonly report: Report
-  /** The CSV writer's text goes into `out`. */
-  private readonly outText = (s: string): void => this.out.text(s)
+  /** validator → CSV writer as one core, as runConversion runs them (lib/stream.ts chain). */
+  private readonly checkAndWrite: StageCore<SecodaRecord, string, CsvWriterInfo>
 
   constructor(
     options: RecordPathOptions,
     handOver: HandOver | undefined,
     private readonly out: OutBuffer,
   ) {
-    this.report = options.report
     this.reader = new InfoSchemaColumns({ ...options, readBefore: handOver?.reader })
-    this.validator = new Validator({ ...options.validate, report: options.report, forCsv: true, checkedBefore: handOver?.validator })
+    const validator = new Validator({ ...options.validate, report: options.report, forCsv: true, checkedBefore: handOver?.validator })
     // rows end in LF, the CsvWriter's default line end, as on the direct path
-    this.writer = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader, writtenBefore: handOver?.writer })
+    const writer = new CsvWriter({ report: options.report, sortOrderHeader: options.sortOrderHeader, writtenBefore: handOver?.writer })
+    this.checkAndWrite = chain(validator, writer)
   }
+
+  /** The CSV writer's text goes into `out`. */
+  private readonly outText = (s: string): void => this.out.text(s)
+  /** A record of the reader, straight to the validator and, if it passes, the writer. */
+  private readonly toValidator = (r: Resource): void => this.checkAndWrite.push(r, this.outText)
 
   /** Input bytes. */
   push(bytes: Uint8Array): void {
-    this.feed(this.reader.push(bytes))
+    this.reader.push(bytes, this.toValidator)
   }
 
   /** End of input: the rest written; throws the run's failure (VALIDATION_FAILED or a coded error). */
   end(): void {
-    this.feed(this.reader.end())
-    this.validator.finish()
-    this.report.throwIfFailed()
-    this.writer.end(this.outText)
+    this.reader.end(this.toValidator)
+    this.checkAndWrite.end(this.outText) // throws the run's failure before the late columns are written
     this.out.flush()
-  }
-
-  private feed(records: Resource[]): void {
-    const v = this.validator
-    const report = this.report
-    for (const r of records) {
-      const before = report.errors
-      v.check(r)
-      if (report.errors === before) this.writer.push(r, this.outText)
-    }
   }
 }
 
