@@ -39,6 +39,11 @@ export interface ValidatorOptions {
    * over this way (transforms/info-schema/hand-over.ts).
    */
   checkedBefore?: CheckedBefore
+  /**
+   * Whether no record at all is an error (a source command whose input was not empty
+   * produced nothing: the wrong file, or one it cannot read) or a warning (default).
+   */
+  emptyIsError?: boolean
 }
 
 /** Records checked before a validator starts: see {@link ValidatorOptions.checkedBefore}. */
@@ -69,6 +74,7 @@ export type ValidatorSettings = Readonly<{
   references: boolean
   unknownFields: boolean
   expectedIds: number
+  emptyIsError: boolean
 }>
 
 /** The validator's options, normalised once: a frozen copy, defaults filled in. */
@@ -82,6 +88,7 @@ export function validatorSettings(options: ValidatorOptions): ValidatorSettings 
     unknownFields: options.unknownFields ?? true,
     // sizes the id index up front; it grows (doubling) past this
     expectedIds: options.expectedIds ?? 40_000,
+    emptyIsError: options.emptyIsError ?? false,
   })
 }
 
@@ -546,7 +553,9 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
 
   /** End-of-stream checks: references that named ids not seen yet. Throws via the report. */
   finish(): void {
-    if (this.info.recordsIn === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
+    if (this.info.recordsIn === 0 && this.options.emptyIsError)
+      this.report.error('INPUT_EMPTY', 'the input is not empty but produced no records (nothing this command converts was found in it)')
+    else if (this.info.recordsIn === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
     let n = 0
     this.pending.forEach((h, mask, kind, fileIdx, line) => {
       const i = n++

@@ -1,8 +1,8 @@
 // `secoda-convert mysql-dump [file|-] [--database NAME] [--schema NAME]`: mysqldump / MariaDB dump SQL → Secoda records.
 
 import type { Argv, CommandModule } from 'yargs'
-import { displayName, openInput } from '../../input.js'
-import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+import { displayName } from '../../input.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, openCommandInput, runSourceCommand } from '../common.js'
 
 interface MysqlDumpArgs extends ConversionArgs {
   file: string
@@ -36,7 +36,7 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
     argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use, like every source with a heavy module graph (start-up of other commands)
       const { mysqlDumpRecords } = await import('../../../transforms/sql/mysql-dump.js')
-      return mysqlDumpRecords(openInput(argv.file, ctx.input), {
+      return mysqlDumpRecords(await openCommandInput(ctx, argv.file, 'mysql-dump'), {
         database: argv.database,
         schema: argv.schema,
         ids: ctx.ids,

@@ -1,8 +1,8 @@
 // `secoda-convert pg-dump [file|-] [--database NAME]`: pg_dump / pg_dumpall plain SQL → Secoda records.
 
 import type { Argv, CommandModule } from 'yargs'
-import { displayName, openInput } from '../../input.js'
-import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+import { displayName } from '../../input.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, openCommandInput, runSourceCommand } from '../common.js'
 
 interface PgDumpArgs extends ConversionArgs {
   file: string
@@ -37,7 +37,7 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
     argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use: the parser (WASM) would slow every other command's start-up
       const { pgDumpRecords } = await import('../../../transforms/sql/pg-dump.js')
-      return pgDumpRecords(openInput(argv.file, ctx.input), {
+      return pgDumpRecords(await openCommandInput(ctx, argv.file, 'pg-dump'), {
         database: argv.database,
         ids: ctx.ids,
         report: ctx.report,

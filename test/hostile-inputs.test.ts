@@ -1,0 +1,207 @@
+// Wrong, hostile and quirky inputs: every one gets a correct result or a coded error with
+// the right exit status, never a stack trace, a quiet exit 0 or a leftover file.
+
+import t from 'tap'
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { runCli } from './helpers.js'
+import { sniff } from '../lib/sniff.js'
+
+/** Every file (not directory) under `dir`, relative. */
+function files(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1))
+}
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'sc-hostile-'))
+const STACK = /\n\s+at .+:\d+:\d+\)?\n|node:events|node:internal/
+
+const PG_DUMP = `--
+-- PostgreSQL database dump
+--
+
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public.t (id integer NOT NULL);
+ALTER TABLE public.t OWNER TO postgres;
+
+--
+-- PostgreSQL database dump complete
+--
+`
+const MYSQL_DUMP = `-- MySQL dump 10.13  Distrib 8.0.31, for Linux (x86_64)
+--
+-- Host: localhost    Database: shop
+/*!40101 SET NAMES utf8mb4 */;
+CREATE TABLE \`t\` (
+  \`id\` int NOT NULL,
+  PRIMARY KEY (\`id\`)
+) ENGINE=InnoDB;
+-- Dump completed on 2024-01-01 10:00:00
+`
+const MANIFEST = JSON.stringify({
+  metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json' },
+  nodes: {},
+})
+const SECODA_CSV = 'database,schema,name,col_name,col_type\nd,s,t,c,int\n'
+const INFO_CSV = 'TABLE_CATALOG,TABLE_SCHEMA,TABLE_NAME,COLUMN_NAME,DATA_TYPE\ndef,shop,t,id,int\n'
+const XML = '<?xml version="1.0"?>\n<mysqldump xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n<database name="shop">\n'
+
+function tarOf(name: string): Buffer {
+  const b = Buffer.alloc(1024)
+  b.write(name, 0, 'latin1')
+  b.write('ustar\u000000', 257, 'latin1')
+  return b
+}
+
+/** Assert a run failed with `code` and `exit`, without a stack trace. */
+function failed(t: Tap.Test, r: { code: number; stderr: string; stdout: string }, code: string, exit: number, message?: RegExp): void {
+  t.equal(r.code, exit, `exit ${exit}`)
+  t.match(r.stderr, new RegExp(`error ${code} `), `error ${code}`)
+  t.notMatch(r.stderr, STACK, 'no stack trace')
+  if (message) t.match(r.stderr, message)
+}
+declare namespace Tap {
+  type Test = Parameters<Parameters<typeof t.test>[1]>[0]
+}
+
+t.test('sniff: what the first bytes say', async (t) => {
+  t.equal(sniff(Buffer.alloc(0), true), 'empty')
+  t.equal(sniff(Buffer.from('  \n', 'utf8'), true), 'empty')
+  t.equal(sniff(gzipSync('x')), 'gzip')
+  t.equal(sniff(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0])), 'zstd')
+  t.equal(sniff(Buffer.from('fd377a585a00', 'hex')), 'xz')
+  t.equal(sniff(Buffer.from('BZh91AY&SY\u0000', 'latin1')), 'bzip2')
+  t.equal(sniff(Buffer.from('PGDMP\u0001\u000e')), 'pg-custom')
+  t.equal(sniff(tarOf('toc.dat')), 'pg-tar')
+  t.equal(sniff(tarOf('other.txt')), 'tar')
+  t.equal(sniff(Buffer.from('\ufeffSET x = 1;', 'utf16le')), 'utf16le')
+  t.equal(sniff(Buffer.from([0xfe, 0xff, 0, 0x53])), 'utf16be')
+  t.equal(sniff(Buffer.alloc(100)), 'binary')
+  t.equal(sniff(Buffer.from(MANIFEST), true), 'dbt-manifest')
+  t.equal(
+    sniff(Buffer.from('{\n  "metadata": {\n    "dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"')),
+    'dbt-catalog',
+  )
+  t.equal(
+    sniff(Buffer.from('{"metadata":{"dbt_schema_version":"https://schemas.getdbt.com/dbt/run-results/v6.json"}}'), true),
+    'dbt-run-results',
+  )
+  t.equal(sniff(Buffer.from('{"entity_type":"table","databuilder_id":"a"}\n'), true), 'secoda-jsonl')
+  t.equal(sniff(Buffer.from('{"a":1}'), true), 'json')
+  t.equal(sniff(Buffer.from(SECODA_CSV), true), 'secoda-csv')
+  t.equal(sniff(Buffer.from(INFO_CSV), true), 'info-schema-csv')
+  t.equal(sniff(Buffer.from('comment,name\nx,y\n'), true), 'csv', 'a CSV whose first name is a SQL word')
+  t.equal(sniff(Buffer.from(XML), true), 'mysqldump-xml')
+  t.equal(sniff(Buffer.from(PG_DUMP), true), 'sql-postgres')
+  t.equal(sniff(Buffer.from(MYSQL_DUMP), true), 'sql-mysql')
+  t.equal(sniff(Buffer.from('CREATE TABLE `a` (`x` int) ENGINE=InnoDB;\n'), true), 'sql-mysql', 'MySQL without a header')
+  t.equal(sniff(Buffer.from('CREATE TABLE a (x int);\nALTER TABLE a OWNER TO me;\n'), true), 'sql-postgres', 'PostgreSQL without a header')
+  t.equal(sniff(Buffer.from('CREATE TABLE a (x int);\n'), true), 'sql', 'either dialect')
+  t.equal(sniff(Buffer.from('hello world\n'), true), 'text')
+})
+
+t.test('a command given what it does not read: INPUT_FORMAT naming the input and what reads it', async (t) => {
+  const dir = tmp()
+  const write = (name: string, data: string | Buffer): string => {
+    const p = join(dir, name)
+    writeFileSync(p, data)
+    return p
+  }
+  const cases: [string, string[], RegExp][] = [
+    ['pg-dump ← Secoda CSV', ['pg-dump', write('c.csv', SECODA_CSV)], /Secoda columns CSV.*secoda-convert validate/],
+    ['pg-dump ← dbt manifest', ['pg-dump', write('manifest.json', MANIFEST)], /dbt manifest\.json.*secoda-convert dbt /],
+    ['pg-dump ← mysqldump --xml', ['pg-dump', write('x.xml', XML)], /mysqldump --xml file/],
+    ['mysql-dump ← mysqldump --xml', ['mysql-dump', write('x2.xml', XML)], /mysqldump --xml file.*without --xml/],
+    ['pg-dump ← MySQL dump', ['pg-dump', write('my.sql', MYSQL_DUMP)], /MySQL\/MariaDB dump.*secoda-convert mysql-dump /],
+    ['mysql-dump ← PostgreSQL dump', ['mysql-dump', write('pg.sql', PG_DUMP)], /PostgreSQL dump.*secoda-convert pg-dump /],
+    [
+      'pg-dump ← pg_dump -Fc',
+      ['pg-dump', write('db.dump', Buffer.from('PGDMP\u0001\u000e\u0000\u0004\u0008'))],
+      /pg_restore --schema-only -f - \S*db\.dump \| secoda-convert pg-dump -/,
+    ],
+    ['pg-dump ← pg_dump -Ft', ['pg-dump', write('db.tar', tarOf('toc.dat'))], /tar-format archive.*pg_restore/],
+    [
+      'pg-dump ← bzip2',
+      ['pg-dump', write('d.sql.bz2', Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1'))],
+      /bzip2 -dc \S+ \| secoda-convert pg-dump -/,
+    ],
+    [
+      'pg-dump ← zstd',
+      ['pg-dump', write('d.sql.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 4, 0, 1, 2]))],
+      /zstd -dc \S+ \| secoda-convert pg-dump -/,
+    ],
+    [
+      'mysql-dump ← xz',
+      ['mysql-dump', write('d.sql.xz', Buffer.from('fd377a585a000004', 'hex'))],
+      /xz -dc \S+ \| secoda-convert mysql-dump -/,
+    ],
+    ['validate ← dbt manifest', ['validate', write('m2.json', MANIFEST)], /secoda-convert dbt /],
+    ['validate ← information_schema CSV', ['validate', write('i.csv', INFO_CSV)], /secoda-convert columns /],
+    ['convert ← PostgreSQL dump', ['convert', write('pg2.sql', PG_DUMP)], /secoda-convert pg-dump /],
+    ['columns ← dbt manifest', ['columns', write('m3.json', MANIFEST)], /secoda-convert dbt /],
+    ['dbt ← PostgreSQL dump', ['dbt', write('pg3.sql', PG_DUMP)], /PostgreSQL dump/],
+    ['pg-dump ← /dev/zero', ['pg-dump', '/dev/zero'], /binary data/],
+  ]
+  for (const [name, args, message] of cases) {
+    const r = await runCli(args)
+    t.test(name, async (t) => failed(t, r, 'INPUT_FORMAT', 1, message))
+  }
+})
+
+t.test('gzip-compressed wrong input is classified after decompression', async (t) => {
+  const dir = tmp()
+  const p = join(dir, 'my.sql.gz')
+  writeFileSync(p, gzipSync(MYSQL_DUMP))
+  failed(t, await runCli(['pg-dump', p]), 'INPUT_FORMAT', 1, /MySQL\/MariaDB dump/)
+})
+
+t.test('UTF-16 input (either byte order, with a BOM) is decoded', async (t) => {
+  const le = Buffer.from(`\ufeff${PG_DUMP}`, 'utf16le')
+  const be = Buffer.from(le).swap16()
+  for (const [name, bytes] of [
+    ['LE', le],
+    ['BE', be],
+  ] as const) {
+    const r = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: bytes })
+    t.equal(r.code, 0, `${name}: exit 0`)
+    t.match(r.stdout, /"databuilder_id":"d\.public\.t"/, `${name}: the table`)
+  }
+  const lone = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('SET x = 1;', 'utf16le'), Buffer.from([0x00, 0xd8, 0x41, 0x00])])
+  failed(t, await runCli(['pg-dump', '-', '--database', 'd'], { stdin: lone }), 'INPUT_UTF8', 1, /UTF-16/)
+})
+
+t.test('missing files and directories: coded errors, never stack traces', async (t) => {
+  const dir = tmp()
+  for (const cmd of ['pg-dump', 'mysql-dump', 'dbt', 'columns', 'validate', 'convert']) {
+    failed(t, await runCli([cmd, join(dir, 'nope')]), 'INPUT_NOT_FOUND', 2, /no such file/)
+  }
+  const plain = join(dir, 'plain')
+  mkdirSync(plain)
+  for (const cmd of ['pg-dump', 'mysql-dump', 'dbt', 'columns']) {
+    failed(t, await runCli([cmd, plain]), 'INPUT_NOT_FOUND', 2, /is a directory/)
+  }
+  const fd = join(dir, 'fd')
+  mkdirSync(fd)
+  writeFileSync(join(fd, 'toc.dat'), 'PGDMP')
+  failed(
+    t,
+    await runCli(['pg-dump', fd]),
+    'INPUT_FORMAT',
+    1,
+    /directory-format archive.*pg_restore --schema-only -f - \S+ \| secoda-convert pg-dump -/,
+  )
+  failed(t, await runCli(['dbt', join(dir, 'm.json'), '--catalog', join(dir, 'nope.json')]), 'INPUT_NOT_FOUND', 2)
+})
+
+t.test('a source that converts nothing from a non-empty input fails; an empty input only warns', async (t) => {
+  const dir = tmp()
+  const r = await runCli(['pg-dump', '-', '--database', 'd', '--out-dir', join(dir, 'out')], { stdin: 'SET statement_timeout = 0;\n' })
+  failed(t, r, 'INPUT_EMPTY', 1)
+  t.same(files(dir), [], 'no file written')
+  const empty = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: '' })
+  t.equal(empty.code, 0)
+  t.match(empty.stderr, /warning INPUT_EMPTY/)
+})
