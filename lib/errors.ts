@@ -19,6 +19,11 @@ export const CODES = {
   INPUT_GZIP: { summary: 'Input starts with the gzip signature but does not decompress', exit: 1 },
   INPUT_EMPTY: { summary: 'The input holds no records (warning; an upload of it is refused: UPLOAD_EMPTY)', exit: 1 },
   INPUT_FORMAT: { summary: 'The input is not in a format this command reads', exit: 1 },
+  INPUT_TRUNCATED: {
+    summary:
+      "A pg_dump/mysqldump file whose header names the tool lacks the tool's completion line, or ends inside a statement (--allow-truncated reads it)",
+    exit: 1,
+  },
   OUTPUT_WRITE: { summary: 'Writing an output failed (I/O error: disk full, no permission)', exit: 2 },
   ABORTED: { summary: 'The run was interrupted (Ctrl-C or an AbortSignal)', exit: 2 },
   UPSTREAM_ABORTED: { summary: 'The JSONL on the input ends with the abort marker a failed secoda-convert run writes', exit: 1 },

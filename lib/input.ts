@@ -203,6 +203,54 @@ export async function estimateIdsFromSize(files: readonly string[], bytesPerId: 
 export interface SourceOptions extends InputOptions {
   /** What the command reads: anything else fails with INPUT_FORMAT before parsing. */
   expect: InputReader
+  /** Read a dump whose completion line is missing (see {@link requireDumpTrailer}). */
+  allowTruncated?: boolean
+}
+
+/** The header line a dump tool starts with, and the line it ends a complete dump with. */
+const DUMP_TOOLS: readonly { header: RegExp; trailer: RegExp; tool: string; line: string }[] = [
+  {
+    header: /^-- PostgreSQL database cluster dump\b/m,
+    trailer: /^-- PostgreSQL database cluster dump complete\b/m,
+    tool: 'pg_dumpall',
+    line: '-- PostgreSQL database cluster dump complete',
+  },
+  {
+    header: /^-- PostgreSQL database dump\b/m,
+    trailer: /^-- PostgreSQL database dump complete\b/m,
+    tool: 'pg_dump',
+    line: '-- PostgreSQL database dump complete',
+  },
+  { header: /^-- (?:MySQL|MariaDB) dump\b/m, trailer: /^-- Dump completed\b/m, tool: 'mysqldump', line: '-- Dump completed' },
+]
+
+/**
+ * When `head` starts with a dump tool's header, a pass-through that fails at the end of the
+ * input with INPUT_TRUNCATED unless its last 4 KiB hold the tool's completion line: pg_dump,
+ * pg_dumpall and mysqldump/mariadb-dump write one last, so a dump cut at a statement
+ * boundary (a full disk, an interrupted copy) is told from a whole one. Undefined otherwise.
+ */
+export function requireDumpTrailer(head: Buffer, name: string): Transform | undefined {
+  const text = head.toString('latin1', 0, 2048)
+  const tool = DUMP_TOOLS.find((d) => d.header.test(text))
+  if (tool === undefined) return undefined
+  let tail: Buffer = Buffer.alloc(0)
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      tail = chunk.length >= 4096 ? chunk.subarray(chunk.length - 4096) : Buffer.concat([tail, chunk]).subarray(-4096)
+      cb(null, chunk)
+    },
+    flush(cb) {
+      if (tool.trailer.test(tail.toString('latin1'))) return cb()
+      cb(
+        new SecodaError(
+          'INPUT_TRUNCATED',
+          `${name} starts as a ${tool.tool} dump but lacks its last line "${tool.line}": the dump is cut short (a full disk, an interrupted copy or a killed ${tool.tool}); re-dump it, or pass --allow-truncated to read what is there`,
+          { file: name },
+        ),
+      )
+    },
+  })
 }
 
 /** A source's bytes, with what its first bytes looked like. */
@@ -286,6 +334,16 @@ export async function openSource(file: string, options: SourceOptions): Promise<
   } catch (err) {
     stream.destroy()
     throw err
+  }
+  const check =
+    options.allowTruncated === true || (kind !== 'sql-postgres' && kind !== 'sql-mysql') ? undefined : requireDumpTrailer(head, name)
+  if (check !== undefined) {
+    const from = stream
+    check.once('close', () => from.destroy())
+    pipeline(from, check, (err) => {
+      if (err && !check.destroyed) check.destroy(err)
+    })
+    stream = check
   }
   // an error before the consumer attaches stays on the stream (readable.errored) for it to see
   stream.on('error', () => {})

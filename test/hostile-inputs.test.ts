@@ -2,11 +2,12 @@
 // the right exit status, never a stack trace, a quiet exit 0 or a leftover file.
 
 import t from 'tap'
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { runCli } from './helpers.js'
+import { spawn } from 'node:child_process'
+import { root, runCli } from './helpers.js'
 import { sniff } from '../lib/sniff.js'
 
 /** Every file (not directory) under `dir`, relative. */
@@ -204,4 +205,121 @@ t.test('a source that converts nothing from a non-empty input fails; an empty in
   const empty = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: '' })
   t.equal(empty.code, 0)
   t.match(empty.stderr, /warning INPUT_EMPTY/)
+})
+
+// ---- a stream knows whether it is complete ----
+
+const BIN = join(root, 'dist', 'bin', 'secoda-convert.js')
+
+/** Many small valid records as JSONL (tables with one column each). */
+function records(n: number): string {
+  let s = ''
+  for (let i = 0; i < n; i++) {
+    s += `{"entity_type":"table","databuilder_id":"d.s.t${i}","title":"t${i}","database":"d","schema":"s"}\n`
+    s += `{"entity_type":"column","databuilder_id":"d.s.t${i}.c","title":"c","parent_databuilder_id":"d.s.t${i}","type":"int"}\n`
+  }
+  return s
+}
+
+t.test('JSONL into a pipe is framed: header first, trailer with the count last; a reader checks both', async (t) => {
+  const r = await runCli(['convert', '-'], { stdin: records(3), stdoutIsPipe: true })
+  t.equal(r.code, 0)
+  const lines = r.stdout.trimEnd().split('\n')
+  t.same(JSON.parse(lines[0]!), { __secoda_convert_stream__: { version: 1 } })
+  t.same(JSON.parse(lines.at(-1)!), { __secoda_convert_end__: { records: 6 } })
+  t.equal(lines.length, 8)
+  const ok = await runCli(['validate', '-'], { stdin: r.stdout })
+  t.equal(ok.code, 0, 'a complete framed stream validates')
+  t.match(ok.stderr, /3 tables, 3 columns/)
+  // not framed when stdout is a file or a terminal: third-party readers see plain JSONL
+  const plain = await runCli(['convert', '-'], { stdin: records(1) })
+  t.notMatch(plain.stdout, /__secoda_convert/)
+  const cut = lines.slice(0, 5).join('\n') + '\n'
+  failed(t, await runCli(['validate', '-'], { stdin: cut }), 'UPSTREAM_ABORTED', 1, /without its trailer/)
+  const wrongCount = [...lines.slice(0, 5), '{"__secoda_convert_end__":{"records":6}}'].join('\n')
+  failed(t, await runCli(['validate', '-'], { stdin: wrongCount }), 'UPSTREAM_ABORTED', 1, /counts 6 records but 4 came/)
+  failed(t, await runCli(['convert', '-'], { stdin: cut }), 'UPSTREAM_ABORTED', 1)
+})
+
+t.test('a producer killed with SIGKILL mid-stream: the reader down the pipe fails with UPSTREAM_ABORTED', async (t) => {
+  const dir = tmp()
+  const input = join(dir, 'big.jsonl')
+  writeFileSync(input, records(100_000))
+  const producer = spawn(process.execPath, [BIN, 'convert', input], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const consumer = spawn(process.execPath, [BIN, 'convert', '-', '-o', join(dir, 'out.jsonl')], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  consumer.stderr.on('data', (c) => (stderr += c))
+  let killed = false
+  producer.stdout.on('data', (c: Buffer) => {
+    if (!killed) {
+      killed = true
+      producer.kill('SIGKILL')
+    }
+    consumer.stdin.write(c)
+  })
+  producer.stdout.on('end', () => consumer.stdin.end())
+  const [pSignal, cCode] = await Promise.all([
+    new Promise((resolve) => producer.on('close', (_c, s) => resolve(s))),
+    new Promise((resolve) => consumer.on('close', (c) => resolve(c))),
+  ])
+  t.equal(pSignal, 'SIGKILL')
+  t.equal(cCode, 1, 'the reader exits 1')
+  t.match(stderr, /error UPSTREAM_ABORTED .*without its trailer/)
+  t.notMatch(stderr, STACK)
+  t.same(files(dir), ['big.jsonl'], 'no output written')
+})
+
+t.test('a dump whose header names its tool but which lacks the completion line: INPUT_TRUNCATED', async (t) => {
+  const dir = tmp()
+  const cutPg = PG_DUMP.slice(0, PG_DUMP.indexOf('--\n-- PostgreSQL database dump complete'))
+  const cutMy = MYSQL_DUMP.slice(0, MYSQL_DUMP.indexOf('-- Dump completed'))
+  for (const [cmd, text] of [
+    ['pg-dump', cutPg],
+    ['mysql-dump', cutMy],
+  ] as const) {
+    const out = join(dir, `${cmd}.jsonl`)
+    const r = await runCli([cmd, '-', '--database', 'd', '-o', out], { stdin: text })
+    failed(t, r, 'INPUT_TRUNCATED', 1, cmd === 'pg-dump' ? /-- PostgreSQL database dump complete/ : /-- Dump completed/)
+    t.same(files(dir), [], `${cmd}: nothing written`)
+    t.equal(
+      (await runCli([cmd, '-', '--database', 'd', '--allow-truncated'], { stdin: text })).code,
+      0,
+      `${cmd} --allow-truncated reads it`,
+    )
+    t.equal(
+      (await runCli([cmd, '-', '--database', 'd'], { stdin: cmd === 'pg-dump' ? PG_DUMP : MYSQL_DUMP })).code,
+      0,
+      `${cmd}: the whole dump`,
+    )
+  }
+  const gz = join(dir, 'cut.sql.gz')
+  writeFileSync(gz, gzipSync(cutPg))
+  failed(t, await runCli(['pg-dump', gz, '--database', 'd']), 'INPUT_TRUNCATED', 1)
+  rmSync(gz)
+  // pg_dumpall's own completion line; a per-database one inside it is not the end
+  const all = '--\n-- PostgreSQL database cluster dump\n--\n\n' + PG_DUMP
+  failed(t, await runCli(['pg-dump', '-', '--database', 'd'], { stdin: all }), 'INPUT_TRUNCATED', 1, /pg_dumpall/)
+  t.equal(
+    (await runCli(['pg-dump', '-', '--database', 'd'], { stdin: all + '\n--\n-- PostgreSQL database cluster dump complete\n--\n' })).code,
+    0,
+  )
+})
+
+t.test('a statement cut at the end of the input is an error, not a warning', async (t) => {
+  for (const [cmd, text] of [
+    ['pg-dump', 'CREATE TABLE a (id int);\nCREATE TABLE b (x int,\n  y'],
+    ['mysql-dump', 'CREATE TABLE `a` (`id` int);\nCREATE TABLE `b` (`x` int,\n  y'],
+  ] as const) {
+    const names = cmd === 'pg-dump' ? ['--database', 'd'] : ['--schema', 's']
+    const r = await runCli([cmd, '-', ...names], { stdin: text })
+    failed(t, r, 'INPUT_TRUNCATED', 1)
+    t.match(r.stderr, /<stdin>:2: error/, `${cmd}: the line of the cut statement`)
+    const allowed = await runCli([cmd, '-', ...names, '--allow-truncated'], { stdin: text })
+    t.equal(allowed.code, 0, `${cmd} --allow-truncated: a warning`)
+    t.match(allowed.stderr, /warning SQL_UNPARSED/)
+  }
+  // a last statement without ';' that is whole is read as it is
+  const r = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: 'CREATE TABLE a (id int)' })
+  t.equal(r.code, 0)
+  t.match(r.stdout, /"d\.public\.a"/)
 })

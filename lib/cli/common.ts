@@ -181,8 +181,13 @@ export interface SourceContext {
  * Open a source command's main input (see openSource: missing files, directories and inputs
  * of another format fail here with coded errors), noting in `ctx` whether it held anything.
  */
-export async function openCommandInput(ctx: SourceContext, file: string, expect: InputReader): Promise<SourceStream> {
-  const input = await openSource(file, { ...ctx.input, expect })
+export async function openCommandInput(
+  ctx: SourceContext,
+  file: string,
+  expect: InputReader,
+  options: { allowTruncated?: boolean } = {},
+): Promise<SourceStream> {
+  const input = await openSource(file, { ...ctx.input, expect, allowTruncated: options.allowTruncated === true })
   ctx.inputNotEmpty = input.kind !== 'empty'
   return input
 }
@@ -367,6 +372,7 @@ export async function runSourceCommand(
     outDir: argv['out-dir'],
     sortOrderHeader: argv['sort-order-header'],
     stdout: argv.io.stdout,
+    frame: argv.io.stdoutIsPipe === true,
   }
   try {
     await beginInput(argv, inputs, argv.upload ? 'uploading' : 'converting')

@@ -28,6 +28,8 @@ export interface SqlStatement {
   line: number
   /** Byte offset of the statement's first byte. */
   offset: number
+  /** Set on the last statement when the input ended before its delimiter (it may be cut short). */
+  unterminated?: boolean
 }
 
 /** Options of {@link SqlSplitter}. */
@@ -184,8 +186,10 @@ export class SqlSplitter {
         line: this.openLine,
       })
     }
+    const before = this.out.length
     if (this.mode === Mode.Stmt) this.finishStatement(this.buf.length, 0)
     else if (this.mode === Mode.Insert) this.finishInsert()
+    for (let i = before; i < this.out.length; i++) this.out[i]!.unterminated = true
     return this.take()
   }
 

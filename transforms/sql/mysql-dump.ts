@@ -42,6 +42,8 @@ export interface MysqlDumpOptions {
   file?: string
   /** View column types and comments passed through, and column-to-column lineage (docs/sql.md, "Column lineage"); default true. */
   columnLineage?: boolean
+  /** A last statement cut short by the end of the input is a warning, not an INPUT_TRUNCATED error. */
+  allowTruncated?: boolean
 }
 
 /** {@link MysqlDumpOptions} with every default filled in. */
@@ -54,6 +56,7 @@ export type MysqlDumpSettings = Readonly<{
   ids: IdBuilder
   file: string | undefined
   columnLineage: boolean
+  allowTruncated: boolean
 }>
 
 /** The source's options, normalised once: a frozen copy, defaults filled in. */
@@ -65,6 +68,7 @@ export function mysqlDumpSettings(options: MysqlDumpOptions): MysqlDumpSettings 
     ids: options.ids ?? createIdBuilder(),
     file: options.file,
     columnLineage: options.columnLineage ?? true,
+    allowTruncated: options.allowTruncated === true,
   })
 }
 
@@ -161,6 +165,17 @@ export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, M
       this.reader.read(tokenizeMysql(s.text), s)
     } catch (e) {
       if (isSecodaError(e)) throw e
+      if (s.unterminated === true && !this.options.allowTruncated) {
+        this.report.error(
+          'INPUT_TRUNCATED',
+          `the input ends inside a statement (no ';' and it cannot be read: ${(e as Error).message}): ${firstWords(s.text)}`,
+          {
+            file: this.options.file,
+            line: s.line,
+          },
+        )
+        return
+      }
       this.report.warn('SQL_UNPARSED', `cannot read statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
         file: this.options.file,
         line: s.line,

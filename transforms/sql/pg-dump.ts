@@ -44,6 +44,8 @@ export interface PgDumpOptions {
   file?: string
   /** View column types and column-to-column lineage (docs/sql.md, "Column lineage"); default true. */
   columnLineage?: boolean
+  /** A last statement cut short by the end of the input is a warning, not an INPUT_TRUNCATED error. */
+  allowTruncated?: boolean
 }
 
 /** {@link PgDumpOptions} with every default filled in. */
@@ -54,6 +56,7 @@ export type PgDumpSettings = Readonly<{
   ids: IdBuilder
   file: string | undefined
   columnLineage: boolean
+  allowTruncated: boolean
 }>
 
 /** The source's options, normalised once: a frozen copy, defaults filled in. */
@@ -64,6 +67,7 @@ export function pgDumpSettings(options: PgDumpOptions): PgDumpSettings {
     ids: options.ids ?? createIdBuilder(),
     file: options.file,
     columnLineage: options.columnLineage ?? true,
+    allowTruncated: options.allowTruncated === true,
   })
 }
 
@@ -156,6 +160,17 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
     try {
       stmts = (parseSync(s.text) as { stmts?: { stmt: Node }[] }).stmts?.map((x) => x.stmt) ?? []
     } catch (e) {
+      if (s.unterminated === true && !this.opts.allowTruncated) {
+        this.report.error(
+          'INPUT_TRUNCATED',
+          `the input ends inside a statement (no ';' and it does not parse: ${(e as Error).message}): ${firstWords(s.text)}`,
+          {
+            file: this.opts.file,
+            line: s.line,
+          },
+        )
+        return
+      }
       this.report.warn('SQL_UNPARSED', `cannot parse statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
         file: this.opts.file,
         line: s.line,

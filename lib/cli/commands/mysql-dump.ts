@@ -7,6 +7,7 @@ import { type ConversionArgs, type GlobalArgs, conversionOptions, openCommandInp
 interface MysqlDumpArgs extends ConversionArgs {
   file: string
   database?: string
+  'allow-truncated'?: boolean
   schema?: string
   'column-lineage': boolean
 }
@@ -20,6 +21,10 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
       .option('schema', {
         type: 'string',
         describe: 'Secoda schema = the MySQL database name (default: from CREATE DATABASE / USE / the dump header)',
+      })
+      .option('allow-truncated', {
+        type: 'boolean',
+        describe: "Read a dump that lacks its tool's completion line or ends inside a statement (default: INPUT_TRUNCATED)",
       })
       .option('database', { type: 'string', describe: 'Secoda database name (default: the same as the schema)' })
       .option('column-lineage', {
@@ -36,8 +41,9 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
     argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use, like every source with a heavy module graph (start-up of other commands)
       const { mysqlDumpRecords } = await import('../../../transforms/sql/mysql-dump.js')
-      return mysqlDumpRecords(await openCommandInput(ctx, argv.file, 'mysql-dump'), {
+      return mysqlDumpRecords(await openCommandInput(ctx, argv.file, 'mysql-dump', { allowTruncated: argv['allow-truncated'] }), {
         database: argv.database,
+        allowTruncated: argv['allow-truncated'] === true,
         schema: argv.schema,
         ids: ctx.ids,
         report: ctx.report,

@@ -8,6 +8,7 @@ interface PgDumpArgs extends ConversionArgs {
   file: string
   database?: string
   'column-lineage': boolean
+  'allow-truncated'?: boolean
 }
 
 export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
@@ -16,6 +17,10 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     conversionOptions(y)
       .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
+      .option('allow-truncated', {
+        type: 'boolean',
+        describe: "Read a dump that lacks its tool's completion line or ends inside a statement (default: INPUT_TRUNCATED)",
+      })
       .option('database', {
         type: 'string',
         describe: 'Secoda database name (default: from CREATE DATABASE / \\connect in the dump; required when the dump names none)',
@@ -37,8 +42,9 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
     argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use: the parser (WASM) would slow every other command's start-up
       const { pgDumpRecords } = await import('../../../transforms/sql/pg-dump.js')
-      return pgDumpRecords(await openCommandInput(ctx, argv.file, 'pg-dump'), {
+      return pgDumpRecords(await openCommandInput(ctx, argv.file, 'pg-dump', { allowTruncated: argv['allow-truncated'] }), {
         database: argv.database,
+        allowTruncated: argv['allow-truncated'] === true,
         ids: ctx.ids,
         report: ctx.report,
         file: displayName(argv.file),
