@@ -25,7 +25,10 @@ export const CODES = {
     exit: 1,
   },
   OUTPUT_WRITE: { summary: 'Writing an output failed (I/O error: disk full, no permission)', exit: 2 },
-  ABORTED: { summary: 'The run was interrupted (Ctrl-C or an AbortSignal)', exit: 2 },
+  ABORTED: {
+    summary: 'The run was interrupted by an AbortSignal (the CLI, stopped by SIGINT/SIGTERM/SIGHUP, exits 128 + the signal number)',
+    exit: 2,
+  },
   UPSTREAM_ABORTED: { summary: 'The JSONL on the input ends with the abort marker a failed secoda-convert run writes', exit: 1 },
   INTERNAL: { summary: 'A bug in secoda-convert: please report it with --verbose output', exit: 2 },
   // byte and syntax level (exit 1)

@@ -2,11 +2,11 @@
 // the right exit status, never a stack trace, a quiet exit 0 or a leftover file.
 
 import t from 'tap'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { root, runCli } from './helpers.js'
 import { sniff } from '../lib/sniff.js'
 
@@ -210,6 +210,8 @@ t.test('a source that converts nothing from a non-empty input fails; an empty in
 // ---- a stream knows whether it is complete ----
 
 const BIN = join(root, 'dist', 'bin', 'secoda-convert.js')
+/** Children run without the test runner's NODE_OPTIONS (its coverage hooks write files at exit). */
+const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
 
 /** Many small valid records as JSONL (tables with one column each). */
 function records(n: number): string {
@@ -245,8 +247,11 @@ t.test('a producer killed with SIGKILL mid-stream: the reader down the pipe fail
   const dir = tmp()
   const input = join(dir, 'big.jsonl')
   writeFileSync(input, records(100_000))
-  const producer = spawn(process.execPath, [BIN, 'convert', input], { stdio: ['ignore', 'pipe', 'ignore'] })
-  const consumer = spawn(process.execPath, [BIN, 'convert', '-', '-o', join(dir, 'out.jsonl')], { stdio: ['pipe', 'ignore', 'pipe'] })
+  const producer = spawn(process.execPath, [BIN, 'convert', input], { stdio: ['ignore', 'pipe', 'ignore'], env: ENV })
+  const consumer = spawn(process.execPath, [BIN, 'convert', '-', '-o', join(dir, 'out.jsonl')], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: ENV,
+  })
   let stderr = ''
   consumer.stderr.on('data', (c) => (stderr += c))
   let killed = false
@@ -323,3 +328,126 @@ t.test('a statement cut at the end of the input is an error, not a warning', asy
   t.equal(r.code, 0)
   t.match(r.stdout, /"d\.public\.a"/)
 })
+
+// ---- output ----
+
+/** Run the CLI as a child process; `shell` lets a test set ulimit first. */
+function runBin(
+  args: string[],
+  options: { stdin?: string; shellPrefix?: string } = {},
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const child =
+    options.shellPrefix === undefined
+      ? spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: ENV })
+      : spawn('/bin/sh', ['-c', `unset NODE_OPTIONS; ${options.shellPrefix}; exec "$0" "$@"`, process.execPath, BIN, ...args], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: ENV,
+        })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c) => (stdout += c))
+  child.stderr.on('data', (c) => (stderr += c))
+  child.stdin.end(options.stdin ?? '')
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
+}
+
+t.test('output errors are OUTPUT_WRITE (exit 2) and leave nothing under the final name', async (t) => {
+  const dir = tmp()
+  const input = records(200)
+  const full = await runBin(['convert', '-', '-o', '/dev/full'], { stdin: input })
+  t.equal(full.code, 2, '/dev/full: exit 2')
+  t.match(full.stderr, /error OUTPUT_WRITE cannot write \/dev\/full: no space left/)
+  t.notMatch(full.stderr, STACK)
+  const fullStdout = await runBin(['convert', '-'], { stdin: input, shellPrefix: 'exec >/dev/full' })
+  t.equal(fullStdout.code, 2, 'stdout on /dev/full: exit 2')
+  t.match(fullStdout.stderr, /OUTPUT_WRITE/)
+  t.notMatch(fullStdout.stderr, STACK)
+  const out = join(dir, 'out.jsonl')
+  const limited = await runBin(['convert', '-', '-o', out], { stdin: records(2000), shellPrefix: 'ulimit -f 16' })
+  t.equal(limited.code, 2, 'past ulimit -f: exit 2')
+  t.match(limited.stderr, /error OUTPUT_WRITE cannot write .*file too large/)
+  t.notMatch(limited.stderr, STACK)
+  t.same(files(dir), [], 'past ulimit -f: no file, no temporary file')
+  // a directory in the way of one of the split files
+  mkdirSync(join(dir, 'od', 'lineage.jsonl'), { recursive: true })
+  const r = await runCli(['convert', '-', '--out-dir', join(dir, 'od')], { stdin: input })
+  failed(t, r, 'OUTPUT_WRITE', 2, /a directory is in the way/)
+  t.same(files(dir), [], 'no resources.jsonl beside the directory in the way')
+  // --out-dir naming a file
+  writeFileSync(join(dir, 'afile'), 'x')
+  failed(t, await runCli(['convert', '-', '--out-dir', join(dir, 'afile')], { stdin: input }), 'OUTPUT_WRITE', 2)
+  t.same(files(dir), ['afile'])
+})
+
+t.test('-o naming a FIFO or a device writes to it as a stream and never replaces it', async (t) => {
+  const dir = tmp()
+  const fifo = join(dir, 'fifo')
+  spawnSync('mkfifo', [fifo])
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] })
+  let got = ''
+  reader.stdout.on('data', (c) => (got += c))
+  const readerDone = new Promise((resolve) => reader.on('close', resolve))
+  const r = await runBin(['convert', '-', '-o', fifo], { stdin: records(2) })
+  await readerDone
+  t.equal(r.code, 0)
+  t.equal(got.trim().split('\n').length, 4, 'the reader got the records')
+  t.ok(lstatSync(fifo).isFIFO(), 'still a FIFO')
+  t.same(files(dir), ['fifo'], 'no temporary file beside it')
+  const dev = await runBin(['convert', '-', '-o', '/dev/stdout'], { stdin: records(2) })
+  t.equal(dev.code, 0)
+  t.equal(dev.stdout.trim().split('\n').length, 4, '/dev/stdout: the records on stdout')
+  t.ok(lstatSync('/dev/stdout').isSymbolicLink() || lstatSync('/dev/stdout').isCharacterDevice(), '/dev/stdout is not a regular file')
+  t.equal((await runBin(['convert', '-', '-o', '/dev/null'], { stdin: records(2) })).code, 0)
+  t.ok(lstatSync('/dev/null').isCharacterDevice(), '/dev/null is still a device')
+})
+
+t.test('a symlinked output path: the file it names is replaced, the link stays', async (t) => {
+  const dir = tmp()
+  const real = join(dir, 'real.jsonl')
+  writeFileSync(real, 'old\n')
+  symlinkSync(real, join(dir, 'link.jsonl'))
+  const r = await runCli(['convert', '-', '-o', join(dir, 'link.jsonl')], { stdin: records(1) })
+  t.equal(r.code, 0)
+  t.ok(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink(), 'still a link')
+  t.match(readFileSync(real, 'utf8'), /"d\.s\.t0"/, 'the target holds the output')
+  t.same(files(dir).sort(), ['link.jsonl', 'real.jsonl'])
+})
+
+t.test('two runs writing the same output: each writes whole, the last rename wins, no temporary file stays', async (t) => {
+  const dir = tmp()
+  const out = join(dir, 'out.jsonl')
+  const [a, b] = await Promise.all([
+    runBin(['convert', '-', '-o', out], { stdin: records(3000) }),
+    runBin(['convert', '-', '-o', out], { stdin: records(2000) }),
+  ])
+  t.equal(a.code, 0)
+  t.equal(b.code, 0)
+  const lines = readFileSync(out, 'utf8').trimEnd().split('\n').length
+  t.ok(lines === 6000 || lines === 4000, `one run's whole output (${lines} lines)`)
+  t.same(files(dir), ['out.jsonl'])
+})
+
+for (const [sig, status] of [
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+  ['SIGINT', 130],
+] as const) {
+  t.test(`${sig} removes temporary files and exits ${status}`, async (t) => {
+    const dir = tmp()
+    const child = spawn(process.execPath, [BIN, 'convert', '-', '-o', join(dir, 'out.jsonl')], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: ENV,
+    })
+    let stderr = ''
+    child.stderr.on('data', (c) => (stderr += c))
+    child.stdin.write(records(100))
+    // the run is under way once its temporary file exists; stdin stays open
+    while (files(dir).length === 0) await new Promise((r) => setTimeout(r, 20))
+    t.match(files(dir)[0], /^\.out\.jsonl\.tmp-/)
+    child.kill(sig)
+    const [code] = await new Promise<[number | null]>((resolve) => child.on('close', (c) => resolve([c])))
+    t.equal(code, status)
+    t.same(files(dir), [], 'nothing left')
+    t.notMatch(stderr, STACK)
+  })
+}

@@ -100,7 +100,12 @@ export function stdoutWriter(stdout: NodeJS.WritableStream = process.stdout): Wr
       cb(err)
     },
   })
-  onError = (err) => w.destroy(err.code === 'EPIPE' ? new BrokenPipeError() : err)
+  onError = (err) =>
+    w.destroy(
+      err.code === 'EPIPE'
+        ? new BrokenPipeError()
+        : new SecodaError('OUTPUT_WRITE', `cannot write to stdout: ${err.message}`, { cause: err }),
+    )
   const cleanup = (): void => {
     if (onError) stdout.off('error', onError)
     onError = undefined
