@@ -34,6 +34,11 @@ export const CODES = {
   // byte and syntax level (exit 1)
   INPUT_UTF8: { summary: 'Input bytes are not valid UTF-8', exit: 1 },
   LINE_TOO_LONG: { summary: 'A line is longer than --max-line-length bytes', exit: 1 },
+  RECORD_TOO_LARGE: {
+    summary:
+      'One SQL statement read whole is larger than the limit (64 MiB; --max-record-size): the input is refused, not buffered without bound',
+    exit: 1,
+  },
   JSON_SYNTAX: { summary: 'A JSONL line is not valid JSON', exit: 1 },
   JSONL_NOT_OBJECT: { summary: 'A JSONL line holds JSON that is not an object', exit: 1 },
   CSV_SYNTAX: { summary: 'The CSV cannot be parsed (unclosed quote, wrong number of fields)', exit: 1 },

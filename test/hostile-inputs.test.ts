@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib'
 import { spawn, spawnSync } from 'node:child_process'
 import { root, runCli } from './helpers.js'
 import { sniff } from '../lib/sniff.js'
+import { SqlSplitter } from '../lib/scan/sql-splitter.js'
 
 /** Every file (not directory) under `dir`, relative. */
 function files(dir: string): string[] {
@@ -451,3 +452,42 @@ for (const [sig, status] of [
     t.notMatch(stderr, STACK)
   })
 }
+
+// ---- bounds ----
+
+/** Time to split `make(n)` with the SQL splitter, best of two runs (ms). */
+function splitTime(text: Buffer): number {
+  let best = Infinity
+  for (let run = 0; run < 2; run++) {
+    const s = new SqlSplitter({ dialect: 'postgres', maxStatement: 1 << 30 })
+    const t0 = performance.now()
+    for (let i = 0; i < text.length; i += 256 * 1024) s.push(text.subarray(i, i + 256 * 1024))
+    s.end()
+    best = Math.min(best, performance.now() - t0)
+  }
+  return best
+}
+
+t.test('one huge string literal: the statement buffer grows linearly (4x the size, well under 16x the time)', async (t) => {
+  const literal = (mb: number): Buffer => Buffer.from(`COMMENT ON TABLE a IS '${'x'.repeat(mb << 20)}';\n`)
+  const small = splitTime(literal(6))
+  const big = splitTime(literal(24))
+  t.ok(big / small < 10, `24 MB vs 6 MB: ${(big / small).toFixed(1)}x the time (linear ~4x, quadratic ~16x)`)
+})
+
+t.test('1,000,000 tiny statements: time linear in their number', async (t) => {
+  const stmts = (n: number): Buffer => Buffer.from('SET a = 1;\n'.repeat(n))
+  const small = splitTime(stmts(250_000))
+  const big = splitTime(stmts(1_000_000))
+  t.ok(big / small < 10, `1,000,000 vs 250,000 statements: ${(big / small).toFixed(1)}x the time`)
+})
+
+t.test('a statement over --max-record-size is RECORD_TOO_LARGE, not an unbounded buffer', async (t) => {
+  const text = `CREATE TABLE a (id int);\nCOMMENT ON TABLE a IS '${'x'.repeat(300_000)}';\n`
+  for (const cmd of ['pg-dump', 'mysql-dump']) {
+    const names = cmd === 'pg-dump' ? ['--database', 'd'] : ['--schema', 's']
+    const r = await runCli([cmd, '-', ...names, '--max-record-size', '100000'], { stdin: text })
+    failed(t, r, 'RECORD_TOO_LARGE', 1, /line 2/)
+  }
+  t.equal((await runCli(['pg-dump', '-', '--database', 'd'], { stdin: text })).code, 0, 'under the default 64 MiB: read')
+})

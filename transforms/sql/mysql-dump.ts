@@ -44,6 +44,8 @@ export interface MysqlDumpOptions {
   columnLineage?: boolean
   /** A last statement cut short by the end of the input is a warning, not an INPUT_TRUNCATED error. */
   allowTruncated?: boolean
+  /** Longest statement read whole, in bytes (default 64 MiB; see SqlSplitterOptions.maxStatement). */
+  maxStatement?: number
 }
 
 /** {@link MysqlDumpOptions} with every default filled in. */
@@ -98,7 +100,7 @@ export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, M
   constructor(options: MysqlDumpOptions) {
     this.options = mysqlDumpSettings(options)
     this.report = this.options.report
-    this.splitter = new SqlSplitter({ dialect: 'mysql', file: this.options.file })
+    this.splitter = new SqlSplitter({ dialect: 'mysql', file: this.options.file, maxStatement: options.maxStatement })
     this.catalog = new SqlCatalog({ ids: this.options.ids, file: this.options.file, report: this.report })
   }
 

@@ -46,6 +46,8 @@ export interface PgDumpOptions {
   columnLineage?: boolean
   /** A last statement cut short by the end of the input is a warning, not an INPUT_TRUNCATED error. */
   allowTruncated?: boolean
+  /** Longest statement read whole, in bytes (default 64 MiB; see SqlSplitterOptions.maxStatement). */
+  maxStatement?: number
 }
 
 /** {@link PgDumpOptions} with every default filled in. */
@@ -119,7 +121,7 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
   constructor(options: PgDumpOptions) {
     this.opts = pgDumpSettings(options)
     this.report = this.opts.report
-    this.splitter = new SqlSplitter({ dialect: 'postgres', file: this.opts.file })
+    this.splitter = new SqlSplitter({ dialect: 'postgres', file: this.opts.file, maxStatement: options.maxStatement })
     this.catalog = new SqlCatalog({ ids: this.opts.ids, file: this.opts.file, report: this.report })
     this.currentDb = this.opts.database
   }

@@ -8,6 +8,7 @@ interface MysqlDumpArgs extends ConversionArgs {
   file: string
   database?: string
   'allow-truncated'?: boolean
+  'max-record-size': number
   schema?: string
   'column-lineage': boolean
 }
@@ -25,6 +26,11 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
       .option('allow-truncated', {
         type: 'boolean',
         describe: "Read a dump that lacks its tool's completion line or ends inside a statement (default: INPUT_TRUNCATED)",
+      })
+      .option('max-record-size', {
+        type: 'number',
+        default: 64 * 1024 * 1024,
+        describe: 'Longest SQL statement read whole, in bytes (COPY and INSERT data is skipped, not read whole)',
       })
       .option('database', { type: 'string', describe: 'Secoda database name (default: the same as the schema)' })
       .option('column-lineage', {
@@ -44,6 +50,7 @@ export const mysqlDumpCommand: CommandModule<GlobalArgs, MysqlDumpArgs> = {
       return mysqlDumpRecords(await openCommandInput(ctx, argv.file, 'mysql-dump', { allowTruncated: argv['allow-truncated'] }), {
         database: argv.database,
         allowTruncated: argv['allow-truncated'] === true,
+        maxStatement: argv['max-record-size'],
         schema: argv.schema,
         ids: ctx.ids,
         report: ctx.report,

@@ -9,6 +9,7 @@ interface PgDumpArgs extends ConversionArgs {
   database?: string
   'column-lineage': boolean
   'allow-truncated'?: boolean
+  'max-record-size': number
 }
 
 export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
@@ -20,6 +21,11 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
       .option('allow-truncated', {
         type: 'boolean',
         describe: "Read a dump that lacks its tool's completion line or ends inside a statement (default: INPUT_TRUNCATED)",
+      })
+      .option('max-record-size', {
+        type: 'number',
+        default: 64 * 1024 * 1024,
+        describe: 'Longest SQL statement read whole, in bytes (COPY and INSERT data is skipped, not read whole)',
       })
       .option('database', {
         type: 'string',
@@ -45,6 +51,7 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
       return pgDumpRecords(await openCommandInput(ctx, argv.file, 'pg-dump', { allowTruncated: argv['allow-truncated'] }), {
         database: argv.database,
         allowTruncated: argv['allow-truncated'] === true,
+        maxStatement: argv['max-record-size'],
         ids: ctx.ids,
         report: ctx.report,
         file: displayName(argv.file),
