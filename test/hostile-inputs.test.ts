@@ -491,3 +491,77 @@ t.test('a statement over --max-record-size is RECORD_TOO_LARGE, not an unbounded
   }
   t.equal((await runCli(['pg-dump', '-', '--database', 'd'], { stdin: text })).code, 0, 'under the default 64 MiB: read')
 })
+
+// ---- text and names ----
+
+t.test('NUL in names and ids is refused; __proto__/constructor keys pollute nothing', async (t) => {
+  const nul = '{"entity_type":"table","databuilder_id":"d.s.a\\u0000b","title":"a","database":"d","schema":"s"}\n'
+  const r = await runCli(['validate', '-'], { stdin: nul })
+  failed(t, r, 'FIELD_TYPE', 1, /databuilder_id holds a NUL character/)
+  const proto =
+    '{"entity_type":"table","databuilder_id":"d.s.t","title":"t","database":"d","schema":"s","__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}\n'
+  const p = await runCli(['convert', '-'], { stdin: proto })
+  t.equal(p.code, 0)
+  t.match(p.stderr, /FIELD_UNKNOWN/)
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched')
+  t.notMatch(p.stdout, /polluted/, 'unknown keys dropped on output')
+})
+
+t.test('100k-deep JSON nesting: a coded error, no stack overflow', async (t) => {
+  const deep = `{"entity_type":"table","databuilder_id":"x","description":${'['.repeat(100_000)}${']'.repeat(100_000)}}\n`
+  const r = await runCli(['validate', '-'], { stdin: deep })
+  t.equal(r.code, 1)
+  t.notMatch(r.stderr, STACK)
+  t.notMatch(r.stderr, /INTERNAL|Maximum call stack/)
+  const manifest = `{"metadata":{"dbt_schema_version":"https://schemas.getdbt.com/dbt/manifest/v12.json"},"nodes":{"model.p.a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`
+  const m = await runCli(['dbt', '-'], { stdin: manifest })
+  t.equal(m.code, 1)
+  t.notMatch(m.stderr, STACK)
+  t.notMatch(m.stderr, /INTERNAL|Maximum call stack/)
+})
+
+t.test('a 10,000-column table and identifiers with quotes, newlines and emoji', async (t) => {
+  const cols = Array.from({ length: 10_000 }, (_, i) => `c${i} int`).join(', ')
+  const r = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: `CREATE TABLE wide (${cols});\n` })
+  t.equal(r.code, 0)
+  t.match(r.stderr, /1 table, 10000 columns/)
+  const odd = 'CREATE TABLE "we""ird\nname 🎉" ("col ""q""" int, "😀" text);\n'
+  const o = await runCli(['pg-dump', '-', '--database', 'd'], { stdin: odd })
+  t.equal(o.code, 0, o.stderr)
+  const recs = o.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { title?: string })
+  t.ok(
+    recs.some((x) => x.title === 'we"ird\nname 🎉'),
+    'the table name as written',
+  )
+  t.ok(
+    recs.some((x) => x.title === '😀'),
+    'an emoji column',
+  )
+})
+
+t.test('dbt: names written already quoted are unquoted before they become ids and titles', async (t) => {
+  const manifest = JSON.stringify({
+    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json' },
+    nodes: {
+      'model.p.orders': {
+        unique_id: 'model.p.orders',
+        resource_type: 'model',
+        database: '"ANALYTICS"',
+        schema: '"ALEO"',
+        name: 'orders',
+        alias: '`orders`',
+        config: { materialized: 'table' },
+        columns: {},
+        depends_on: { nodes: [] },
+      },
+    },
+    sources: {},
+  })
+  const r = await runCli(['dbt', '-'], { stdin: manifest })
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /"databuilder_id":"analytics\.aleo\.orders"/)
+  t.notMatch(r.stdout, /\\"/, 'no quote left in any id or name')
+})

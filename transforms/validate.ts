@@ -302,6 +302,9 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
       if (v === undefined || v === null) continue
       if (kind === STRING) {
         if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, this.pos(file, line, k, id))
+        // a NUL ends the name in C-based tools and databases: it is never part of one
+        else if (k !== 'description' && k !== 'definition' && v.includes('\u0000'))
+          report.error('FIELD_TYPE', `${k} holds a NUL character (U+0000), which no name or id may`, this.pos(file, line, k, id))
       } else if (kind === BOOLEAN) {
         if (typeof v !== 'boolean')
           report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
