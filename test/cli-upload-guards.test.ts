@@ -47,11 +47,12 @@ async function setup(t: Tap.Test, opts: TestServerOptions = {}) {
   return { server, env, file, run }
 }
 
-t.test('pg-dump of a columns CSV (converts nothing) into a populated integration: UPLOAD_EMPTY, exit 1, no request', async (t) => {
-  const { server, run } = await setup(t)
+t.test('a SQL file that defines no table (converts nothing) into a populated integration: UPLOAD_EMPTY, exit 1, no request', async (t) => {
+  const { server, run, file } = await setup(t)
   const r = await run([
     'pg-dump',
-    fixture('samples', 'warehouse-columns.csv'),
+    // a plain SQL script, not a pg_dump file (so no completion line is expected), with no CREATE
+    file('no-tables.sql', "SET client_encoding = 'UTF8';\nSELECT 1;\n"),
     '--database',
     'shop',
     '--upload',
