@@ -19,13 +19,26 @@ export const CODES = {
   INPUT_GZIP: { summary: 'Input starts with the gzip signature but does not decompress', exit: 1 },
   INPUT_EMPTY: { summary: 'The input holds no records (warning; an upload of it is refused: UPLOAD_EMPTY)', exit: 1 },
   INPUT_FORMAT: { summary: 'The input is not in a format this command reads', exit: 1 },
+  INPUT_TRUNCATED: {
+    summary:
+      "A pg_dump/mysqldump file whose header names the tool lacks the tool's completion line, or ends inside a statement (--allow-truncated reads it)",
+    exit: 1,
+  },
   OUTPUT_WRITE: { summary: 'Writing an output failed (I/O error: disk full, no permission)', exit: 2 },
-  ABORTED: { summary: 'The run was interrupted (Ctrl-C or an AbortSignal)', exit: 2 },
+  ABORTED: {
+    summary: 'The run was interrupted by an AbortSignal (the CLI, stopped by SIGINT/SIGTERM/SIGHUP, exits 128 + the signal number)',
+    exit: 2,
+  },
   UPSTREAM_ABORTED: { summary: 'The JSONL on the input ends with the abort marker a failed secoda-convert run writes', exit: 1 },
   INTERNAL: { summary: 'A bug in secoda-convert: please report it with --verbose output', exit: 2 },
   // byte and syntax level (exit 1)
   INPUT_UTF8: { summary: 'Input bytes are not valid UTF-8', exit: 1 },
   LINE_TOO_LONG: { summary: 'A line is longer than --max-line-length bytes', exit: 1 },
+  RECORD_TOO_LARGE: {
+    summary:
+      'One SQL statement read whole is larger than the limit (64 MiB; --max-record-size): the input is refused, not buffered without bound',
+    exit: 1,
+  },
   JSON_SYNTAX: { summary: 'A JSONL line is not valid JSON', exit: 1 },
   JSONL_NOT_OBJECT: { summary: 'A JSONL line holds JSON that is not an object', exit: 1 },
   CSV_SYNTAX: { summary: 'The CSV cannot be parsed (unclosed quote, wrong number of fields)', exit: 1 },

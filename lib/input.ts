@@ -4,9 +4,11 @@
 
 import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
-import { PassThrough, Readable, pipeline } from 'node:stream'
+import { join } from 'node:path'
+import { PassThrough, Readable, Transform, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { SecodaError, isSecodaError } from './errors.js'
+import { type InputKind, type InputReader, SNIFF_BYTES, checkInputKind, sniff } from './sniff.js'
 
 /** Options of {@link openInput}. */
 export interface InputOptions {
@@ -195,4 +197,156 @@ export async function estimateIdsFromSize(files: readonly string[], bytesPerId: 
     }
   }
   return total > 0 ? Math.max(1024, Math.ceil(total)) : undefined
+}
+
+/** Options of {@link openSource}. */
+export interface SourceOptions extends InputOptions {
+  /** What the command reads: anything else fails with INPUT_FORMAT before parsing. */
+  expect: InputReader
+  /** Read a dump whose completion line is missing (see {@link requireDumpTrailer}). */
+  allowTruncated?: boolean
+}
+
+/** The header line a dump tool starts with, and the line it ends a complete dump with. */
+const DUMP_TOOLS: readonly { header: RegExp; trailer: RegExp; tool: string; line: string }[] = [
+  {
+    header: /^-- PostgreSQL database cluster dump\b/m,
+    trailer: /^-- PostgreSQL database cluster dump complete\b/m,
+    tool: 'pg_dumpall',
+    line: '-- PostgreSQL database cluster dump complete',
+  },
+  {
+    header: /^-- PostgreSQL database dump\b/m,
+    trailer: /^-- PostgreSQL database dump complete\b/m,
+    tool: 'pg_dump',
+    line: '-- PostgreSQL database dump complete',
+  },
+  { header: /^-- (?:MySQL|MariaDB) dump\b/m, trailer: /^-- Dump completed\b/m, tool: 'mysqldump', line: '-- Dump completed' },
+]
+
+/**
+ * When `head` starts with a dump tool's header, a pass-through that fails at the end of the
+ * input with INPUT_TRUNCATED unless its last 4 KiB hold the tool's completion line: pg_dump,
+ * pg_dumpall and mysqldump/mariadb-dump write one last, so a dump cut at a statement
+ * boundary (a full disk, an interrupted copy) is told from a whole one. Undefined otherwise.
+ */
+export function requireDumpTrailer(head: Buffer, name: string): Transform | undefined {
+  const text = head.toString('latin1', 0, 2048)
+  const tool = DUMP_TOOLS.find((d) => d.header.test(text))
+  if (tool === undefined) return undefined
+  let tail: Buffer = Buffer.alloc(0)
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      tail = chunk.length >= 4096 ? chunk.subarray(chunk.length - 4096) : Buffer.concat([tail, chunk]).subarray(-4096)
+      cb(null, chunk)
+    },
+    flush(cb) {
+      if (tool.trailer.test(tail.toString('latin1'))) return cb()
+      cb(
+        new SecodaError(
+          'INPUT_TRUNCATED',
+          `${name} starts as a ${tool.tool} dump but lacks its last line "${tool.line}": the dump is cut short (a full disk, an interrupted copy or a killed ${tool.tool}); re-dump it, or pass --allow-truncated to read what is there`,
+          { file: name },
+        ),
+      )
+    },
+  })
+}
+
+/** A source's bytes, with what its first bytes looked like. */
+export type SourceStream = Readable & { readonly kind: InputKind }
+
+/**
+ * UTF-16 bytes (either byte order, with or without a BOM) → UTF-8 bytes. Unpaired
+ * surrogates fail with INPUT_UTF8.
+ */
+export function createUtf16Decoder(bigEndian: boolean, name = '<input>'): Transform {
+  const decoder = new TextDecoder(bigEndian ? 'utf-16be' : 'utf-16le', { fatal: true })
+  let bytes = 0
+  const fail = (err: unknown): SecodaError =>
+    new SecodaError('INPUT_UTF8', `invalid UTF-16 (an unpaired surrogate or an odd byte count) near byte ${bytes}, in ${name}`, {
+      file: name,
+      offset: bytes,
+      cause: err,
+    })
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        const text = decoder.decode(chunk, { stream: true })
+        bytes += chunk.length
+        cb(null, text.length > 0 ? Buffer.from(text, 'utf8') : undefined)
+      } catch (err) {
+        cb(fail(err))
+      }
+    },
+    flush(cb) {
+      try {
+        const text = decoder.decode()
+        cb(null, text.length > 0 ? Buffer.from(text, 'utf8') : undefined)
+      } catch (err) {
+        cb(fail(err))
+      }
+    },
+  })
+}
+
+async function classify(stream: Readable): Promise<{ kind: InputKind; head: Buffer; ended: boolean }> {
+  const { head, ended } = await peekUntil(stream, (h) => h.length >= SNIFF_BYTES)
+  return { kind: sniff(head, ended), head, ended }
+}
+
+/**
+ * Open an input for a command that reads `options.expect`: missing files and directories
+ * fail with coded errors before any stream exists; gzip is decompressed and UTF-16 decoded
+ * to UTF-8; then the first bytes are classified ({@link sniff}) and an input the command
+ * does not read fails with INPUT_FORMAT, naming what it looks like and what reads it.
+ */
+export async function openSource(file: string, options: SourceOptions): Promise<SourceStream> {
+  const name = displayName(file)
+  if (file !== '-') {
+    let s: Awaited<ReturnType<typeof stat>>
+    try {
+      s = await stat(file)
+    } catch (err) {
+      throw ioError(err as NodeJS.ErrnoException, name)
+    }
+    if (s.isDirectory()) {
+      const toc = await stat(join(file, 'toc.dat')).catch(() => undefined)
+      if (toc?.isFile()) checkInputKind('pg-directory', options.expect, name)
+      throw new SecodaError('INPUT_NOT_FOUND', `cannot open input: is a directory: ${name}`, { file: name })
+    }
+  }
+  let stream: Readable = openInput(file, options)
+  let { kind, head, ended } = await classify(stream)
+  if (kind === 'utf16le' || kind === 'utf16be') {
+    const from = ended ? Readable.from([head], { objectMode: false }) : stream
+    const decoded = createUtf16Decoder(kind === 'utf16be', name)
+    pipeline(from, decoded, (err) => {
+      if (err && !decoded.destroyed) decoded.destroy(err)
+    })
+    stream = decoded
+    ;({ kind, head, ended } = await classify(stream))
+  }
+  // an input that ended while it was classified cannot take its bytes back
+  if (ended) stream = Readable.from(head.length > 0 ? [head] : [], { objectMode: false })
+  try {
+    checkInputKind(kind, options.expect, name)
+  } catch (err) {
+    stream.destroy()
+    throw err
+  }
+  const check =
+    options.allowTruncated === true || (kind !== 'sql-postgres' && kind !== 'sql-mysql') ? undefined : requireDumpTrailer(head, name)
+  if (check !== undefined) {
+    const from = stream
+    check.once('close', () => from.destroy())
+    pipeline(from, check, (err) => {
+      if (err && !check.destroyed) check.destroy(err)
+    })
+    stream = check
+  }
+  // an error before the consumer attaches stays on the stream (readable.errored) for it to see
+  stream.on('error', () => {})
+  Object.defineProperty(stream, 'kind', { value: kind })
+  return stream as SourceStream
 }

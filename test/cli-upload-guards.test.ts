@@ -47,11 +47,12 @@ async function setup(t: Tap.Test, opts: TestServerOptions = {}) {
   return { server, env, file, run }
 }
 
-t.test('pg-dump of a columns CSV (converts nothing) into a populated integration: UPLOAD_EMPTY, exit 1, no request', async (t) => {
-  const { server, run } = await setup(t)
+t.test('a SQL file that defines no table (converts nothing) into a populated integration: UPLOAD_EMPTY, exit 1, no request', async (t) => {
+  const { server, run, file } = await setup(t)
   const r = await run([
     'pg-dump',
-    fixture('samples', 'warehouse-columns.csv'),
+    // a plain SQL script, not a pg_dump file (so no completion line is expected), with no CREATE
+    file('no-tables.sql', "SET client_encoding = 'UTF8';\nSELECT 1;\n"),
     '--database',
     'shop',
     '--upload',
@@ -120,7 +121,9 @@ t.test('a native integration is refused, by id and by name', async (t) => {
 
 t.test('411 on chunked: --chunked fails with advice, the default sends Content-Length', async (t) => {
   const { server, run, file } = await setup(t, { rejectChunked: true, integrations: [{ name: 'shop', id: 'int-1' }] })
-  const input = file('in.jsonl', lines(3))
+  // more than the live body's 256 KiB buffer: a body that has ended before the request starts
+  // is sent by undici with a Content-Length, which a small input read whole at once allows
+  const input = file('in.jsonl', lines(5000))
   const r = await run(['upload', input, '--integration', 'int-1', '--chunked'])
   t.equal(r.code, 2)
   t.match(r.stderr, /HTTP 411.*drop --chunked/)

@@ -146,10 +146,14 @@ t.test('the real binary: EPIPE ends quietly; exit statuses reach the shell', asy
   let body = header + '\n'
   for (let i = 0; i < 20000; i++) body += `c${i},,int,${i},db,s,t${i % 50},,false,\n`
   writeFileSync(big, body)
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${bin} convert ${big} | head -1`], { encoding: 'utf8' })
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${bin} convert ${big} | head -2`], { encoding: 'utf8' })
   t.equal(r.status, 0, 'pipe into head exits 0')
   t.equal(r.stderr, '', 'nothing on stderr: no EPIPE trace (and the summary is not printed after EPIPE)')
-  t.match(r.stdout, /^\{"entity_type":"table"/)
+  t.match(
+    r.stdout,
+    /^\{"__secoda_convert_stream__":\{"version":1\}\}\n\{"entity_type":"table"/,
+    'into a pipe: the stream header, then records',
+  )
   const bad = spawnSync('node', [bin, 'validate'], { input: 'nope\n', encoding: 'utf8' })
   t.equal(bad.status, 1)
 })

@@ -71,7 +71,12 @@ export function golden(path: string, actual: string): string {
 /** Run the CLI in-process. */
 export async function runCli(
   args: string[],
-  options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; tty?: { stdin?: boolean; stdout?: boolean; stderr?: boolean } } = {},
+  options: {
+    stdin?: string | Buffer
+    env?: NodeJS.ProcessEnv
+    tty?: { stdin?: boolean; stdout?: boolean; stderr?: boolean }
+    stdoutIsPipe?: boolean
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdin = new PassThrough()
   // a terminal on stdin: nothing arrives until someone types (the CLI must not wait for it)
@@ -93,7 +98,7 @@ export async function runCli(
   })
   if (options.tty?.stdout) Object.assign(out, { isTTY: true, columns: 100 })
   if (options.tty?.stderr) Object.assign(err, { isTTY: true, columns: 100 })
-  const code = await main(args, { stdin, stdout: out, stderr: err, env: options.env ?? {} })
+  const code = await main(args, { stdin, stdout: out, stderr: err, env: options.env ?? {}, stdoutIsPipe: options.stdoutIsPipe })
   return { code, stdout, stderr }
 }
 

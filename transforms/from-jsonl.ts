@@ -13,6 +13,17 @@ import { type SecodaRecord, type LineageEdge, withSource, internalId, SOURCE_FIL
  * reader further down a pipe never mistakes a truncated stream for a complete one. */
 export const ABORT_MARKER_KEY = '__secoda_convert_aborted__'
 
+/**
+ * The first line secoda-convert writes when it sends JSONL into a pipe. A reader that sees it
+ * requires the matching {@link STREAM_END_KEY} trailer: a producer killed part-way (SIGKILL,
+ * OOM) cannot write an abort marker, but it cannot write the trailer either (README "Pipes").
+ */
+export const STREAM_HEADER_KEY = '__secoda_convert_stream__'
+/** The last line of a framed stream: `{"__secoda_convert_end__":{"records":N}}`. */
+export const STREAM_END_KEY = '__secoda_convert_end__'
+/** Version of the framing written in the header. */
+export const STREAM_VERSION = 1
+
 /** Options of the JSONL reader. */
 export interface JsonlReaderOptions {
   /** Diagnostics go here (required: the reader reports bad lines and continues when allowed). */
@@ -74,6 +85,9 @@ export class JsonlParser implements StageCore<Uint8Array, SecodaRecord, JsonlInf
   private pendingLength = 0
   /** Byte offset of the start of the unfinished line. */
   private lineOffset = 0
+  /** Inside a framed stream (header seen, trailer not yet): its header's line and records so far. */
+  private framedAt = 0
+  private framedRecords = 0
 
   constructor(options: JsonlReaderOptions) {
     this.options = jsonlReaderSettings(options)
@@ -126,6 +140,13 @@ export class JsonlParser implements StageCore<Uint8Array, SecodaRecord, JsonlInf
       this.pending = []
       this.pendingLength = 0
       this.line(line, 0, line.length)
+    }
+    if (this.framedAt > 0) {
+      throw new SecodaError(
+        'UPSTREAM_ABORTED',
+        `the secoda-convert stream begun at line ${this.framedAt} ends after ${this.framedRecords} records without its trailer: the command writing it was killed or failed; its output is incomplete`,
+        { file: this.file, line: this.info.lines },
+      )
     }
     return undefined
   }
@@ -238,6 +259,7 @@ export class JsonlParser implements StageCore<Uint8Array, SecodaRecord, JsonlInf
     const obj = value as Record<string, unknown>
     if (obj.entity_type !== undefined || obj.from_identifier !== undefined || obj.to_identifier !== undefined) {
       this.info.recordsOut++
+      this.framedRecords++
       const rec = obj as unknown as Record<symbol, unknown>
       if (this.file !== undefined) rec[SOURCE_FILE] = this.file
       rec[SOURCE_LINE] = line
@@ -255,7 +277,35 @@ export class JsonlParser implements StageCore<Uint8Array, SecodaRecord, JsonlInf
         to_identifier: internalId(obj.to_databuilder_id as string),
       }
       this.info.recordsOut++
+      this.framedRecords++
       this.emit(withSource(edge, { file: this.file, line }))
+      return
+    }
+    if (obj[STREAM_HEADER_KEY] !== undefined) {
+      if (this.framedAt > 0)
+        throw new SecodaError(
+          'UPSTREAM_ABORTED',
+          `a new secoda-convert stream begins before the one begun at line ${this.framedAt} ended: that one is incomplete`,
+          {
+            file: this.file,
+            line,
+          },
+        )
+      this.framedAt = line
+      this.framedRecords = 0
+      return
+    }
+    if (obj[STREAM_END_KEY] !== undefined) {
+      const expected = (obj[STREAM_END_KEY] as { records?: unknown }).records
+      if (this.framedAt === 0 || expected !== this.framedRecords)
+        throw new SecodaError(
+          'UPSTREAM_ABORTED',
+          this.framedAt === 0
+            ? 'a secoda-convert stream trailer without its header: the input is not one whole stream'
+            : `the secoda-convert stream trailer counts ${String(expected)} records but ${this.framedRecords} came: the stream is incomplete`,
+          { file: this.file, line },
+        )
+      this.framedAt = 0
       return
     }
     if (obj[ABORT_MARKER_KEY] !== undefined) {

@@ -39,6 +39,11 @@ export interface ValidatorOptions {
    * over this way (transforms/info-schema/hand-over.ts).
    */
   checkedBefore?: CheckedBefore
+  /**
+   * Whether no record at all is an error (a source command whose input was not empty
+   * produced nothing: the wrong file, or one it cannot read) or a warning (default).
+   */
+  emptyIsError?: boolean
 }
 
 /** Records checked before a validator starts: see {@link ValidatorOptions.checkedBefore}. */
@@ -69,6 +74,7 @@ export type ValidatorSettings = Readonly<{
   references: boolean
   unknownFields: boolean
   expectedIds: number
+  emptyIsError: boolean
 }>
 
 /** The validator's options, normalised once: a frozen copy, defaults filled in. */
@@ -82,6 +88,7 @@ export function validatorSettings(options: ValidatorOptions): ValidatorSettings 
     unknownFields: options.unknownFields ?? true,
     // sizes the id index up front; it grows (doubling) past this
     expectedIds: options.expectedIds ?? 40_000,
+    emptyIsError: options.emptyIsError ?? false,
   })
 }
 
@@ -295,6 +302,9 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
       if (v === undefined || v === null) continue
       if (kind === STRING) {
         if (typeof v !== 'string') report.error('FIELD_TYPE', `${k} must be a string, got ${typeof v}`, this.pos(file, line, k, id))
+        // a NUL ends the name in C-based tools and databases: it is never part of one
+        else if (k !== 'description' && k !== 'definition' && v.includes('\u0000'))
+          report.error('FIELD_TYPE', `${k} holds a NUL character (U+0000), which no name or id may`, this.pos(file, line, k, id))
       } else if (kind === BOOLEAN) {
         if (typeof v !== 'boolean')
           report.error('FIELD_TYPE', `${k} must be true or false, got ${JSON.stringify(v)}`, this.pos(file, line, k, id))
@@ -546,7 +556,9 @@ export class Validator implements StageCore<SecodaRecord, SecodaRecord> {
 
   /** End-of-stream checks: references that named ids not seen yet. Throws via the report. */
   finish(): void {
-    if (this.info.recordsIn === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
+    if (this.info.recordsIn === 0 && this.options.emptyIsError)
+      this.report.error('INPUT_EMPTY', 'the input is not empty but produced no records (nothing this command converts was found in it)')
+    else if (this.info.recordsIn === 0) this.report.warn('INPUT_EMPTY', 'the input holds no records')
     let n = 0
     this.pending.forEach((h, mask, kind, fileIdx, line) => {
       const i = n++

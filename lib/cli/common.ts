@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream'
 import { writeFile } from 'node:fs/promises'
 import { type Diagnostic, SecodaError, formatDiagnostic, formatLocation, isSecodaError } from '../errors.js'
 import { type IdBuilder, createIdBuilder } from '../ids.js'
-import type { InputOptions } from '../input.js'
+import { type InputOptions, type SourceStream, openSource } from '../input.js'
+import type { InputReader } from '../sniff.js'
 import { BrokenPipeError, runConversion, toSecodaError, type OutputOptions } from '../run/pipeline.js'
 import { Report } from '../report.js'
 import type { SecodaRecord } from '../records.js'
@@ -172,6 +173,23 @@ export interface SourceContext {
    * the new index: on a 1 GB dbt manifest that was the largest single cost in peak RSS).
    */
   expectedIds?: number
+  /** Set by {@link openCommandInput}: the main input held something (so no record is an error). */
+  inputNotEmpty?: boolean
+}
+
+/**
+ * Open a source command's main input (see openSource: missing files, directories and inputs
+ * of another format fail here with coded errors), noting in `ctx` whether it held anything.
+ */
+export async function openCommandInput(
+  ctx: SourceContext,
+  file: string,
+  expect: InputReader,
+  options: { allowTruncated?: boolean } = {},
+): Promise<SourceStream> {
+  const input = await openSource(file, { ...ctx.input, expect, allowTruncated: options.allowTruncated === true })
+  ctx.inputNotEmpty = input.kind !== 'empty'
+  return input
 }
 
 /**
@@ -354,6 +372,7 @@ export async function runSourceCommand(
     outDir: argv['out-dir'],
     sortOrderHeader: argv['sort-order-header'],
     stdout: argv.io.stdout,
+    frame: argv.io.stdoutIsPipe === true,
   }
   try {
     await beginInput(argv, inputs, argv.upload ? 'uploading' : 'converting')
@@ -366,7 +385,10 @@ export async function runSourceCommand(
         report,
         output,
         signal: argv.io.signal,
-        ...(ctx.expectedIds !== undefined ? { validate: { expectedIds: ctx.expectedIds } } : {}),
+        validate: {
+          ...(ctx.expectedIds !== undefined ? { expectedIds: ctx.expectedIds } : {}),
+          ...(ctx.inputNotEmpty === true ? { emptyIsError: true } : {}),
+        },
       })
     return await endRun(argv, 0)
   } catch (err) {

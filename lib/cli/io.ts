@@ -1,6 +1,7 @@
 // The process streams a CLI run uses, passed explicitly so tests can run main() in-process.
 
 import type { RunState } from './summary.js'
+import { fstatSync } from 'node:fs'
 
 /** Streams and environment of one CLI run. */
 export interface CliIO {
@@ -10,11 +11,20 @@ export interface CliIO {
   env: NodeJS.ProcessEnv
   /** Aborted on Ctrl-C (the bin shim wires SIGINT to it). */
   signal?: AbortSignal
+  /** stdout is a pipe or socket: JSONL written there is framed (header and trailer lines). */
+  stdoutIsPipe?: boolean
 }
 
 /** The real process's streams. */
 export function processIO(signal?: AbortSignal): CliIO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal }
+  let stdoutIsPipe = false
+  try {
+    const s = fstatSync(1)
+    stdoutIsPipe = s.isFIFO() || s.isSocket()
+  } catch {
+    // no fd 1: nothing reads the output
+  }
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal, stdoutIsPipe }
 }
 
 /** Flags every command has, and the context main() passes to every handler. */

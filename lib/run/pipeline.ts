@@ -11,7 +11,7 @@ import { SecodaError, isSecodaError } from '../errors.js'
 import type { Report, Summary } from '../report.js'
 import type { SecodaRecord } from '../records.js'
 import { asStream, chain } from '../stream.js'
-import { ABORT_MARKER_KEY } from '../../transforms/from-jsonl.js'
+import { ABORT_MARKER_KEY, STREAM_END_KEY, STREAM_HEADER_KEY, STREAM_VERSION } from '../../transforms/from-jsonl.js'
 import { csvWriterCore, type SortOrderHeader } from '../../transforms/to-csv.js'
 import { createJsonlWriter, createSplitJsonlWriter } from '../../transforms/to-jsonl.js'
 import { createValidator, type ValidatorOptions } from '../../transforms/validate.js'
@@ -28,6 +28,12 @@ export interface OutputOptions {
   sortOrderHeader?: SortOrderHeader
   /** The stream used for stdout (default process.stdout). */
   stdout?: NodeJS.WritableStream
+  /**
+   * JSONL on stdout opens with a stream header line and closes with a trailer carrying the
+   * record count, so a reader down a pipe can tell a complete stream from one whose writer
+   * was killed (the CLI sets this when stdout is a pipe or socket).
+   */
+  frame?: boolean
 }
 
 /** Options of {@link runConversion}. */
@@ -94,7 +100,12 @@ export function stdoutWriter(stdout: NodeJS.WritableStream = process.stdout): Wr
       cb(err)
     },
   })
-  onError = (err) => w.destroy(err.code === 'EPIPE' ? new BrokenPipeError() : err)
+  onError = (err) =>
+    w.destroy(
+      err.code === 'EPIPE'
+        ? new BrokenPipeError()
+        : new SecodaError('OUTPUT_WRITE', `cannot write to stdout: ${err.message}`, { cause: err }),
+    )
   const cleanup = (): void => {
     if (onError) stdout.off('error', onError)
     onError = undefined
@@ -144,7 +155,11 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
         const writer = asStream(chain(validator.core, csvWriterCore({ report, sortOrderHeader: out.sortOrderHeader })))
         await pipeline(src, writer, dest, { signal: options.signal })
       } else {
-        await pipeline(src, validator, createJsonlWriter(), dest, { signal: options.signal })
+        const writer = createJsonlWriter()
+        const frame = toStdout && out.frame === true
+        if (frame) dest.write(`${JSON.stringify({ [STREAM_HEADER_KEY]: { version: STREAM_VERSION } })}\n`)
+        await pipeline(src, validator, writer, dest, { signal: options.signal })
+        if (frame) await writeAll(stdout, `${JSON.stringify({ [STREAM_END_KEY]: { records: writer.info.recordsOut } })}\n`)
       }
     }
   } catch (err) {
@@ -165,6 +180,19 @@ export async function runConversion(source: Readable | AsyncIterable<SecodaRecor
     throw err instanceof BrokenPipeError ? err : e
   }
   return report.summary()
+}
+
+/** Write to a stream and wait until it took the data (EPIPE becomes a {@link BrokenPipeError}). */
+function writeAll(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(err.code === 'EPIPE' ? new BrokenPipeError() : err)
+    stream.once('error', onError)
+    stream.write(text, (err) => {
+      stream.off('error', onError)
+      if (err) onError(err as NodeJS.ErrnoException)
+      else resolve()
+    })
+  })
 }
 
 /** Map anything thrown in a run to a SecodaError (AbortError → ABORTED, else INTERNAL). */

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
 import { SecodaError } from '../errors.js'
 import type { IdBuilder } from '../ids.js'
-import { displayName, estimateIdsFromSize, openInput, peekUntil } from '../input.js'
+import { displayName, estimateIdsFromSize, openSource, peekUntil } from '../input.js'
 import type { Report } from '../report.js'
 import type { SecodaRecord } from '../records.js'
 import { createJsonlReader } from '../../transforms/from-jsonl.js'
@@ -89,7 +89,7 @@ export async function detectFormat(stream: Readable): Promise<SecodaFormat> {
 /** One file (or '-') → a Readable of its records, format detected unless given. */
 export async function openSecodaFile(file: string, options: ReadOptions): Promise<Readable> {
   const name = displayName(file)
-  const bytes = openInput(file, { signal: options.signal, stdin: options.stdin, onRead: options.onRead })
+  const bytes = await openSource(file, { signal: options.signal, stdin: options.stdin, onRead: options.onRead, expect: 'secoda' })
   // one listener for the stream's whole life: errors while peeking and while reading
   let failed: Error | undefined
   let reader: Readable | undefined

@@ -28,6 +28,8 @@ export interface SqlStatement {
   line: number
   /** Byte offset of the statement's first byte. */
   offset: number
+  /** Set on the last statement when the input ended before its delimiter (it may be cut short). */
+  unterminated?: boolean
 }
 
 /** Options of {@link SqlSplitter}. */
@@ -35,7 +37,15 @@ export interface SqlSplitterOptions {
   dialect: SqlDialect
   /** File name for error positions. */
   file?: string
+  /**
+   * Longest statement kept, in bytes (default {@link DEFAULT_MAX_STATEMENT}): a longer one is
+   * RECORD_TOO_LARGE instead of an unbounded buffer. Skipped INSERT and COPY data is not kept.
+   */
+  maxStatement?: number
 }
+
+/** Default limit on one statement, field, line or record read whole: 64 MiB (docs/inputs.md "Limits"). */
+export const DEFAULT_MAX_STATEMENT = 64 * 1024 * 1024
 
 enum Mode {
   Between,
@@ -83,6 +93,9 @@ export class SqlSplitter {
   readonly counters = { bytes: 0, statements: 0, copy: 0, insert: 0, meta: 0, copyLines: 0 }
 
   private buf: Buffer = EMPTY
+  /** Backing store that `buf` is a view of when it holds carried bytes (grown by doubling). */
+  private store: Buffer = EMPTY
+  private readonly maxStatement: number
   /** Absolute byte offset of buf[0]. */
   private base = 0
   private pos = 0
@@ -128,6 +141,7 @@ export class SqlSplitter {
   constructor(options: SqlSplitterOptions) {
     this.dialect = options.dialect
     this.file = options.file
+    this.maxStatement = options.maxStatement ?? DEFAULT_MAX_STATEMENT
   }
 
   /** Feed bytes; returns the statements they complete. */
@@ -141,12 +155,24 @@ export class SqlSplitter {
     } else {
       this.base += keep
       this.shift(keep)
-      // allocUnsafe + copy: Buffer.concat is many times slower here (measured in bench/sql-dump.ts)
       const tail = this.buf.length - keep
-      const b = Buffer.allocUnsafe(tail + chunk.length)
-      this.buf.copy(b, 0, keep)
-      chunk.copy(b, tail)
-      this.buf = b
+      if (tail + chunk.length > this.maxStatement) this.tooLarge(this.stmtLine || this.openLine || this.line)
+      // carried bytes live in a store grown by doubling, so one huge statement costs linear
+      // time (a fresh tail + chunk copy per chunk was quadratic: 80 s for a 100 MB literal)
+      const inStore = this.store.length > 0 && this.buf.buffer === this.store.buffer
+      const start = inStore ? this.buf.byteOffset - this.store.byteOffset + keep : 0
+      if (inStore && start + tail + chunk.length <= this.store.length) {
+        chunk.copy(this.store, start + tail)
+        this.buf = this.store.subarray(start, start + tail + chunk.length)
+      } else {
+        // allocUnsafe + copy: Buffer.concat is many times slower here (measured in bench/sql-dump.ts)
+        const need = tail + chunk.length
+        const b = need > 4 * 1024 * 1024 ? Buffer.allocUnsafeSlow(need * 2) : Buffer.allocUnsafe(need)
+        this.buf.copy(b, 0, keep)
+        chunk.copy(b, tail)
+        this.store = need > 4 * 1024 * 1024 ? b : EMPTY
+        this.buf = b.subarray(0, need)
+      }
     }
     if (this.first) {
       this.sniff(chunk, false)
@@ -156,6 +182,14 @@ export class SqlSplitter {
     this.nextNl = -2
     this.scan(false)
     return this.take()
+  }
+
+  private tooLarge(line: number): never {
+    throw new SecodaError(
+      'RECORD_TOO_LARGE',
+      `a statement is longer than ${this.maxStatement} bytes (it began at line ${line}; raise the limit with --max-record-size)`,
+      { file: this.file, line },
+    )
   }
 
   /** Look at the first bytes of the input: a UTF-8 BOM, mysqldump's header. */
@@ -184,8 +218,10 @@ export class SqlSplitter {
         line: this.openLine,
       })
     }
+    const before = this.out.length
     if (this.mode === Mode.Stmt) this.finishStatement(this.buf.length, 0)
     else if (this.mode === Mode.Insert) this.finishInsert()
+    for (let i = before; i < this.out.length; i++) this.out[i]!.unterminated = true
     return this.take()
   }
 
@@ -640,6 +676,7 @@ export class SqlSplitter {
 
   private finishStatement(end: number, delimLen: number): void {
     const b = this.buf
+    if (end - this.segStart > this.maxStatement) this.tooLarge(this.stmtLine)
     let text = b.toString('utf8', this.segStart, end)
     if (this.parts.length > 0) text = this.parts.join('') + text
     text = text.trim()

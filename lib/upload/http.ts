@@ -34,9 +34,26 @@ export class ApiKey {
   reveal(): string {
     return this.#value
   }
-  /** Replace every occurrence of the key in a text (e.g. a server's error body). */
+  #pattern: RegExp | undefined
+  /**
+   * Replace every occurrence of the key in a text (e.g. a server's error body), whatever its
+   * form: as it is, in any letter case, URL-encoded, JSON-escaped, or base64-encoded.
+   */
   redact(text: string): string {
-    return this.#value.length >= 4 ? text.split(this.#value).join(REDACTED) : text
+    if (this.#value.length < 4) return text
+    if (this.#pattern === undefined) {
+      const v = this.#value
+      const forms = new Set([
+        v,
+        encodeURIComponent(v),
+        JSON.stringify(v).slice(1, -1),
+        Buffer.from(v).toString('base64').replace(/=+$/, ''),
+        Buffer.from(v).toString('base64url'),
+      ])
+      const alternatives = [...forms].filter((f) => f.length >= 4).map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+      this.#pattern = new RegExp(alternatives.join('|'), 'gi')
+    }
+    return text.replace(this.#pattern, REDACTED)
   }
   toString(): string {
     return REDACTED
@@ -104,7 +121,7 @@ export function resolveApiSettings(input: ApiSettingsInput = {}): ApiSettings {
   try {
     url = new URL(raw)
   } catch {
-    throw new SecodaError('UPLOAD_CONFIG', `API URL is not a URL: got "${raw}"`)
+    throw new SecodaError('UPLOAD_CONFIG', `API URL is not a URL: got "${withoutUserinfo(raw)}"`)
   }
   if (url.username || url.password)
     throw new SecodaError('UPLOAD_CONFIG', 'API URL must not carry credentials: use SECODA_API_KEY or --api-key-file')
@@ -352,9 +369,14 @@ export class SecodaClient {
           dispatcher: this.#dispatcher,
           signal: req.signal,
         })
-        const text = await res.body.text() // always consume: undici keeps the socket busy otherwise
+        // always consume: undici keeps the socket busy otherwise; capped, with an overall deadline
+        const read = await readCapped(res.body, this.options.bodyTimeoutMs)
+        const text = this.redact(read.text)
         this.#debug(`${what} -> ${res.statusCode}`)
-        if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: text, attempts: attempt }
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          if (read.over) throw new SecodaError('UPLOAD_HTTP', `${what}: the answer is larger than ${MAX_RESPONSE_BYTES} bytes: refused`)
+          return { status: res.statusCode, body: text, attempts: attempt }
+        }
         failure = this.#statusError(res.statusCode, text, what)
         if (!retryStatus.has(res.statusCode)) throw failure
         retryAfter = parseRetryAfter(res.headers['retry-after'])
@@ -421,7 +443,10 @@ export class SecodaClient {
     try {
       return JSON.parse(res.body) as T
     } catch {
-      throw new SecodaError('UPLOAD_HTTP', `${method} ${path}: the answer is not JSON: got ${JSON.stringify(res.body.slice(0, 200))}`)
+      throw new SecodaError(
+        'UPLOAD_HTTP',
+        `${method} ${path}: the answer is not JSON: got ${JSON.stringify(this.redact(res.body.slice(0, 200)))}`,
+      )
     }
   }
 
@@ -466,6 +491,45 @@ function withStatus(e: SecodaError, from: number | SecodaError): SecodaError {
   const status = typeof from === 'number' ? from : httpStatusOf(from)
   if (status !== undefined) Object.defineProperty(e, 'status', { value: status, enumerable: false })
   return e
+}
+
+/** A URL-like text with any `user:password@` part removed, for messages. */
+export function withoutUserinfo(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#@\s]*@/i, '$1[redacted]@')
+}
+
+/** Most of a response body read: answers are small JSON; a larger one is cut (errors) or refused (2xx). */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+/**
+ * Read a response body up to {@link MAX_RESPONSE_BYTES} within `deadlineMs` overall (the
+ * idle timeout alone lets a body that trickles a byte a minute run forever). A larger
+ * body is cut there and the rest discarded; `over` tells.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], deadlineMs: number): Promise<{ text: string; over: boolean }> {
+  const parts: Buffer[] = []
+  let length = 0
+  let over = false
+  const timer = setTimeout(
+    () => body.destroy(Object.assign(new Error(`the answer took longer than ${deadlineMs} ms`), { code: 'UND_ERR_BODY_TIMEOUT' })),
+    deadlineMs,
+  )
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (length + chunk.length > MAX_RESPONSE_BYTES) {
+        parts.push(chunk.subarray(0, MAX_RESPONSE_BYTES - length))
+        length = MAX_RESPONSE_BYTES
+        over = true
+        body.destroy()
+        break
+      }
+      parts.push(chunk)
+      length += chunk.length
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  return { text: Buffer.concat(parts, length).toString('utf8'), over }
 }
 
 /** A short, single-line form of an error body: `detail` of a JSON body, else the text. */

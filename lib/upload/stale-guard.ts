@@ -4,7 +4,8 @@
 // integration's catalog, so a truncated or filtered input would silently hide good data.
 
 import { createHash } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { homedir, endianness } from 'node:os'
 import path from 'node:path'
 import { SecodaError } from '../errors.js'
@@ -193,10 +194,11 @@ export class StaleGuard {
     const cur = this.#current ?? this.ids.sorted()
     const body = Buffer.from(cur.buffer, cur.byteOffset, cur.byteLength) // a view, not a copy
     if (!LE) body.swap64()
-    const tmp = `${this.file}.tmp-${process.pid}`
+    // an unpredictable name, created exclusively and never through a symlink planted there
+    const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`
     try {
       mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 })
-      const fd = openSync(tmp, 'w', 0o600)
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600)
       try {
         writeSync(fd, MAGIC)
         for (let off = 0; off < body.length; ) off += writeSync(fd, body, off)

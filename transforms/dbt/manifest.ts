@@ -142,6 +142,19 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined)
 const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined)
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+/**
+ * A name written already quoted in the project (`schema: '"ALEO"'`, to force its case in
+ * Snowflake; `` `x` `` in BigQuery/Databricks) is the warehouse's name without the quotes,
+ * as every other source sees it.
+ */
+export function unquoteName(v: string | undefined): string | undefined {
+  if (v === undefined || v.length < 3) return v
+  const q = v[0]
+  if (q === '"' && v.endsWith('"')) return v.slice(1, -1).replace(/""/g, '"')
+  if (q === '`' && v.endsWith('`')) return v.slice(1, -1).replace(/``/g, '`')
+  if (q === '[' && v.endsWith(']')) return v.slice(1, -1).replace(/\]\]/g, ']')
+  return v
+}
 
 /** A column of a table being built. */
 interface ColumnPart {
@@ -515,11 +528,13 @@ export class DbtManifestConverter implements StageCore<Uint8Array, SecodaRecord>
       this.report.bump('dbt.ephemeral')
       return
     }
-    const schema = text(node['schema'])
-    const name = kind === 'source' ? (text(node['identifier']) ?? text(node['name'])) : (text(node['alias']) ?? text(node['name']))
+    const schema = unquoteName(text(node['schema']))
+    const name = unquoteName(
+      kind === 'source' ? (text(node['identifier']) ?? text(node['name'])) : (text(node['alias']) ?? text(node['name'])),
+    )
     if (schema === undefined || name === undefined)
       throw new Error(`no ${schema === undefined ? 'schema' : kind === 'source' ? 'identifier or name' : 'alias or name'}`)
-    const database = text(node['database'])
+    const database = unquoteName(text(node['database']))
     const relId = flat(this.ids.table(database, schema, name))
     const cat = this.catalog?.take(uid)
     if (this.catalog !== undefined && cat === undefined && this.manifestOnly++ < 3) this.manifestOnlyExamples.push(uid)

@@ -42,6 +42,10 @@ export interface MysqlDumpOptions {
   file?: string
   /** View column types and comments passed through, and column-to-column lineage (docs/sql.md, "Column lineage"); default true. */
   columnLineage?: boolean
+  /** A last statement cut short by the end of the input is a warning, not an INPUT_TRUNCATED error. */
+  allowTruncated?: boolean
+  /** Longest statement read whole, in bytes (default 64 MiB; see SqlSplitterOptions.maxStatement). */
+  maxStatement?: number
 }
 
 /** {@link MysqlDumpOptions} with every default filled in. */
@@ -54,6 +58,7 @@ export type MysqlDumpSettings = Readonly<{
   ids: IdBuilder
   file: string | undefined
   columnLineage: boolean
+  allowTruncated: boolean
 }>
 
 /** The source's options, normalised once: a frozen copy, defaults filled in. */
@@ -65,6 +70,7 @@ export function mysqlDumpSettings(options: MysqlDumpOptions): MysqlDumpSettings 
     ids: options.ids ?? createIdBuilder(),
     file: options.file,
     columnLineage: options.columnLineage ?? true,
+    allowTruncated: options.allowTruncated === true,
   })
 }
 
@@ -94,7 +100,7 @@ export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, M
   constructor(options: MysqlDumpOptions) {
     this.options = mysqlDumpSettings(options)
     this.report = this.options.report
-    this.splitter = new SqlSplitter({ dialect: 'mysql', file: this.options.file })
+    this.splitter = new SqlSplitter({ dialect: 'mysql', file: this.options.file, maxStatement: options.maxStatement })
     this.catalog = new SqlCatalog({ ids: this.options.ids, file: this.options.file, report: this.report })
   }
 
@@ -161,6 +167,17 @@ export class MysqlDumpConverter implements StageCore<Uint8Array, SecodaRecord, M
       this.reader.read(tokenizeMysql(s.text), s)
     } catch (e) {
       if (isSecodaError(e)) throw e
+      if (s.unterminated === true && !this.options.allowTruncated) {
+        this.report.error(
+          'INPUT_TRUNCATED',
+          `the input ends inside a statement (no ';' and it cannot be read: ${(e as Error).message}): ${firstWords(s.text)}`,
+          {
+            file: this.options.file,
+            line: s.line,
+          },
+        )
+        return
+      }
       this.report.warn('SQL_UNPARSED', `cannot read statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
         file: this.options.file,
         line: s.line,

@@ -44,6 +44,10 @@ export interface PgDumpOptions {
   file?: string
   /** View column types and column-to-column lineage (docs/sql.md, "Column lineage"); default true. */
   columnLineage?: boolean
+  /** A last statement cut short by the end of the input is a warning, not an INPUT_TRUNCATED error. */
+  allowTruncated?: boolean
+  /** Longest statement read whole, in bytes (default 64 MiB; see SqlSplitterOptions.maxStatement). */
+  maxStatement?: number
 }
 
 /** {@link PgDumpOptions} with every default filled in. */
@@ -54,6 +58,7 @@ export type PgDumpSettings = Readonly<{
   ids: IdBuilder
   file: string | undefined
   columnLineage: boolean
+  allowTruncated: boolean
 }>
 
 /** The source's options, normalised once: a frozen copy, defaults filled in. */
@@ -64,6 +69,7 @@ export function pgDumpSettings(options: PgDumpOptions): PgDumpSettings {
     ids: options.ids ?? createIdBuilder(),
     file: options.file,
     columnLineage: options.columnLineage ?? true,
+    allowTruncated: options.allowTruncated === true,
   })
 }
 
@@ -115,7 +121,7 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
   constructor(options: PgDumpOptions) {
     this.opts = pgDumpSettings(options)
     this.report = this.opts.report
-    this.splitter = new SqlSplitter({ dialect: 'postgres', file: this.opts.file })
+    this.splitter = new SqlSplitter({ dialect: 'postgres', file: this.opts.file, maxStatement: options.maxStatement })
     this.catalog = new SqlCatalog({ ids: this.opts.ids, file: this.opts.file, report: this.report })
     this.currentDb = this.opts.database
   }
@@ -156,6 +162,17 @@ export class PgDumpConverter implements StageCore<Uint8Array, SecodaRecord, PgDu
     try {
       stmts = (parseSync(s.text) as { stmts?: { stmt: Node }[] }).stmts?.map((x) => x.stmt) ?? []
     } catch (e) {
+      if (s.unterminated === true && !this.opts.allowTruncated) {
+        this.report.error(
+          'INPUT_TRUNCATED',
+          `the input ends inside a statement (no ';' and it does not parse: ${(e as Error).message}): ${firstWords(s.text)}`,
+          {
+            file: this.opts.file,
+            line: s.line,
+          },
+        )
+        return
+      }
       this.report.warn('SQL_UNPARSED', `cannot parse statement (${(e as Error).message}), skipped: ${firstWords(s.text)}`, {
         file: this.opts.file,
         line: s.line,

@@ -3,7 +3,7 @@
 
 import { pipeline } from 'node:stream'
 import type { Argv, CommandModule } from 'yargs'
-import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
+import { displayName, estimateIdsFromSize, openSource } from '../../input.js'
 import { csvBytesSource } from '../../run/pipeline.js'
 import { createInfoSchemaCsvConverter } from '../../../transforms/info-schema/direct-csv.js'
 import {
@@ -12,7 +12,7 @@ import {
   type ExportFormat,
   type InfoSchemaOptions,
 } from '../../../transforms/info-schema/columns.js'
-import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, openCommandInput, runSourceCommand } from '../common.js'
 
 /**
  * Bytes of information_schema.columns export per resource id (a column row, or a table's
@@ -73,15 +73,16 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
       const tables =
         argv.tables === undefined
           ? undefined
-          : await readTablesExport(openInput(argv.tables, ctx.input), {
+          : await readTablesExport(await openSource(argv.tables, { ...ctx.input, expect: 'columns' }), {
               ...base,
               file: displayName(argv.tables),
             })
+      const input = await openCommandInput(ctx, argv.file, 'columns')
       if (argv.to === 'csv' && !argv.upload) {
         // straight from export bytes to CSV bytes, checked as the record path checks them
         return csvBytesSource(
           pipeline(
-            openInput(argv.file, ctx.input),
+            input,
             createInfoSchemaCsvConverter({
               ...base,
               report: ctx.report,
@@ -97,11 +98,7 @@ export const columnsCommand: CommandModule<GlobalArgs, ColumnsArgs> = {
       if (argv.file !== '-') ctx.expectedIds = await estimateIdsFromSize([argv.file], EXPORT_BYTES_PER_ID)
       // pipeline() returns the reader and destroys it with the first error of either stream,
       // so runConversion sees input errors as the source's errors.
-      return pipeline(
-        openInput(argv.file, ctx.input),
-        createInfoSchemaColumnsReader({ ...base, file: displayName(argv.file), tables }),
-        () => {},
-      )
+      return pipeline(input, createInfoSchemaColumnsReader({ ...base, file: displayName(argv.file), tables }), () => {})
     })
   },
 }

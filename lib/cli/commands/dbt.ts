@@ -5,11 +5,11 @@ import { pipeline } from 'node:stream'
 import { setFlagsFromString } from 'node:v8'
 import type { Argv, CommandModule } from 'yargs'
 import { SecodaError } from '../../errors.js'
-import { displayName, estimateIdsFromSize, openInput } from '../../input.js'
+import { displayName, estimateIdsFromSize, openSource } from '../../input.js'
 import { readDbtCatalog } from '../../../transforms/dbt/catalog.js'
 import { createDbtManifestStream } from '../../../transforms/dbt/manifest.js'
 import { loadSqlParser } from '../../../transforms/dbt/sql-lineage.js'
-import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, openCommandInput, runSourceCommand } from '../common.js'
 
 interface DbtArgs extends ConversionArgs {
   manifest: string
@@ -66,7 +66,10 @@ export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
       const catalog =
         argv.catalog === undefined
           ? undefined
-          : await readDbtCatalog(openInput(argv.catalog, inputOptions), { report: ctx.report, file: displayName(argv.catalog) })
+          : await readDbtCatalog(await openSource(argv.catalog, { ...inputOptions, expect: 'dbt-catalog' }), {
+              report: ctx.report,
+              file: displayName(argv.catalog),
+            })
       if (catalog?.schemaVersion !== undefined) ctx.report.notes['dbt.catalog_schema_version'] = catalog.schemaVersion
       if (argv['inherit-descriptions'] === true && argv['column-lineage'] !== true)
         throw new SecodaError('USAGE', '--inherit-descriptions needs --column-lineage')
@@ -82,6 +85,7 @@ export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
           setFlagsFromString('--liftoff-only')
         await loadSqlParser()
       }
+      const input = await openCommandInput(ctx, manifest, 'dbt-manifest')
       const expectedIds = await estimateIdsFromSize([manifest], MANIFEST_BYTES_PER_ID)
       if (expectedIds !== undefined) ctx.expectedIds = expectedIds
       const converter = createDbtManifestStream({
@@ -94,7 +98,7 @@ export const dbtCommand: CommandModule<GlobalArgs, DbtArgs> = {
           : {}),
       })
       // pipeline() destroys the converter with the input's error (missing file, bad gzip).
-      return pipeline(openInput(manifest, inputOptions), converter, () => {})
+      return pipeline(input, converter, () => {})
     })
   },
 }

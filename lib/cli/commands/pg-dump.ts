@@ -1,13 +1,15 @@
 // `secoda-convert pg-dump [file|-] [--database NAME]`: pg_dump / pg_dumpall plain SQL → Secoda records.
 
 import type { Argv, CommandModule } from 'yargs'
-import { displayName, openInput } from '../../input.js'
-import { type ConversionArgs, type GlobalArgs, conversionOptions, runSourceCommand } from '../common.js'
+import { displayName } from '../../input.js'
+import { type ConversionArgs, type GlobalArgs, conversionOptions, openCommandInput, runSourceCommand } from '../common.js'
 
 interface PgDumpArgs extends ConversionArgs {
   file: string
   database?: string
   'column-lineage': boolean
+  'allow-truncated'?: boolean
+  'max-record-size': number
 }
 
 export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
@@ -16,6 +18,15 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     conversionOptions(y)
       .positional('file', { type: 'string', default: '-', describe: 'The dump (.sql or .sql.gz), or - for stdin' })
+      .option('allow-truncated', {
+        type: 'boolean',
+        describe: "Read a dump that lacks its tool's completion line or ends inside a statement (default: INPUT_TRUNCATED)",
+      })
+      .option('max-record-size', {
+        type: 'number',
+        default: 64 * 1024 * 1024,
+        describe: 'Longest SQL statement read whole, in bytes (COPY and INSERT data is skipped, not read whole)',
+      })
       .option('database', {
         type: 'string',
         describe: 'Secoda database name (default: from CREATE DATABASE / \\connect in the dump; required when the dump names none)',
@@ -37,8 +48,10 @@ export const pgDumpCommand: CommandModule<GlobalArgs, PgDumpArgs> = {
     argv.run.exitCode = await runSourceCommand(argv, [argv.file], async (ctx) => {
       // loaded on use: the parser (WASM) would slow every other command's start-up
       const { pgDumpRecords } = await import('../../../transforms/sql/pg-dump.js')
-      return pgDumpRecords(openInput(argv.file, ctx.input), {
+      return pgDumpRecords(await openCommandInput(ctx, argv.file, 'pg-dump', { allowTruncated: argv['allow-truncated'] }), {
         database: argv.database,
+        allowTruncated: argv['allow-truncated'] === true,
+        maxStatement: argv['max-record-size'],
         ids: ctx.ids,
         report: ctx.report,
         file: displayName(argv.file),
